@@ -1,0 +1,65 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { StageInputs, describeInputs, fingerprint } from "../fingerprint";
+import { repoRoot } from "../recipe/paths";
+import { q } from "./shell";
+
+/** What every stage command prints: one JSON object on stdout, nothing else. */
+export interface StageResult {
+    readonly artifact: string;
+    readonly sha256: string;
+    readonly bytes: number;
+    readonly [extra: string]: unknown;
+}
+
+export function parseStageResult(stdout: string, stage: string): StageResult {
+    let value: StageResult;
+    try {
+        value = JSON.parse(stdout.trim());
+    } catch {
+        throw new Error(`${stage}: stdout is not the one JSON object a stage prints: ${JSON.stringify(stdout.slice(0, 200))}`);
+    }
+    if (typeof value?.artifact !== "string" || !/^[0-9a-f]{64}$/.test(String(value.sha256)) || typeof value.bytes !== "number") {
+        throw new Error(`${stage}: stdout lacks artifact/sha256/bytes: ${JSON.stringify(stdout.slice(0, 200))}`);
+    }
+    return value;
+}
+
+export interface StageCommandArgs {
+    /** Exactly what the stage reads: its fingerprint is the command's trigger. */
+    readonly inputs: StageInputs;
+    /** The directory the stage builds into; its `delete` removes that and nothing else. */
+    readonly directory: string;
+    /** Makes the command line from the directory. */
+    readonly create: (directory: string) => pulumi.Input<string>;
+    /** How long the stage may run (Packer installs under emulation take hours). */
+    readonly timeout: string;
+    /** Environment that changes how the stage runs, not what it makes (an update, not a rebuild). */
+    readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/**
+ * One stage as a command.local.Command: replaced when its fingerprint changes (so the new
+ * artifact is built before the old one's directory is deleted), and only then.
+ */
+export function stageCommand(name: string, args: StageCommandArgs, parent: pulumi.Resource) {
+    const fp = fingerprint(args.inputs);
+    const directory = `${args.directory}/${fp.slice(0, 12)}`;
+    const cmd = new command.local.Command(
+        `${name}-run`,
+        {
+            create: args.create(directory),
+            // Its siblings are directory.partial, .http, .failed.log: this build's own leftovers.
+            delete: `rm -rf -- ${q(directory)} ${q(directory)}.*`,
+            // An environment-only change keeps the artifact: print the stored result again.
+            update: 'printf "%s" "$PULUMI_COMMAND_STDOUT"',
+            dir: repoRoot,
+            interpreter: ["/bin/bash", "-c"],
+            environment: args.environment,
+            triggers: [fp, describeInputs(args.inputs)],
+        },
+        { parent, customTimeouts: { create: args.timeout, update: "5m", delete: "30m" } },
+    );
+    const result = cmd.stdout.apply((s) => parseStageResult(s, name));
+    return { command: cmd, result, fingerprint: fp, directory };
+}

@@ -1,0 +1,132 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { AwsSettings } from "../config";
+import { PublishInputs, imageName } from "./names";
+
+export interface AwsImageArgs extends PublishInputs {
+    /** Region, bucket, role, copies and sharing (config `aws`). */
+    readonly settings: AwsSettings;
+}
+
+/**
+ * An AMI from a VHD: S3 upload → EBS snapshot import (VM Import, with the vmimport role) →
+ * AMI (hvm, gp3, ENA, IMDSv2) → copies per extra region → launch permissions per account.
+ */
+export class AwsImage extends pulumi.ComponentResource {
+    public readonly amiId: pulumi.Output<string>;
+    /** AMI id per region, the home region included. */
+    public readonly amiIds: pulumi.Output<Record<string, string>>;
+
+    constructor(name: string, args: AwsImageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("gold:publish:AwsImage", name, {}, opts);
+        const s = args.settings;
+        const region = s.region!;
+        const bucket = s.bucket!;
+        const title = imageName(args.vmName, args.version, args.sha256);
+        const tags = { "gold:os": args.vmName, "gold:version": args.version };
+
+        const policies: pulumi.Resource[] = [];
+        if (s.createRole) {
+            // VM Import assumes this role to read the bucket and register the snapshot.
+            const role = new aws.iam.Role(
+                `${name}-vmimport`,
+                {
+                    name: s.roleName,
+                    assumeRolePolicy: JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            {
+                                Effect: "Allow",
+                                Principal: { Service: "vmie.amazonaws.com" },
+                                Action: "sts:AssumeRole",
+                                Condition: { StringEquals: { "sts:Externalid": "vmimport" } },
+                            },
+                        ],
+                    }),
+                    tags,
+                },
+                { parent: this },
+            );
+            policies.push(
+                new aws.iam.RolePolicy(
+                    `${name}-vmimport`,
+                    {
+                        role: role.name,
+                        policy: JSON.stringify({
+                            Version: "2012-10-17",
+                            Statement: [
+                                { Effect: "Allow", Action: ["s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] },
+                                { Effect: "Allow", Action: ["ec2:ModifySnapshotAttribute", "ec2:CopySnapshot", "ec2:RegisterImage", "ec2:Describe*"], Resource: "*" },
+                            ],
+                        }),
+                    },
+                    { parent: this },
+                ),
+            );
+        }
+
+        const object = new aws.s3.BucketObjectv2(
+            `${name}-vhd`,
+            {
+                region,
+                bucket,
+                key: pulumi.interpolate`${args.vmName}/${args.version}/${title}.vhd`,
+                source: pulumi.output(args.artifact).apply((p) => new pulumi.asset.FileAsset(p)),
+                contentType: "application/octet-stream",
+                tags,
+            },
+            { parent: this, customTimeouts: { create: "3h", update: "3h" } },
+        );
+
+        const snapshot = new aws.ebs.SnapshotImport(
+            `${name}-snapshot`,
+            {
+                region,
+                description: title,
+                roleName: s.roleName,
+                diskContainer: { format: "VHD", userBucket: { s3Bucket: bucket, s3Key: object.key } },
+                tags: { ...tags, Name: title },
+            },
+            // An import takes 15-60 minutes, more for large disks.
+            { parent: this, dependsOn: policies, customTimeouts: { create: "4h", delete: "30m" } },
+        );
+
+        const ami = new aws.ec2.Ami(
+            `${name}-ami`,
+            {
+                region,
+                name: title,
+                description: `${args.vmName} ${args.version} (gold standard image)`,
+                // The defaults (paravirtual, standard volumes) do not boot modern instance types.
+                virtualizationType: "hvm",
+                architecture: "x86_64",
+                rootDeviceName: "/dev/xvda",
+                ebsBlockDevices: [{ deviceName: "/dev/xvda", snapshotId: snapshot.id, volumeType: "gp3", deleteOnTermination: true }],
+                enaSupport: true,
+                imdsSupport: "v2.0",
+                bootMode: s.bootMode,
+                tags: { ...tags, Name: title },
+            },
+            { parent: this, customTimeouts: { create: "1h" } },
+        );
+
+        const ids: Record<string, pulumi.Output<string>> = { [region]: ami.id };
+        for (const target of s.copyRegions.filter((r) => r !== region)) {
+            const copy = new aws.ec2.AmiCopy(
+                `${name}-copy-${target}`,
+                { region: target, name: title, sourceAmiId: ami.id, sourceAmiRegion: region, tags: { ...tags, Name: title } },
+                { parent: this, customTimeouts: { create: "2h" } },
+            );
+            ids[target] = copy.id;
+        }
+        for (const [r, id] of Object.entries(ids)) {
+            for (const account of s.shareWithAccounts) {
+                new aws.ec2.AmiLaunchPermission(`${name}-share-${r}-${account}`, { region: r, imageId: id, accountId: account }, { parent: this });
+            }
+        }
+
+        this.amiId = ami.id;
+        this.amiIds = pulumi.all(ids);
+        this.registerOutputs({ amiId: this.amiId, amiIds: this.amiIds });
+    }
+}

@@ -1,0 +1,46 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { DockerSettings } from "../config";
+import { PublishInputs } from "./names";
+
+export interface DockerImageArgs extends PublishInputs {
+    /** The build context the conversion made: a FROM scratch Dockerfile and rootfs.tar.gz only. */
+    readonly context: pulumi.Input<string>;
+    /** Repository and optional registry to push to (config `docker`). */
+    readonly settings: DockerSettings;
+    /** Registry password (secret config dockerPassword), when pushing. */
+    readonly password?: pulumi.Input<string>;
+}
+
+/** A container image of the OS's root filesystem, pushed when a registry is configured. */
+export class DockerImage extends pulumi.ComponentResource {
+    public readonly imageName: pulumi.Output<string>;
+    public readonly repoDigest?: pulumi.Output<string>;
+
+    constructor(name: string, args: DockerImageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("gold:publish:DockerImage", name, {}, opts);
+        const s = args.settings;
+        // Docker names are lowercase; the tag carries OS and version, as the seed's `docker import` did.
+        const tag = `${args.vmName}-${args.version}`.toLowerCase().replace(/[^a-z0-9_.-]/g, "-");
+        const repository = s.registry ? `${s.registry}/${s.repository}` : s.repository!;
+        const image = new docker.Image(
+            `${name}-image`,
+            {
+                imageName: `${repository}:${tag}`,
+                build: {
+                    context: args.context,
+                    dockerfile: pulumi.interpolate`${args.context}/Dockerfile`,
+                    platform: "linux/amd64",
+                    // A new rootfs is a new image even when the context path is reused.
+                    args: { GOLD_ROOTFS_SHA256: pulumi.output(args.sha256) },
+                },
+                skipPush: !s.registry,
+                registry: s.registry ? { server: s.registry, username: s.username, password: args.password } : undefined,
+            },
+            { parent: this, customTimeouts: { create: "1h" } },
+        );
+        this.imageName = image.imageName;
+        if (s.registry) this.repoDigest = image.repoDigest;
+        this.registerOutputs({ imageName: this.imageName, repoDigest: this.repoDigest });
+    }
+}

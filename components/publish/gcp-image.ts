@@ -1,0 +1,49 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { GcpSettings } from "../config";
+import { PublishInputs, gcpName, imageName } from "./names";
+
+export interface GcpImageArgs extends PublishInputs {
+    /** Project, bucket, family, guest OS features (config `gcp`). */
+    readonly settings: GcpSettings;
+}
+
+/** A Compute Engine image from disk.raw in a tar.gz: bucket object → compute.Image. */
+export class GcpImage extends pulumi.ComponentResource {
+    public readonly imageName: pulumi.Output<string>;
+    public readonly selfLink: pulumi.Output<string>;
+
+    constructor(name: string, args: GcpImageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("gold:publish:GcpImage", name, {}, opts);
+        const s = args.settings;
+        const title = imageName(args.vmName, args.version, args.sha256).apply(gcpName);
+        const object = new gcp.storage.BucketObject(
+            `${name}-tarball`,
+            {
+                bucket: s.bucket!,
+                name: pulumi.interpolate`${args.vmName}/${args.version}/${title}.tar.gz`,
+                source: pulumi.output(args.artifact).apply((p) => new pulumi.asset.FileAsset(p)),
+                contentType: "application/gzip",
+            },
+            // The provider's 4-minute default is also its HTTP timeout for the upload.
+            { parent: this, customTimeouts: { create: "3h", update: "3h" } },
+        );
+        const image = new gcp.compute.Image(
+            `${name}-image`,
+            {
+                project: s.project,
+                name: title,
+                family: s.family,
+                description: `${args.vmName} ${args.version} (gold standard image)`,
+                // Compute Engine takes the https form of the object, not gs://.
+                rawDisk: { source: pulumi.interpolate`https://storage.googleapis.com/${object.bucket}/${object.name}` },
+                guestOsFeatures: s.guestOsFeatures.map((type) => ({ type })),
+                labels: { "gold-os": gcpName(args.vmName), "gold-version": gcpName(args.version) || "v" },
+            },
+            { parent: this, customTimeouts: { create: "1h" } },
+        );
+        this.imageName = image.name;
+        this.selfLink = image.selfLink;
+        this.registerOutputs({ imageName: this.imageName, selfLink: this.selfLink });
+    }
+}

@@ -1,0 +1,26 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * A published image's name: OS, version and the artifact's checksum, so several version
+ * stacks coexist in one account and a replacement never collides with what it replaces.
+ */
+export function imageName(vmName: string, version: string, sha256: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.output(sha256).apply((sha) => `${vmName}-${version}-${sha.slice(0, 12)}`);
+}
+
+/** GCP names: [a-z]([-a-z0-9]*[a-z0-9])?, at most 63 characters. */
+export function gcpName(name: string): string {
+    const cleaned = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+/, "");
+    return cleaned.slice(0, 63).replace(/-+$/, "");
+}
+
+/** What every publisher receives from its conversion. */
+export interface PublishInputs {
+    /** OS id (vm_name), e.g. CentOS-7.3.1611. */
+    readonly vmName: string;
+    readonly version: string;
+    /** Path of the converted artifact on this machine. */
+    readonly artifact: pulumi.Input<string>;
+    /** Its sha256: part of published names. */
+    readonly sha256: pulumi.Input<string>;
+}

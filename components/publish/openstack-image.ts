@@ -1,0 +1,49 @@
+import * as openstack from "@pulumi/openstack";
+import * as pulumi from "@pulumi/pulumi";
+import { OpenstackSettings } from "../config";
+import { OsVars } from "../recipe/os";
+import { PublishInputs, imageName } from "./names";
+
+export interface OpenstackImageArgs extends PublishInputs {
+    readonly os: OsVars;
+    /** Visibility and extra image properties (config `openstack`). */
+    readonly settings: OpenstackSettings;
+}
+
+// os_distro values of the libosinfo/Glance convention.
+const DISTRO: Record<string, string> = { CentOS: "centos", RedHat: "rhel", Rocky: "rocky", AlmaLinux: "almalinux", Debian: "debian" };
+
+/** A Glance image from the compressed qcow2, with the recommended hardware properties. */
+export class OpenstackImage extends pulumi.ComponentResource {
+    public readonly imageId: pulumi.Output<string>;
+
+    constructor(name: string, args: OpenstackImageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("gold:publish:OpenstackImage", name, {}, opts);
+        const image = new openstack.images.Image(
+            `${name}-image`,
+            {
+                // The checksum in the name: Glance would not notice new content at the same path.
+                name: imageName(args.vmName, args.version, args.sha256),
+                localFilePath: args.artifact,
+                containerFormat: "bare",
+                diskFormat: "qcow2",
+                visibility: args.settings.visibility,
+                tags: ["gold", args.version],
+                properties: {
+                    hw_disk_bus: "scsi",
+                    hw_scsi_model: "virtio-scsi",
+                    hw_vif_model: "virtio",
+                    hw_qemu_guest_agent: "no",
+                    os_type: "linux",
+                    os_distro: DISTRO[args.os.os_name] ?? args.os.os_name.toLowerCase(),
+                    os_version: args.os.os_version,
+                    ...args.settings.properties,
+                },
+            },
+            // os_* properties are taken only at create: any change is a new image.
+            { parent: this, replaceOnChanges: ["name", "properties"], customTimeouts: { create: "2h" } },
+        );
+        this.imageId = image.id;
+        this.registerOutputs({ imageId: this.imageId });
+    }
+}

@@ -1,0 +1,53 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { repoRoot } from "../recipe/paths";
+import { sh } from "../build/shell";
+import { PublishInputs } from "./names";
+import { placeArtifact } from "./local-artifact";
+
+export interface VagrantBoxArgs extends PublishInputs {
+    /** Where the box goes: artifacts/<version>/<vm_name>/virtualbox/<name>.box. */
+    readonly target: string;
+    /** The catalog of every version of this OS's box: artifacts/<vm_name>.json (the seed's). */
+    readonly catalog: string;
+    /** Box name in the catalog, <namespace>/<vm_name>. */
+    readonly boxName: string;
+    /** Base URL the catalog gives for boxes; default the file:// path of artifacts/. */
+    readonly catalogUrl?: string;
+}
+
+const CATALOG = ["node_modules/.bin/ts-node", "--transpile-only", "scripts/vagrant-catalog.ts"];
+
+/**
+ * The Vagrant box at the seed's path and its entry in the OS's catalog, which lists every
+ * version still published: created with this version, removed when the version is destroyed.
+ */
+export class VagrantBox extends pulumi.ComponentResource {
+    public readonly boxPath: pulumi.Output<string>;
+    public readonly catalogPath: string;
+
+    constructor(name: string, args: VagrantBoxArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("gold:publish:VagrantBox", name, {}, opts);
+        this.boxPath = placeArtifact(`${name}-box`, args.artifact, args.target, args.sha256, this);
+        const artifactsDir = `${repoRoot}/artifacts`;
+        const url = this.boxPath.apply((p) =>
+            args.catalogUrl ? `${args.catalogUrl.replace(/\/$/, "")}/${p.slice(artifactsDir.length + 1)}` : `file://${p}`,
+        );
+        const entry = new command.local.Command(
+            `${name}-catalog`,
+            {
+                create: pulumi
+                    .all([url, args.sha256])
+                    .apply(([u, sum]) =>
+                        sh([...CATALOG, "add", "--catalog", args.catalog, "--name", args.boxName, "--version", args.version, "--provider", "virtualbox", "--url", u, "--sha256", sum]),
+                    ),
+                delete: sh([...CATALOG, "remove", "--catalog", args.catalog, "--version", args.version, "--provider", "virtualbox"]),
+                dir: repoRoot,
+                triggers: [args.sha256],
+            },
+            { parent: this },
+        );
+        this.catalogPath = args.catalog;
+        this.registerOutputs({ boxPath: this.boxPath, catalogPath: this.catalogPath, catalogEntry: entry.stdout });
+    }
+}

@@ -1,0 +1,383 @@
+#!/usr/bin/env bash
+# Converts a finished qcow2 image into the artifact one target needs:
+#   scripts/convert.sh TARGET INPUT_QCOW2 OUTPUT_DIR NAME [VERSION]
+#
+#   aws         NAME.vhd     dynamic VHD                                     format "vhd"
+#   azure       NAME.vhd     fixed VHD, virtual size rounded up to 1 MiB     format "vhd"
+#   gcp         NAME.tar.gz  disk.raw (rounded up to 1 GiB), oldgnu sparse   format "tar.gz"
+#   openstack   NAME.qcow2   compressed qcow2                                format "qcow2"
+#   docker      NAME.tar.gz  root filesystem (libguestfs tar-out) and a build
+#                            context OUTPUT_DIR/context/{Dockerfile,rootfs.tar.gz}  format "rootfs.tar.gz"
+#   vmware      NAME.ova     ustar: NAME.ovf, NAME.mf (SHA256), NAME-disk1.vmdk (streamOptimized)  format "ova"
+#   virtualbox  NAME.box     Vagrant box: metadata.json, Vagrantfile, box.ovf, box-disk001.vmdk     format "box"
+#
+# Everything is made in OUTPUT_DIR.partial, which is renamed to OUTPUT_DIR only when complete
+# (a failed conversion removes it; a stale one from a killed run is removed on the next run).
+# OUTPUT_DIR gets SHA256SUMS (every file in it, relative paths). Stdout is exactly one JSON line:
+#   {"artifact": "/abs/NAME.ext", "sha256": "hex", "bytes": n, "format": "...", ...}
+# with "virtualSize" (bytes, disk targets) and "context" (docker). Tool output goes to stderr.
+#
+# Environment:
+#   GOLD_INPUT_FORMAT   format of INPUT (default qcow2; never probed)
+#   GOLD_ROOT_DEVICE    docker: mount this device as / instead of libguestfs inspection (e.g. /dev/sda)
+#   GOLD_OVF_OS_ID, GOLD_OVF_VMW_OSTYPE, GOLD_OVF_VBOX_OSTYPE   OVF guest OS (default from NAME)
+#   GOLD_OVF_CPUS (2), GOLD_OVF_MEMORY_MB (2048)
+#   LIBGUESTFS_BACKEND  default "direct" (no libvirt needed; TCG when there is no KVM)
+set -euo pipefail
+
+targets="aws azure gcp openstack docker vmware virtualbox"
+usage() {
+    echo "usage: $0 TARGET INPUT_QCOW2 OUTPUT_DIR NAME [VERSION]" >&2
+    echo "  TARGET is one of: $targets" >&2
+}
+die() {
+    echo "convert.sh: $*" >&2
+    exit 1
+}
+
+if [ "$#" -lt 4 ] || [ "$#" -gt 5 ]; then
+    usage
+    exit 2
+fi
+target=$1
+name=$4
+version=${5:-}
+case " $targets " in
+*" $target "*) ;;
+*)
+    echo "convert.sh: unknown target '$target'; valid targets: $targets" >&2
+    exit 2
+    ;;
+esac
+if [ ! -f "$2" ] || [ ! -r "$2" ]; then
+    echo "convert.sh: input image '$2' does not exist or is not a readable file" >&2
+    exit 2
+fi
+if ! [[ "$name" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]]; then
+    echo "convert.sh: NAME '$name' must match [A-Za-z0-9][A-Za-z0-9._+-]*" >&2
+    exit 2
+fi
+if [ -z "${3%/}" ]; then
+    echo "convert.sh: OUTPUT_DIR must not be empty or /" >&2
+    exit 2
+fi
+input=$(realpath -e "$2")
+out=$(realpath -m "${3%/}")
+in_fmt=${GOLD_INPUT_FORMAT:-qcow2}
+partial="$out.partial"
+
+need() {
+    local t
+    for t in "$@"; do
+        command -v "$t" >/dev/null 2>&1 || die "'$t' is required for target $target but is not installed"
+    done
+}
+need qemu-img sha256sum tar
+case "$target" in
+docker) need guestfish ;;
+esac
+
+MiB=$((1024 * 1024))
+GiB=$((1024 * MiB))
+
+# Rounds $1 up to a multiple of $2.
+round_up() {
+    echo $(((($1 + $2 - 1) / $2) * $2))
+}
+
+# A field of `qemu-img info --output=json` (a number) for image $2 in format $3.
+img_number() {
+    qemu-img info --output=json -f "$3" "$2" | sed -n "s/^ *\"$1\": *\\([0-9][0-9]*\\),*\$/\\1/p" | head -n 1
+}
+
+json_str() {
+    local s=$1
+    s=${s//\\/\\\\}
+    s=${s//\"/\\\"}
+    printf '"%s"' "$s"
+}
+
+gzip_cmd() {
+    if command -v pigz >/dev/null 2>&1; then echo pigz; else echo gzip; fi
+}
+
+# Removes the partial directory unless the conversion finished.
+done_ok=0
+cleanup() {
+    if [ "$done_ok" -ne 1 ]; then
+        rm -rf "$partial"
+    fi
+}
+# Long steps run in the background so that a signal is handled at once (bash defers traps
+# while a foreground child runs): the step gets SIGTERM, then the partial directory goes.
+child=""
+step() {
+    local rc=0
+    "$@" &
+    child=$!
+    wait "$child" || rc=$?
+    child=""
+    return "$rc"
+}
+on_signal() {
+    trap - INT TERM HUP
+    if [ -n "$child" ]; then
+        kill -TERM "$child" 2>/dev/null || true
+        wait "$child" 2>/dev/null || true
+    fi
+    exit "$1"
+}
+trap cleanup EXIT
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+trap 'on_signal 129' HUP
+
+rm -rf "$partial"
+mkdir -p "$partial"
+
+virtual_size=$(img_number virtual-size "$input" "$in_fmt")
+[ -n "$virtual_size" ] || die "cannot read the virtual size of $input as $in_fmt"
+
+# Guest OS of the OVF, from NAME unless set explicitly.
+ovf_os() {
+    local lower=${name,,}
+    case "$lower" in
+    centos* | rhel* | redhat* | rocky* | alma* | oracle* | ol[0-9]*)
+        os_id=80 vmw_os=rhel7_64Guest vbox_os=RedHat_64 os_desc="Red Hat Enterprise Linux 64-Bit"
+        ;;
+    *)
+        os_id=101 vmw_os=other3xLinux64Guest vbox_os=Linux26_64 os_desc="Linux 64-Bit"
+        ;;
+    esac
+    os_id=${GOLD_OVF_OS_ID:-$os_id}
+    vmw_os=${GOLD_OVF_VMW_OSTYPE:-$vmw_os}
+    vbox_os=${GOLD_OVF_VBOX_OSTYPE:-$vbox_os}
+}
+
+# Writes an OVF 1.0 descriptor for one disk, shared by vmware (OVA) and virtualbox (box):
+#   write_ovf PROFILE OVF_FILE DISK_FILE
+# PROFILE vmware: vmx-10, SCSI lsilogic, VMXNET3; virtualbox: virtualbox-2.2, SATA AHCI, E1000/NAT.
+write_ovf() {
+    local profile=$1 ovf=$2 disk=$3
+    local disk_bytes cpus=${GOLD_OVF_CPUS:-2} mem=${GOLD_OVF_MEMORY_MB:-2048}
+    local systype ctl_name ctl_type ctl_sub nic_sub net_name
+    local os_id vmw_os vbox_os os_desc
+    disk_bytes=$(stat -c %s "$disk")
+    ovf_os
+    case "$profile" in
+    vmware)
+        systype=vmx-10 ctl_name="SCSI Controller 0" ctl_type=6 ctl_sub=lsilogic nic_sub=VMXNET3 net_name="VM Network"
+        ;;
+    virtualbox)
+        systype=virtualbox-2.2 ctl_name="SATA Controller" ctl_type=20 ctl_sub=AHCI nic_sub=E1000 net_name=NAT
+        ;;
+    *) die "write_ovf: unknown profile $profile" ;;
+    esac
+    cat >"$ovf" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1" xmlns:cim="http://schemas.dmtf.org/wbem/wscim/1/common" xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData" xmlns:vssd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData" xmlns:vmw="http://www.vmware.com/schema/ovf" xmlns:vbox="http://www.virtualbox.org/ovf/machine" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ovf:version="1.0">
+  <References>
+    <File ovf:href="$(basename "$disk")" ovf:id="file1" ovf:size="$disk_bytes"/>
+  </References>
+  <DiskSection>
+    <Info>Virtual disk information</Info>
+    <Disk ovf:capacity="$virtual_size" ovf:capacityAllocationUnits="byte" ovf:diskId="vmdisk1" ovf:fileRef="file1" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>
+  </DiskSection>
+  <NetworkSection>
+    <Info>The list of logical networks</Info>
+    <Network ovf:name="$net_name">
+      <Description>The $net_name network</Description>
+    </Network>
+  </NetworkSection>
+  <VirtualSystem ovf:id="$name">
+    <Info>A virtual machine</Info>
+    <Name>$name</Name>
+    <AnnotationSection>
+      <Info>A human-readable annotation</Info>
+      <Annotation>$name${version:+ version $version}</Annotation>
+    </AnnotationSection>
+    <OperatingSystemSection ovf:id="$os_id" vmw:osType="$vmw_os">
+      <Info>The kind of installed guest operating system</Info>
+      <Description>$os_desc</Description>
+      <vbox:OSType ovf:required="false">$vbox_os</vbox:OSType>
+    </OperatingSystemSection>
+    <VirtualHardwareSection>
+      <Info>Virtual hardware requirements</Info>
+      <System>
+        <vssd:ElementName>Virtual Hardware Family</vssd:ElementName>
+        <vssd:InstanceID>0</vssd:InstanceID>
+        <vssd:VirtualSystemIdentifier>$name</vssd:VirtualSystemIdentifier>
+        <vssd:VirtualSystemType>$systype</vssd:VirtualSystemType>
+      </System>
+      <Item>
+        <rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits>
+        <rasd:Description>Number of Virtual CPUs</rasd:Description>
+        <rasd:ElementName>$cpus virtual CPU(s)</rasd:ElementName>
+        <rasd:InstanceID>1</rasd:InstanceID>
+        <rasd:ResourceType>3</rasd:ResourceType>
+        <rasd:VirtualQuantity>$cpus</rasd:VirtualQuantity>
+      </Item>
+      <Item>
+        <rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits>
+        <rasd:Description>Memory Size</rasd:Description>
+        <rasd:ElementName>${mem}MB of memory</rasd:ElementName>
+        <rasd:InstanceID>2</rasd:InstanceID>
+        <rasd:ResourceType>4</rasd:ResourceType>
+        <rasd:VirtualQuantity>$mem</rasd:VirtualQuantity>
+      </Item>
+      <Item>
+        <rasd:Address>0</rasd:Address>
+        <rasd:Description>Disk controller</rasd:Description>
+        <rasd:ElementName>$ctl_name</rasd:ElementName>
+        <rasd:InstanceID>3</rasd:InstanceID>
+        <rasd:ResourceSubType>$ctl_sub</rasd:ResourceSubType>
+        <rasd:ResourceType>$ctl_type</rasd:ResourceType>
+      </Item>
+      <Item>
+        <rasd:AddressOnParent>0</rasd:AddressOnParent>
+        <rasd:ElementName>Hard Disk 1</rasd:ElementName>
+        <rasd:HostResource>ovf:/disk/vmdisk1</rasd:HostResource>
+        <rasd:InstanceID>4</rasd:InstanceID>
+        <rasd:Parent>3</rasd:Parent>
+        <rasd:ResourceType>17</rasd:ResourceType>
+      </Item>
+      <Item>
+        <rasd:AutomaticAllocation>true</rasd:AutomaticAllocation>
+        <rasd:Connection>$net_name</rasd:Connection>
+        <rasd:Description>$nic_sub ethernet adapter on "$net_name"</rasd:Description>
+        <rasd:ElementName>Network adapter 1</rasd:ElementName>
+        <rasd:InstanceID>5</rasd:InstanceID>
+        <rasd:ResourceSubType>$nic_sub</rasd:ResourceSubType>
+        <rasd:ResourceType>10</rasd:ResourceType>
+      </Item>
+    </VirtualHardwareSection>
+  </VirtualSystem>
+</Envelope>
+EOF
+}
+
+stream_vmdk() {
+    step qemu-img convert -f "$in_fmt" -O vmdk -o subformat=streamOptimized,adapter_type=lsilogic "$input" "$1" >&2
+}
+
+# Each target leaves its main file in $artifact and sets $format (+ $extra JSON fields).
+extra=""
+case "$target" in
+aws)
+    artifact="$partial/$name.vhd" format=vhd
+    step qemu-img convert -f "$in_fmt" -O vpc -o subformat=dynamic "$input" "$artifact" >&2
+    vsize=$(img_number virtual-size "$artifact" vpc)
+    extra=", \"subformat\": \"dynamic\", \"virtualSize\": $vsize"
+    ;;
+azure)
+    artifact="$partial/$name.vhd" format=vhd
+    raw="$partial/.disk.raw"
+    step qemu-img convert -f "$in_fmt" -O raw "$input" "$raw" >&2
+    vsize=$(round_up "$(stat -c %s "$raw")" "$MiB")
+    if [ "$vsize" -ne "$(stat -c %s "$raw")" ]; then
+        qemu-img resize -f raw "$raw" "$vsize" >&2
+    fi
+    step qemu-img convert -f raw -O vpc -o subformat=fixed,force_size "$raw" "$artifact" >&2
+    rm -f "$raw"
+    extra=", \"subformat\": \"fixed\", \"virtualSize\": $vsize"
+    ;;
+gcp)
+    artifact="$partial/$name.tar.gz" format=tar.gz
+    raw="$partial/disk.raw"
+    step qemu-img convert -f "$in_fmt" -O raw "$input" "$raw" >&2
+    vsize=$(round_up "$(stat -c %s "$raw")" "$GiB")
+    if [ "$vsize" -ne "$(stat -c %s "$raw")" ]; then
+        qemu-img resize -f raw "$raw" "$vsize" >&2
+    fi
+    step tar --format=oldgnu --sparse --owner=0 --group=0 --numeric-owner \
+        -I "$(gzip_cmd)" -cf "$artifact" -C "$partial" disk.raw
+    rm -f "$raw"
+    extra=", \"virtualSize\": $vsize"
+    ;;
+openstack)
+    artifact="$partial/$name.qcow2" format=qcow2
+    step qemu-img convert -f "$in_fmt" -O qcow2 -c "$input" "$artifact" >&2
+    extra=", \"virtualSize\": $virtual_size"
+    ;;
+docker)
+    artifact="$partial/$name.tar.gz" format=rootfs.tar.gz
+    export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
+    # Directories stay (an image needs the mount points), their contents go.
+    excludes="./proc/* ./sys/* ./dev/* ./run/* ./boot/* ./tmp/* ./var/tmp/* ./var/cache/* ./lost+found/*"
+    if [ -n "${GOLD_ROOT_DEVICE:-}" ]; then
+        mount_opts=(-m "$GOLD_ROOT_DEVICE")
+    else
+        mount_opts=(-i)
+    fi
+    start=$SECONDS
+    rootfs_tar="$partial/.rootfs.tar"
+    step guestfish --ro --format="$in_fmt" -a "$input" "${mount_opts[@]}" \
+        tar-out / "$rootfs_tar" numericowner:true xattrs:true "excludes:$excludes" >&2
+    echo "convert.sh: libguestfs tar-out took $((SECONDS - start)) s" >&2
+    listing=$(tar -tf "$rootfs_tar")
+    grep -qx -e './etc' -e './etc/' <<<"$listing" || die "the root filesystem tarball has no /etc: wrong root device?"
+    if grep -qx -e './bin/bash' -e './usr/bin/bash' <<<"$listing"; then shell=/bin/bash; else shell=/bin/sh; fi
+    step "$(gzip_cmd)" -c "$rootfs_tar" >"$artifact"
+    rm -f "$rootfs_tar"
+    mkdir "$partial/context"
+    ln "$artifact" "$partial/context/rootfs.tar.gz"
+    {
+        echo "FROM scratch"
+        echo "ADD rootfs.tar.gz /"
+        echo "LABEL org.opencontainers.image.title=\"$name\"${version:+ org.opencontainers.image.version=\"$version\"}"
+        echo "CMD [\"$shell\"]"
+    } >"$partial/context/Dockerfile"
+    extra=", \"context\": $(json_str "$out/context")"
+    ;;
+vmware)
+    artifact="$partial/$name.ova" format=ova
+    members="$partial/.ova"
+    mkdir "$members"
+    stream_vmdk "$members/$name-disk1.vmdk"
+    write_ovf vmware "$members/$name.ovf" "$members/$name-disk1.vmdk"
+    (cd "$members" && sha256sum "$name.ovf" "$name-disk1.vmdk") |
+        sed -E 's/^([0-9a-f]{64})  (.*)$/SHA256(\2)= \1/' >"$members/$name.mf"
+    step tar --format=ustar --owner=0 --group=0 --numeric-owner --mode=0644 \
+        -cf "$artifact" -C "$members" "$name.ovf" "$name.mf" "$name-disk1.vmdk"
+    rm -rf "$members"
+    extra=", \"virtualSize\": $virtual_size"
+    ;;
+virtualbox)
+    artifact="$partial/$name.box" format=box
+    members="$partial/.box"
+    mkdir "$members"
+    stream_vmdk "$members/box-disk001.vmdk"
+    write_ovf virtualbox "$members/box.ovf" "$members/box-disk001.vmdk"
+    echo '{"provider": "virtualbox"}' >"$members/metadata.json"
+    # VirtualBox NAT MAC (OUI 08:00:27), fixed per NAME so the box is reproducible.
+    mac="080027$(printf '%s' "$name" | sha256sum | cut -c1-6 | tr '[:lower:]' '[:upper:]')"
+    cat >"$members/Vagrantfile" <<EOF
+# Packaged defaults of the $name box${version:+ (version $version)}.
+Vagrant.configure("2") do |config|
+  config.vm.base_mac = "$mac"
+end
+EOF
+    step tar --owner=0 --group=0 --numeric-owner --mode=0644 -I "$(gzip_cmd)" \
+        -cf "$artifact" -C "$members" metadata.json Vagrantfile box.ovf box-disk001.vmdk
+    rm -rf "$members"
+    extra=", \"virtualSize\": $virtual_size"
+    ;;
+esac
+
+(cd "$partial" && find . -type f ! -name SHA256SUMS ! -name .SHA256SUMS.tmp -printf '%P\n' | LC_ALL=C sort | xargs -r -d '\n' sha256sum >".SHA256SUMS.tmp")
+mv "$partial/.SHA256SUMS.tmp" "$partial/SHA256SUMS"
+
+# Swap in the finished directory: the old OUTPUT_DIR (if any) is moved aside, then removed.
+if [ -e "$out" ]; then
+    rm -rf "$out.old"
+    mv "$out" "$out.old"
+fi
+mv "$partial" "$out"
+done_ok=1
+rm -rf "$out.old"
+
+artifact="$out/${artifact#"$partial/"}"
+sum=$(awk -v f="${artifact#"$out/"}" '$2 == f { print $1; exit }' "$out/SHA256SUMS")
+printf '{"artifact": %s, "sha256": "%s", "bytes": %s, "format": "%s", "target": "%s", "name": "%s"%s%s}\n' \
+    "$(json_str "$artifact")" "$sum" "$(stat -c %s "$artifact")" "$format" "$target" "$name" \
+    "${version:+, \"version\": $(json_str "$version")}" "$extra"

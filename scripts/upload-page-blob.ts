@@ -1,0 +1,61 @@
+// CLI over components/publish/page-blob-upload.ts, for the azure publish stage's Command:
+//   ts-node scripts/upload-page-blob.ts upload --file disk.vhd --container C --blob NAME [--concurrency N]
+//   ts-node scripts/upload-page-blob.ts delete --container C --blob NAME
+// Credentials: AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT + AZURE_STORAGE_KEY
+// (+ AZURE_STORAGE_BLOB_ENDPOINT for Azurite or sovereign clouds). Never printed.
+// stdout: one JSON line. Exit 0 ok, 2 bad input/config, 1 service or I/O failure.
+import { parseArgs } from "util";
+import { deletePageBlob, uploadPageBlob, UploadInputError } from "../components/publish/page-blob-upload";
+
+const USAGE = `usage:
+  upload-page-blob.ts upload --file F --container C --blob NAME [--concurrency N]
+  upload-page-blob.ts delete --container C --blob NAME`;
+
+const COMMANDS = {
+    upload: { required: ["file", "container", "blob"], optional: ["concurrency"] },
+    delete: { required: ["container", "blob"], optional: [] },
+} as const;
+
+async function main(argv: string[]): Promise<void> {
+    const [command, ...rest] = argv;
+    if (command !== "upload" && command !== "delete") {
+        throw new UploadInputError(`command ${JSON.stringify(command ?? "")} is not one of: upload, delete\n${USAGE}`);
+    }
+    const spec = COMMANDS[command];
+    const names: string[] = [...spec.required, ...spec.optional];
+    let values: Record<string, string | undefined>;
+    try {
+        values = parseArgs({
+            args: rest,
+            options: Object.fromEntries(names.map((n) => [n, { type: "string" as const }])),
+            strict: true,
+            allowPositionals: false,
+        }).values as Record<string, string | undefined>;
+    } catch (e) {
+        throw new UploadInputError(`${(e as Error).message} (valid options for ${command}: ${names.map((n) => "--" + n).join(" ")})`);
+    }
+    const missing = spec.required.filter((n) => values[n] === undefined);
+    if (missing.length) throw new UploadInputError(`${command}: missing ${missing.map((n) => "--" + n).join(", ")}\n${USAGE}`);
+    const v = values as Record<string, string>;
+
+    if (command === "delete") {
+        process.stdout.write(JSON.stringify(await deletePageBlob(v.container, v.blob)) + "\n");
+        return;
+    }
+    let concurrency: number | undefined;
+    if (values.concurrency !== undefined) {
+        concurrency = Number(values.concurrency);
+        if (!/^\d+$/.test(values.concurrency)) throw new UploadInputError(`--concurrency ${JSON.stringify(values.concurrency)} is not a whole number (1–64)`);
+    }
+    const result = await uploadPageBlob({ file: v.file, container: v.container, blob: v.blob, concurrency });
+    process.stdout.write(JSON.stringify(result) + "\n");
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+    // Service errors carry the request; print only their message and status, not headers
+    // (the Authorization header is a signature, not the key, but keep the output small).
+    const err = e as { message?: string; statusCode?: number; code?: string };
+    const detail = err.statusCode ? ` (HTTP ${err.statusCode}${err.code ? ", " + err.code : ""})` : "";
+    process.stderr.write(`upload-page-blob: ${err.message ?? String(e)}${detail}\n`);
+    process.exitCode = e instanceof UploadInputError ? 2 : 1;
+});

@@ -1,0 +1,27 @@
+# CentOS Linux 7.2 (1511), x86_64 Minimal ISO; end of life, so the ISO and all repositories come from vault.centos.org.
+vm_name = "CentOS-7.2.1511"
+os_name = "CentOS"
+# The seed's naming. Older Ansible reports ansible_distribution_version "7.2.1511" on CentOS 7;
+# newer Ansible (distro-based facts, 2.8+) reports "7.2". Compare with care.
+os_version = "7.2.1511"
+os_major   = 7
+iso_name   = "CentOS-7-x86_64-Minimal-1511.iso"
+iso_url    = "https://vault.centos.org/7.2.1511/isos/x86_64/CentOS-7-x86_64-Minimal-1511.iso"
+# Published sha256 of CentOS-7-x86_64-Minimal-1511.iso (vault.centos.org/7.2.1511/isos/x86_64/sha256sum.txt).
+# The vault file itself is not in the offline corpus; the value agrees in independent public repositories:
+#   dweomer/vagrantry distro/centos/7.2-amd64.pkrvars.hcl (commit 40bc6353)
+#   CommanderK5/packer-centos-template README.md
+#   digitalrebar provisioner bootenv centos-7.2.1511-install (IsoSha256), and a veewee definition
+iso_checksum = "sha256:f90e4d28fa377669b2db16cbcb451fcb9a89d2460e3645993e30e137ac37d284"
+# http, not https: the 2015 installer's CA bundle predates the vault's current certificate chain.
+install_url = "http://vault.centos.org/7.2.1511/os/x86_64/"
+extra_repos = {
+  updates = "http://vault.centos.org/7.2.1511/updates/x86_64/"
+}
+# isolinux menu (BIOS): the default entry is "Test this media & install CentOS 7";
+# <up> selects "Install CentOS 7", <tab> opens its kernel line for editing.
+boot_command = [
+  "<up><tab> inst.text inst.ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg<enter><wait>"
+]
+guest_os_type_virtualbox = "RedHat_64"
+guest_os_type_vmware     = "centos7-64"

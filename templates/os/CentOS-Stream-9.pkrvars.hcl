@@ -1,0 +1,26 @@
+# CentOS Stream 9, x86_64 boot (network install) ISO of the dated compose 20260615.0 from mirror.stream.centos.org.
+vm_name = "CentOS-Stream-9"
+# Ansible reports ansible_distribution "CentOS" and ansible_distribution_version "9" on CentOS Stream 9.
+os_name    = "CentOS"
+os_version = "9"
+os_major   = 9
+iso_name   = "CentOS-Stream-9-20260615.0-x86_64-boot.iso"
+# mirror.stream.centos.org keeps only recent composes: when this one is pruned, take the same file from
+# https://composes.stream.centos.org/production/CentOS-Stream-9-20260615.0/compose/BaseOS/x86_64/iso/ or the iso_server.
+iso_url = "https://mirror.stream.centos.org/9-stream/BaseOS/x86_64/iso/CentOS-Stream-9-20260615.0-x86_64-boot.iso"
+# sha256 as published in CentOS-Stream-9-20260615.0-x86_64-boot.iso.SHA256SUM next to the ISO (not reachable from here).
+# Single source found: NeCTAR-RC/nectar-images vars/centos-stream-9.pkrvars.hcl (a 2026 revision pinning this compose;
+# the same repository's Rocky 9.8 and AlmaLinux 9.8 boot ISO pins match the vendors' CHECKSUM files).
+iso_checksum = "sha256:efc4101ddddab139d2dda7d805e1b6e10ecc682890d2d37209f1d1cb54e8a98c"
+install_url  = "https://mirror.stream.centos.org/9-stream/BaseOS/x86_64/os/"
+extra_repos = {
+  AppStream = "https://mirror.stream.centos.org/9-stream/AppStream/x86_64/os/"
+}
+# isolinux menu (BIOS): the default entry is "Test this media & install CentOS Stream 9";
+# <up> selects "Install CentOS Stream 9", <tab> opens its kernel line. A boot ISO holds no packages,
+# so inst.repo= names the install tree (the same URL as install_url).
+boot_command = [
+  "<up><tab> inst.text inst.repo=https://mirror.stream.centos.org/9-stream/BaseOS/x86_64/os/ inst.ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg<enter><wait>"
+]
+guest_os_type_virtualbox = "RedHat_64"
+guest_os_type_vmware     = "centos9-64"

@@ -1,0 +1,28 @@
+# Red Hat Enterprise Linux 9.6, x86_64 binary DVD; RHEL media is not public, so the ISO comes only from the site's iso_server.
+vm_name    = "RedHat-9.6"
+os_name    = "RedHat"
+os_version = "9.6"
+os_major   = 9
+iso_name   = "rhel-9.6-x86_64-dvd.iso"
+iso_url    = ""
+# sha256 of rhel-9.6-x86_64-dvd.iso ("Red Hat Enterprise Linux 9.6 Binary DVD", published 2025-04-22) as listed on
+# Red Hat's download page / Customer Portal image API (login required, not reachable from here). The value agrees in
+# independent public sources: a Red Hat ISO download tool's docs (the API's JSON listing for 9.6 x86_64), a Hyper-V
+# Packer template for RHEL 9.6, a Packer variables map for rhel9 x86_64, and an Image Builder UI mock-up.
+# RHEL 9.7 and 9.8 exist, but no published checksum for their DVDs was found in the offline sources.
+iso_checksum = "sha256:febcc1359fd68faceff82d7eed8d21016e022a17e9c74e0e3f9dc3a78816b2bb"
+# Expected site mirror layout under repo_server (plain HTTP, dnf repositories):
+#   rhel-9.6/BaseOS/x86_64/os/     the DVD's BaseOS/ directory, or a reposync of rhel-9-for-x86_64-baseos-eus-rpms at 9.6
+#   rhel-9.6/AppStream/x86_64/os/  the DVD's AppStream/ directory, or a reposync of rhel-9-for-x86_64-appstream-eus-rpms at 9.6
+install_url = "{{ repo_server }}/rhel-9.6/BaseOS/x86_64/os/"
+extra_repos = {
+  AppStream = "{{ repo_server }}/rhel-9.6/AppStream/x86_64/os/"
+}
+# isolinux menu (BIOS): the default entry is "Test this media & install Red Hat Enterprise Linux 9.6";
+# <up> selects "Install Red Hat Enterprise Linux 9.6", <tab> opens its kernel line. The DVD carries stage2
+# and packages, and the kickstart's url line names the install tree, so no inst.repo= is needed.
+boot_command = [
+  "<up><tab> inst.text inst.ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg<enter><wait>"
+]
+guest_os_type_virtualbox = "RedHat_64"
+guest_os_type_vmware     = "rhel9-64"

@@ -1,0 +1,199 @@
+# Site variables: defaults here, overridden per site in site.pkrvars.hcl (see the .example).
+
+variable "namespace" {
+  type        = string
+  default     = "gold"
+  description = "Prefix of published names, e.g. Vagrant boxes <namespace>/<vm_name>."
+}
+
+variable "version" {
+  type        = string
+  default     = "0.0.0"
+  description = "Image version: one Pulumi stack per version (checked as semver by the Pulumi program)."
+}
+
+variable "headless" {
+  type    = bool
+  default = true
+}
+
+variable "iso_server" {
+  type        = string
+  default     = ""
+  description = "Site mirror for ISOs, tried before the public URL; the only source of RHEL ISOs."
+}
+
+variable "repo_server" {
+  type        = string
+  default     = ""
+  description = "Site mirror for package repositories; OS files refer to it as {{ repo_server }}."
+}
+
+variable "locale" {
+  type    = string
+  default = "en_US.UTF-8"
+}
+
+variable "keyboard" {
+  type    = string
+  default = "us"
+}
+
+variable "timezone" {
+  type    = string
+  default = "UTC"
+}
+
+variable "disk_size" {
+  type        = number
+  default     = 8192
+  description = "Disk size in MiB."
+}
+
+variable "memory" {
+  type    = number
+  default = 2048
+}
+
+variable "cpus" {
+  type    = number
+  default = 2
+}
+
+variable "accelerator" {
+  type        = string
+  default     = "kvm"
+  description = "QEMU accelerator: kvm, or tcg where there is no KVM (slow)."
+  validation {
+    condition     = contains(["kvm", "tcg", "hvf", "whpx", "xen", "none"], var.accelerator)
+    error_message = "The accelerator must be one of kvm, tcg, hvf, whpx, xen, none."
+  }
+}
+
+variable "artifacts_dir" {
+  type    = string
+  default = "artifacts"
+}
+
+variable "output_dir" {
+  type        = string
+  default     = ""
+  description = "Overrides artifacts/<version>/<vm_name>/<build>/ (the Pulumi program builds into a directory per input fingerprint)."
+}
+
+variable "http_directory" {
+  type        = string
+  default     = "artifacts/http"
+  description = "Rendered kickstarts (npm run ks -- --out DIR), served by Packer's HTTP server."
+}
+
+variable "ssh_username" {
+  type    = string
+  default = "root"
+}
+
+variable "ssh_private_key_file" {
+  type        = string
+  default     = "keys/packer"
+  description = "The build key (scripts/gen-keys.sh); removed from the image by the cleanup role."
+}
+
+variable "ssh_timeout" {
+  type    = string
+  default = "60m"
+}
+
+variable "boot_wait" {
+  type    = string
+  default = "10s"
+}
+
+variable "ansible_extra_args" {
+  type        = list(string)
+  default     = []
+  description = "Extra ansible-playbook arguments, e.g. [\"-vv\"]."
+}
+
+# Stage inputs: set by the Pulumi program for the base-from-disk and variant stages.
+
+variable "source_disk" {
+  type        = string
+  default     = ""
+  description = "Disk image that base-disk (an existing image) or variant (the base) starts from."
+}
+
+variable "source_disk_checksum" {
+  type    = string
+  default = "none"
+}
+
+variable "build_name" {
+  type        = string
+  default     = "base"
+  description = "Provider whose variant the variant source builds."
+  validation {
+    condition     = contains(["base", "aws", "azure", "docker", "gcp", "openstack", "virtualbox", "vmware"], var.build_name)
+    error_message = "The build_name must be one of base, aws, azure, docker, gcp, openstack, virtualbox, vmware."
+  }
+}
+
+variable "qemuargs" {
+  type        = list(list(string))
+  default     = []
+  description = "Extra QEMU arguments, e.g. direct kernel boot of a disk without a bootloader."
+}
+
+# OS variables: one file per OS in os/<vm_name>.pkrvars.hcl, no defaults.
+
+variable "vm_name" {
+  type = string
+}
+
+variable "os_name" {
+  type = string
+}
+
+variable "os_version" {
+  type = string
+}
+
+variable "os_major" {
+  type = number
+}
+
+variable "iso_name" {
+  type = string
+}
+
+variable "iso_url" {
+  type = string
+}
+
+variable "iso_checksum" {
+  type = string
+  validation {
+    # Packer 1.6.6 offers no regex() in validation rules; the TypeScript reader checks the hex.
+    condition     = substr(var.iso_checksum, 0, 7) == "sha256:" && length(var.iso_checksum) == 71
+    error_message = "The iso_checksum must be the literal sha256 of the ISO: \"sha256:<64 hex digits>\"."
+  }
+}
+
+variable "boot_command" {
+  type = list(string)
+}
+
+variable "install_url" {
+  type = string
+}
+
+variable "extra_repos" {
+  type = map(string)
+}
+
+variable "guest_os_type_virtualbox" {
+  type = string
+}
+
+variable "guest_os_type_vmware" {
+  type = string
+}

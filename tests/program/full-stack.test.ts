@@ -1,0 +1,177 @@
+// Every OS × every provider, publishing on, under mocks: the graph, the inputs that make the
+// images boot, the timeouts and the outputs application stacks consume.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { listOses } from "../../components/recipe/os";
+import { PROVIDER_NAMES } from "../../components/recipe/providers";
+import { Registered, byType, installMocks, registered, settled, valueOf } from "../support/program";
+
+const oses = listOses();
+installMocks("1.4.0", {
+    oses,
+    providers: PROVIDER_NAMES,
+    publish: true,
+    site: { repo_server: "http://mirror.example.com/repos" },
+    aws: { region: "eu-west-1", bucket: "gold-images-import", createRole: true, copyRegions: ["us-east-1", "eu-west-1"], shareWithAccounts: ["123456789012"], bootMode: "uefi-preference" },
+    azure: { resourceGroup: "images", location: "westeurope", storageAccount: "goldimages", gallery: "gold" },
+    gcp: { project: "gold-images-1", bucket: "gold-images-upload", family: "gold", guestOsFeatures: ["VIRTIO_SCSI_MULTIQUEUE"] },
+    openstack: { visibility: "shared", properties: { hw_rng_model: "virtio" } },
+    docker: { repository: "gold/base", registry: "registry.example.com:5000", username: "ci" },
+    virtualbox: { catalogUrl: "https://boxes.example.com/" },
+});
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const program = require("../../index");
+const n = oses.length;
+
+const one = (type: string, nameIncludes: string) => {
+    const found = byType(type).filter((r) => r.name.includes(nameIncludes));
+    assert.equal(found.length, 1, `one ${type} named *${nameIncludes}*`);
+    return found[0];
+};
+const urnOf = (r: Registered) => r.urn;
+const dependsOn = (r: Registered, on: Registered) =>
+    r.dependencies.includes(urnOf(on)) || Object.values(r.propertyDependencies).some((d) => d.includes(urnOf(on)));
+
+test("resource types and counts for seven OSes × seven providers", async () => {
+    await valueOf(program.images);
+    await settled();
+    const expected: Record<string, number> = {
+        "gold:build:PackerBuild": n,
+        "gold:build:ImageVariant": 7 * n,
+        "gold:build:Conversion": 7 * n,
+        "gold:publish:AwsImage": n,
+        "gold:publish:AzureImage": n,
+        "gold:publish:GcpImage": n,
+        "gold:publish:OpenstackImage": n,
+        "gold:publish:DockerImage": n,
+        "gold:publish:VagrantBox": n,
+        "gold:publish:VmwareOva": n,
+        "aws:s3/bucketObjectv2:BucketObjectv2": n,
+        "aws:ebs/snapshotImport:SnapshotImport": n,
+        "aws:ec2/ami:Ami": n,
+        "aws:ec2/amiCopy:AmiCopy": n, // eu-west-1 is the home region: one copy
+        "aws:ec2/amiLaunchPermission:AmiLaunchPermission": 2 * n,
+        "aws:iam/role:Role": n,
+        "azure-native:compute:Image": n,
+        "azure-native:compute:GalleryImageVersion": n,
+        "gcp:storage/bucketObject:BucketObject": n,
+        "gcp:compute/image:Image": n,
+        "openstack:images/image:Image": n,
+        "docker:index/image:Image": n,
+    };
+    for (const [type, count] of Object.entries(expected)) assert.equal(byType(type).length, count, type);
+});
+
+test("dependency chain: publish ← conversion ← variant ← base", () => {
+    const os = oses[0];
+    const base = one("command:local:Command", `${os}-base-run`);
+    const variant = one("command:local:Command", `${os}-gcp-run`);
+    const convert = one("command:local:Command", `${os}-gcp-convert-run`);
+    const object = one("gcp:storage/bucketObject:BucketObject", `${os}-gcp-publish`);
+    const image = one("gcp:compute/image:Image", `${os}-gcp-publish`);
+    assert.ok(dependsOn(variant, base), "variant boots the base disk");
+    assert.ok(dependsOn(convert, variant), "conversion reads the variant");
+    assert.ok(dependsOn(object, convert), "upload reads the conversion");
+    assert.ok(dependsOn(image, object), "image reads the upload");
+    const parentOf = (r: Registered) => registered.find((x) => x.urn === r.parent)?.type;
+    assert.equal(parentOf(base), "gold:build:PackerBuild");
+    assert.equal(parentOf(variant), "gold:build:ImageVariant");
+    assert.equal(parentOf(image), "gold:publish:GcpImage");
+});
+
+test("AWS: hvm, gp3, ENA, IMDSv2, boot mode; a long import; copies and shares", () => {
+    const ami = one("aws:ec2/ami:Ami", oses[0]);
+    assert.equal(ami.inputs.virtualizationType, "hvm");
+    assert.equal(ami.inputs.ebsBlockDevices[0].volumeType, "gp3");
+    assert.equal(ami.inputs.enaSupport, true);
+    assert.equal(ami.inputs.imdsSupport, "v2.0");
+    assert.equal(ami.inputs.bootMode, "uefi-preference");
+    assert.match(ami.inputs.name, new RegExp(`^${oses[0]}-1\\.4\\.0-[0-9a-f]{12}$`));
+    const snapshot = one("aws:ebs/snapshotImport:SnapshotImport", oses[0]);
+    assert.equal(snapshot.inputs.diskContainer.format, "VHD");
+    assert.equal(snapshot.inputs.roleName, "vmimport");
+    const hours = (t: string) => Number(/^(\d+)h$/.exec(t)?.[1] ?? 0);
+    assert.ok(hours(snapshot.customTimeouts!.create) >= 3, `import create timeout ${snapshot.customTimeouts?.create}`);
+    const copy = one("aws:ec2/amiCopy:AmiCopy", oses[0]);
+    assert.equal(copy.inputs.region, "us-east-1");
+    assert.equal(copy.inputs.sourceAmiRegion, "eu-west-1");
+    const role = one("aws:iam/role:Role", oses[0]);
+    assert.match(role.inputs.assumeRolePolicy, /vmie\.amazonaws\.com/);
+});
+
+test("Azure: page blob upload of only the non-zero ranges, then a generalized Linux image and a gallery version", () => {
+    const upload = one("command:local:Command", `${oses[0]}-azure-publish-page-blob`);
+    assert.match(upload.inputs.create, /scripts\/upload-page-blob\.ts upload --file \S+ --container images --blob /);
+    assert.match(upload.inputs.delete, /upload-page-blob\.ts delete/);
+    const image = one("azure-native:compute:Image", oses[0]);
+    assert.equal(image.inputs.storageProfile.osDisk.osType, "Linux");
+    assert.equal(image.inputs.storageProfile.osDisk.osState, "Generalized");
+    assert.match(image.inputs.storageProfile.osDisk.blobUri, /^https:\/\/.*\.vhd$/);
+    assert.equal(image.inputs.hyperVGeneration, "V1");
+    const version = one("azure-native:compute:GalleryImageVersion", oses[0]);
+    assert.equal(version.inputs.galleryImageVersionName, "1.4.0");
+    assert.equal(version.inputs.galleryImageName, oses[0]);
+});
+
+test("GCP: https storage source, valid names, family and guest OS features, long upload timeout", () => {
+    const image = one("gcp:compute/image:Image", oses[0]);
+    assert.match(image.inputs.rawDisk.source, /^https:\/\/storage\.googleapis\.com\/gold-images-upload\/.+\.tar\.gz$/);
+    assert.match(image.inputs.name, /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
+    assert.equal(image.inputs.family, "gold");
+    assert.deepEqual(image.inputs.guestOsFeatures, [{ type: "VIRTIO_SCSI_MULTIQUEUE" }]);
+    const object = one("gcp:storage/bucketObject:BucketObject", oses[0]);
+    assert.equal(object.customTimeouts?.create, "3h");
+});
+
+test("OpenStack: qcow2 with the recommended properties, replaced when its content changes", () => {
+    const image = one("openstack:images/image:Image", oses[0]);
+    assert.equal(image.inputs.diskFormat, "qcow2");
+    assert.equal(image.inputs.containerFormat, "bare");
+    assert.equal(image.inputs.visibility, "shared");
+    for (const key of ["hw_disk_bus", "hw_vif_model", "os_distro", "os_version"]) assert.ok(image.inputs.properties[key], key);
+    assert.equal(image.inputs.properties.hw_rng_model, "virtio");
+    assert.match(image.inputs.name, /-[0-9a-f]{12}$/);
+    assert.deepEqual(image.replaceOnChanges, ["name", "properties"]);
+});
+
+test("Docker: a FROM scratch context from the conversion, pushed to the registry", () => {
+    const image = one("docker:index/image:Image", oses[0]);
+    assert.match(image.inputs.imageName, /^registry\.example\.com:5000\/gold\/base:[a-z0-9_.-]+$/);
+    assert.equal(image.inputs.skipPush, false);
+    assert.match(image.inputs.build.dockerfile, /\/Dockerfile$/);
+});
+
+test("Vagrant: the box at the seed's path and a catalog entry per version", () => {
+    const entry = one("command:local:Command", `${oses[0]}-virtualbox-publish-catalog`);
+    assert.match(entry.inputs.create, new RegExp(`add --catalog artifacts/${oses[0]}\\.json --name gold/${oses[0]} --version 1\\.4\\.0 --provider virtualbox --url https://boxes\\.example\\.com/`));
+    assert.match(entry.inputs.delete, /remove --catalog .* --version 1\.4\.0/);
+    const box = one("command:local:Command", `${oses[0]}-virtualbox-publish-box`);
+    assert.ok(box.inputs.create.includes(`artifacts/1.4.0/${oses[0]}/virtualbox/${oses[0]}-1.4.0_virtualbox.box`));
+});
+
+test("outputs: version and images[os][provider] with the artifact and each cloud's ids", async () => {
+    assert.equal(await valueOf(program.version), "1.4.0");
+    const images = await valueOf<Record<string, Record<string, Record<string, unknown>>>>(program.images);
+    assert.deepEqual(Object.keys(images).sort(), [...oses].sort());
+    const ids: Record<string, string[]> = {
+        aws: ["amiId", "amiIds"],
+        azure: ["imageId", "galleryImageVersionId"],
+        gcp: ["imageName", "selfLink"],
+        openstack: ["imageId"],
+        docker: ["imageName", "repoDigest"],
+        virtualbox: ["boxPath", "catalogPath"],
+        vmware: ["ovaPath"],
+    };
+    for (const os of oses) {
+        for (const [provider, keys] of Object.entries(ids)) {
+            const fields = images[os][provider];
+            for (const key of ["artifact", "sha256", ...keys]) assert.ok(fields[key] !== undefined && fields[key] !== "", `${os}.${provider}.${key}`);
+        }
+        assert.deepEqual(Object.keys(images[os].aws.amiIds as object).sort(), ["eu-west-1", "us-east-1"]);
+    }
+});
+
+test("no secret reaches the outputs", async () => {
+    const text = JSON.stringify(await valueOf(program.images));
+    assert.ok(!text.includes("not-a-real-key"));
+});

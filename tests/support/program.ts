@@ -1,0 +1,102 @@
+// Runs the Pulumi program (index.ts) under the SDK's mocks and records every registration,
+// with the resource options that newResource does not see (timeouts, parents, dependencies).
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { createHash } from "node:crypto";
+
+export interface Registered {
+    readonly type: string;
+    readonly name: string;
+    readonly urn: string;
+    inputs: Record<string, any>;
+    readonly parent: string;
+    readonly dependencies: string[];
+    readonly propertyDependencies: Record<string, string[]>;
+    readonly customTimeouts?: { create: string; update: string; delete: string };
+    readonly replaceOnChanges: string[];
+}
+
+export const registered: Registered[] = [];
+
+const sha = (s: string) => createHash("sha256").update(s).digest("hex");
+
+/** What a stage command prints for real (see scripts/packer-build.sh and convert.sh). */
+function commandStdout(name: string): string {
+    if (name.endsWith("-run")) {
+        const artifact = `/work/artifacts/${name}/image`;
+        return JSON.stringify({ artifact, sha256: sha(name), bytes: 1024, context: `${artifact}.context` });
+    }
+    if (name.endsWith("-page-blob")) return JSON.stringify({ url: `https://acct.blob.core.windows.net/images/${name}.vhd`, bytes: 1024 });
+    if (name.endsWith("-box") || name.endsWith("-ova")) return `/work/artifacts/${name}`;
+    return JSON.stringify({ ok: true });
+}
+
+const wrapped = MockMonitor.prototype.registerResource;
+MockMonitor.prototype.registerResource = function (req: any, callback: any) {
+    const timeouts = req.getCustomtimeouts();
+    const propDeps: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((v: any, k: string) => (propDeps[k] = v.getUrnsList()));
+    const entry = {
+        type: req.getType(),
+        name: req.getName(),
+        urn: "",
+        inputs: {},
+        parent: req.getParent(),
+        dependencies: req.getDependenciesList(),
+        propertyDependencies: propDeps,
+        customTimeouts: timeouts ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() } : undefined,
+        replaceOnChanges: req.getReplaceonchangesList(),
+    };
+    registered.push(entry);
+    return wrapped.call(this, req, (err: any, res: any) => {
+        if (res) (entry as any).urn = res.getUrn();
+        callback(err, res);
+    });
+};
+
+export function installMocks(stack: string, config: Record<string, unknown>): void {
+    pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                const entry = [...registered].reverse().find((r) => r.name === args.name && r.type === args.type);
+                if (entry) entry.inputs = args.inputs;
+                const state: Record<string, unknown> = { ...args.inputs };
+                if (args.type === "command:local:Command") state.stdout = commandStdout(args.name);
+                if (args.type === "gcp:compute/image:Image") state.selfLink = `https://www.googleapis.com/compute/v1/projects/p/global/images/${args.inputs.name}`;
+                if (args.type === "docker:index/image:Image") state.repoDigest = `${args.inputs.imageName}@sha256:${sha(args.name)}`;
+                return { id: `${args.name}-id`, state };
+            },
+            call(args) {
+                if (args.token === "azure-native:storage:listStorageAccountKeys") return { keys: [{ keyName: "key1", value: "not-a-real-key" }] };
+                return {};
+            },
+        },
+        "gold-images",
+        stack,
+        false,
+    );
+    setConfig(config);
+}
+
+/** Replaces the whole stack config: keys without a namespace are the project's. */
+export function setConfig(config: Record<string, unknown>): void {
+    const all: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) all[k.includes(":") ? k : `gold-images:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    pulumi.runtime.setAllConfig(all);
+}
+
+export function valueOf<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
+}
+
+/** Waits until no registration arrives for a moment: the program's graph is complete. */
+export async function settled(): Promise<Registered[]> {
+    let count = -1;
+    while (count !== registered.length) {
+        count = registered.length;
+        await new Promise((r) => setTimeout(r, 200));
+    }
+    return registered;
+}
+
+export const byType = (type: string) => registered.filter((r) => r.type === type);

@@ -1,0 +1,408 @@
+// scripts/convert.sh for real, on a small qcow2: every target's artifact is checked with
+// qemu-img and tar, independently of the script (formats, sizes, member order, checksums,
+// data round trip), plus the script's contract (one JSON line, SHA256SUMS, exit codes,
+// nothing half-written on failure). The docker target runs libguestfs (TCG here: slow).
+import assert from "node:assert/strict";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as zlib from "node:zlib";
+import { test } from "node:test";
+import { spawn } from "node:child_process";
+import { missingTool, run, tempDir } from "../support/tools";
+
+const script = path.resolve(__dirname, "..", "..", "scripts", "convert.sh");
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const TARGETS = ["aws", "azure", "gcp", "openstack", "docker", "vmware", "virtualbox"];
+
+const skipQemu = missingTool("qemu-img") ?? missingTool("qemu-io");
+const root = tempDir("convert");
+process.on("exit", () => fs.rmSync(root, { recursive: true, force: true }));
+
+interface Report {
+    artifact: string;
+    sha256: string;
+    bytes: number;
+    format: string;
+    virtualSize?: number;
+    context?: string;
+    [k: string]: unknown;
+}
+
+async function ok(cmd: string, args: string[], cwd?: string): Promise<string> {
+    const r = await run(cmd, args, { cwd });
+    assert.equal(r.code, 0, `${cmd} ${args.join(" ")} failed:\n${r.stderr}`);
+    return r.stdout;
+}
+
+async function info(file: string, fmt?: string): Promise<any> {
+    return JSON.parse(await ok("qemu-img", ["info", "--output=json", ...(fmt ? ["-f", fmt] : []), file]));
+}
+
+function sha256File(file: string, limit = Infinity): string {
+    const h = crypto.createHash("sha256");
+    const fd = fs.openSync(file, "r");
+    const buf = Buffer.alloc(4 * MiB);
+    let pos = 0;
+    try {
+        while (pos < limit) {
+            const n = fs.readSync(fd, buf, 0, Math.min(buf.length, limit - pos), pos);
+            if (n === 0) break;
+            h.update(buf.subarray(0, n));
+            pos += n;
+        }
+    } finally {
+        fs.closeSync(fd);
+    }
+    return h.digest("hex");
+}
+
+/** Test disks: 100 MiB and 100 MiB + 512 bytes, with data at odd offsets (also in the last sector). */
+let disks: Promise<{ mib: string; odd: string; mibRaw: string; oddRaw: string }> | undefined;
+function testDisks() {
+    disks ??= (async () => {
+        const mib = path.join(root, "in-100M.qcow2");
+        const odd = path.join(root, "in-100M+512.qcow2");
+        await ok("qemu-img", ["create", "-q", "-f", "qcow2", mib, `${100 * MiB}`]);
+        await ok("qemu-img", ["create", "-q", "-f", "qcow2", odd, `${100 * MiB + 512}`]);
+        for (const [disk, size] of [[mib, 100 * MiB], [odd, 100 * MiB + 512]] as const) {
+            await ok("qemu-io", ["-f", "qcow2", "-c", "write -P 0xab 12345 70001", "-c", `write -P 0x5c ${37 * MiB + 4097} 1000000`, "-c", `write -P 0x11 ${size - 512} 512`, disk]);
+        }
+        const mibRaw = path.join(root, "in-100M.raw");
+        const oddRaw = path.join(root, "in-100M+512.raw");
+        await ok("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", mib, mibRaw]);
+        await ok("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", odd, oddRaw]);
+        return { mib, odd, mibRaw, oddRaw };
+    })();
+    return disks;
+}
+
+let counter = 0;
+/** Runs the script and checks its contract: exit 0, one JSON line, artifact and SHA256SUMS. */
+async function convert(target: string, input: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<{ out: string; report: Report; seconds: number }> {
+    const out = path.join(root, `out-${target}-${++counter}`);
+    const started = Date.now();
+    const r = await run(script, [target, input, out, name, "1.0.0"], { env: { ...process.env, ...env } });
+    const seconds = (Date.now() - started) / 1000;
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split("\n").filter((l) => l !== "");
+    assert.equal(lines.length, 1, `stdout must be exactly one JSON line, got:\n${r.stdout}`);
+    assert.ok(r.stdout.endsWith("\n") && !r.stdout.slice(0, -1).includes("\n"));
+    const report = JSON.parse(lines[0]) as Report;
+    assert.ok(path.isAbsolute(report.artifact), report.artifact);
+    assert.equal(path.dirname(report.artifact), out);
+    assert.equal(report.bytes, fs.statSync(report.artifact).size);
+    assert.equal(report.sha256, sha256File(report.artifact));
+    assert.ok(!fs.existsSync(`${out}.partial`), "no .partial left behind");
+    // SHA256SUMS covers every file of the directory and verifies.
+    const files = (await ok("find", [".", "-type", "f", "!", "-name", "SHA256SUMS", "-printf", "%P\\n"], out)).trim().split("\n").sort();
+    const listed = fs.readFileSync(path.join(out, "SHA256SUMS"), "utf8").trim().split("\n").map((l) => l.slice(66)).sort();
+    assert.deepEqual(listed, files);
+    await ok("sha256sum", ["--strict", "-c", "SHA256SUMS"], out);
+    return { out, report, seconds };
+}
+
+/** Lists a tar (optionally gzip) archive's headers: name, typeflag and magic, in order. */
+function tarHeaders(file: string): { name: string; type: string; magic: string; size: number }[] {
+    let data = fs.readFileSync(file);
+    if (data[0] === 0x1f && data[1] === 0x8b) data = zlib.gunzipSync(data);
+    const headers = [];
+    let off = 0;
+    while (off + 512 <= data.length && data[off] !== 0) {
+        const h = data.subarray(off, off + 512);
+        const cstr = (a: number, b: number) => h.subarray(a, b).toString("latin1").replace(/\0.*$/s, "");
+        const size = parseInt(cstr(124, 136).trim() || "0", 8);
+        const type = String.fromCharCode(h[156]);
+        headers.push({ name: cstr(0, 100), type, magic: h.subarray(257, 265).toString("latin1"), size });
+        // A GNU sparse member ('S') stores only its data blocks: the real size is in the header.
+        const stored = type === "S" ? parseInt(cstr(483, 495).trim() || "0", 8) : size;
+        off += 512 + Math.ceil(stored / 512) * 512;
+    }
+    return headers;
+}
+
+const skipOpts = { skip: skipQemu };
+
+test("unknown target exits 2 and names the valid targets; missing input exits 2", async () => {
+    const out = path.join(root, "bad");
+    let r = await run(script, ["amiga", "/nonexistent", out, "X"]);
+    assert.equal(r.code, 2);
+    for (const t of TARGETS) assert.match(r.stderr, new RegExp(`\\b${t}\\b`));
+    assert.equal(r.stdout, "");
+    r = await run(script, ["aws", path.join(root, "does-not-exist.qcow2"), out, "X"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /does-not-exist/);
+    r = await run(script, ["aws"]);
+    assert.equal(r.code, 2);
+    assert.ok(!fs.existsSync(out) && !fs.existsSync(`${out}.partial`));
+});
+
+test("a failure mid-way leaves no OUTPUT_DIR and no .partial, and keeps a previous OUTPUT_DIR intact", skipOpts, async () => {
+    const notDisk = path.join(root, "not-a-disk.qcow2");
+    fs.writeFileSync(notDisk, "this is not a disk image\n".repeat(100));
+    for (const target of ["aws", "gcp", "vmware"]) {
+        const out = path.join(root, `fail-${target}`);
+        const r = await run(script, [target, notDisk, out, "Broken-1_x"]);
+        assert.notEqual(r.code, 0);
+        assert.equal(r.stdout, "", "no JSON on failure");
+        assert.ok(!fs.existsSync(out), `${target}: no OUTPUT_DIR`);
+        assert.ok(!fs.existsSync(`${out}.partial`), `${target}: no .partial`);
+    }
+    // A previous complete conversion survives a failed one.
+    const { mib } = await testDisks();
+    const { out, report } = await convert("openstack", mib, "Keep-1_openstack");
+    const r = await run(script, ["openstack", notDisk, out, "Keep-1_openstack"]);
+    assert.notEqual(r.code, 0);
+    assert.equal(sha256File(report.artifact), report.sha256);
+    assert.ok(!fs.existsSync(`${out}.partial`));
+    // A stale .partial from a killed run is replaced, not mixed in.
+    fs.mkdirSync(`${out}.partial`);
+    fs.writeFileSync(path.join(`${out}.partial`, "junk"), "x");
+    await convert("openstack", mib, "Keep-1_openstack");
+    assert.ok(!fs.existsSync(path.join(out, "junk")));
+});
+
+test("SIGTERM mid-conversion stops the running step at once and removes the partial directory", skipOpts, async () => {
+    const { mib } = await testDisks();
+    // A stand-in qemu-img whose `convert` hangs (and records its pid); `info` is the real one.
+    const bin = path.join(root, "slow-bin");
+    fs.mkdirSync(bin);
+    const real = (await ok("sh", ["-c", "command -v qemu-img"])).trim();
+    const pidFile = path.join(root, "slow.pid");
+    fs.writeFileSync(path.join(bin, "qemu-img"), `#!/bin/sh\nif [ "$1" = convert ]; then echo $$ > "${pidFile}"; : > "$(eval echo \\\${$#})"; exec sleep 120; fi\nexec ${real} "$@"\n`, { mode: 0o755 });
+    const out = path.join(root, "killed");
+    const child = spawn(script, ["openstack", mib, out, "Killed-1_openstack"], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const deadline = Date.now() + 20000;
+    while (!fs.existsSync(pidFile) || fs.readFileSync(pidFile, "utf8").trim() === "") {
+        assert.ok(Date.now() < deadline, "the conversion step never started");
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    const stepPid = Number(fs.readFileSync(pidFile, "utf8"));
+    assert.ok(fs.existsSync(path.join(`${out}.partial`, "Killed-1_openstack.qcow2")), "work happens in .partial");
+    const killedAt = Date.now();
+    child.kill("SIGTERM");
+    assert.equal(await closed, 143);
+    assert.ok(Date.now() - killedAt < 5000, "the script does not wait for the step to finish");
+    assert.equal(stdout, "");
+    assert.ok(!fs.existsSync(out) && !fs.existsSync(`${out}.partial`));
+    assert.throws(() => process.kill(stepPid, 0), /ESRCH/, "the running step was stopped");
+});
+
+test("aws: dynamic VHD that holds the same data", skipOpts, async (t) => {
+    const { mib } = await testDisks();
+    const { report, seconds } = await convert("aws", mib, "Test-1.0.0_aws");
+    t.diagnostic(`aws conversion: ${seconds} s`);
+    assert.equal(path.basename(report.artifact), "Test-1.0.0_aws.vhd");
+    assert.equal(report.format, "vhd");
+    const i = await info(report.artifact, "vpc");
+    assert.equal(i.format, "vpc");
+    assert.equal((await info(report.artifact)).format, "vpc", "a dynamic VHD is detected as vpc");
+    assert.ok(i["virtual-size"] >= 100 * MiB);
+    assert.ok(report.bytes < 20 * MiB, "dynamic: only allocated blocks are stored");
+    await ok("qemu-img", ["compare", "-f", "qcow2", "-F", "vpc", mib, report.artifact]);
+});
+
+test("azure: fixed VHD, virtual size a whole number of MiB, rounded up when the input is not", skipOpts, async (t) => {
+    const { mib, odd } = await testDisks();
+    for (const [input, expected] of [[mib, 100 * MiB], [odd, 101 * MiB]] as const) {
+        const { report, seconds } = await convert("azure", input, "Test-1.0.0_azure");
+        t.diagnostic(`azure conversion (${path.basename(input)}): ${seconds} s`);
+        assert.equal(path.basename(report.artifact), "Test-1.0.0_azure.vhd");
+        assert.equal(report.format, "vhd");
+        const i = await info(report.artifact, "vpc");
+        assert.equal(i.format, "vpc");
+        assert.equal(i["virtual-size"], expected);
+        assert.equal(i["virtual-size"] % MiB, 0);
+        assert.equal(report.virtualSize, expected);
+        // Fixed VHD = the raw disk followed by a 512-byte footer with the "conectix" cookie.
+        assert.equal(report.bytes, expected + 512);
+        const fd = fs.openSync(report.artifact, "r");
+        const footer = Buffer.alloc(512);
+        fs.readSync(fd, footer, 0, 512, report.bytes - 512);
+        fs.closeSync(fd);
+        assert.equal(footer.subarray(0, 8).toString("latin1"), "conectix");
+        assert.equal(footer.readUInt32BE(60), 2, "disk type 2 = fixed");
+        await ok("qemu-img", ["compare", "-f", "qcow2", "-F", "vpc", input, report.artifact]);
+    }
+});
+
+test("gcp: tar.gz with only disk.raw, GNU oldgnu sparse, a whole number of GiB, same data", skipOpts, async (t) => {
+    const { odd, oddRaw } = await testDisks();
+    const { report, seconds } = await convert("gcp", odd, "Test-1.0.0_gcp");
+    t.diagnostic(`gcp conversion: ${seconds} s`);
+    assert.equal(path.basename(report.artifact), "Test-1.0.0_gcp.tar.gz");
+    assert.equal((await ok("tar", ["-tzf", report.artifact])).trim(), "disk.raw");
+    const headers = tarHeaders(report.artifact);
+    assert.equal(headers.length, 1);
+    assert.equal(headers[0].magic, "ustar  \0", "GNU (oldgnu) header magic");
+    assert.equal(headers[0].type, "S", "stored as a GNU sparse member");
+    const x = path.join(root, "gcp-x");
+    fs.mkdirSync(x);
+    await ok("tar", ["-xzf", report.artifact, "-C", x]);
+    const disk = path.join(x, "disk.raw");
+    const size = fs.statSync(disk).size;
+    assert.equal(size % GiB, 0);
+    assert.equal(size, GiB);
+    assert.equal(report.virtualSize, size);
+    const n = 100 * MiB + 512;
+    assert.equal(sha256File(disk, n), sha256File(oddRaw, n), "the first 100 MiB + 512 bytes round-trip");
+    await ok("qemu-img", ["compare", "-f", "qcow2", "-F", "raw", odd, disk]);
+    fs.rmSync(x, { recursive: true });
+});
+
+test("openstack: compressed qcow2 that passes qemu-img check", skipOpts, async (t) => {
+    const { mib } = await testDisks();
+    const { report, seconds } = await convert("openstack", mib, "Test-1.0.0_openstack");
+    t.diagnostic(`openstack conversion: ${seconds} s`);
+    assert.equal(path.basename(report.artifact), "Test-1.0.0_openstack.qcow2");
+    const i = await info(report.artifact);
+    assert.equal(i.format, "qcow2");
+    assert.equal(i["virtual-size"], 100 * MiB);
+    await ok("qemu-img", ["check", "-f", "qcow2", report.artifact]);
+    // The 0xab/0x5c patterns compress to almost nothing.
+    assert.ok(report.bytes < 512 * 1024, `compressed: ${report.bytes} bytes`);
+    await ok("qemu-img", ["compare", "-f", "qcow2", "-F", "qcow2", mib, report.artifact]);
+});
+
+async function checkStreamVmdk(file: string, input: string) {
+    const i = await info(file);
+    assert.equal(i.format, "vmdk");
+    assert.equal(i["format-specific"].data["create-type"], "streamOptimized");
+    assert.equal(i["virtual-size"], 100 * MiB);
+    assert.match(fs.readFileSync(file).subarray(0, 4096).toString("latin1"), /ddb\.adapterType = "lsilogic"/);
+    await ok("qemu-img", ["compare", "-f", "qcow2", "-F", "vmdk", input, file]);
+}
+
+function checkOvf(ovf: string, diskFile: string, diskBytes: number, profile: "vmware" | "virtualbox") {
+    assert.match(ovf, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<Envelope [^>]*xmlns="http:\/\/schemas.dmtf.org\/ovf\/envelope\/1"/);
+    assert.match(ovf, new RegExp(`<File ovf:href="${diskFile}" ovf:id="file1" ovf:size="${diskBytes}"/>`));
+    assert.match(ovf, new RegExp(`<Disk ovf:capacity="${100 * MiB}" ovf:capacityAllocationUnits="byte" ovf:diskId="vmdisk1" ovf:fileRef="file1" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>`));
+    assert.match(ovf, /<NetworkSection>/);
+    assert.match(ovf, /<OperatingSystemSection ovf:id="101" vmw:osType="other3xLinux64Guest">/);
+    assert.match(ovf, /<rasd:ResourceType>3<\/rasd:ResourceType>\s*<rasd:VirtualQuantity>2<\/rasd:VirtualQuantity>/);
+    assert.match(ovf, /<rasd:ResourceType>4<\/rasd:ResourceType>\s*<rasd:VirtualQuantity>2048<\/rasd:VirtualQuantity>/);
+    assert.match(ovf, /<rasd:HostResource>ovf:\/disk\/vmdisk1<\/rasd:HostResource>\s*<rasd:InstanceID>4<\/rasd:InstanceID>\s*<rasd:Parent>3<\/rasd:Parent>\s*<rasd:ResourceType>17</);
+    if (profile === "vmware") {
+        assert.match(ovf, /<vssd:VirtualSystemType>vmx-10<\/vssd:VirtualSystemType>/);
+        assert.match(ovf, /<rasd:ResourceSubType>lsilogic<\/rasd:ResourceSubType>\s*<rasd:ResourceType>6</);
+        assert.match(ovf, /<rasd:ResourceSubType>VMXNET3<\/rasd:ResourceSubType>\s*<rasd:ResourceType>10</);
+    } else {
+        assert.match(ovf, /<vssd:VirtualSystemType>virtualbox-2.2<\/vssd:VirtualSystemType>/);
+        assert.match(ovf, /<rasd:ResourceSubType>AHCI<\/rasd:ResourceSubType>\s*<rasd:ResourceType>20</);
+        assert.match(ovf, /<rasd:ResourceSubType>E1000<\/rasd:ResourceSubType>\s*<rasd:ResourceType>10</);
+    }
+    // Well-formed XML (every element closed in order) without an XML library.
+    const stack: string[] = [];
+    for (const m of ovf.replace(/<\?xml[^>]*\?>/, "").matchAll(/<(\/?)([A-Za-z:]+)[^>]*?(\/?)>/g)) {
+        if (m[3] === "/") continue;
+        if (m[1] === "/") assert.equal(stack.pop(), m[2]);
+        else stack.push(m[2]);
+    }
+    assert.deepEqual(stack, []);
+}
+
+test("vmware: OVA with the .ovf first, a .mf whose SHA256 lines match, streamOptimized VMDK", skipOpts, async (t) => {
+    const { mib } = await testDisks();
+    const name = "Test-1.0.0_vmware";
+    const { report, seconds } = await convert("vmware", mib, name);
+    t.diagnostic(`vmware conversion: ${seconds} s`);
+    assert.equal(path.basename(report.artifact), `${name}.ova`);
+    assert.equal(report.format, "ova");
+    const headers = tarHeaders(report.artifact);
+    assert.deepEqual(headers.map((h) => h.name), [`${name}.ovf`, `${name}.mf`, `${name}-disk1.vmdk`]);
+    for (const h of headers) assert.equal(h.magic, "ustar\x0000", "POSIX ustar headers");
+    const x = path.join(root, "ova-x");
+    fs.mkdirSync(x);
+    await ok("tar", ["-xf", report.artifact, "-C", x]);
+    const mf = fs.readFileSync(path.join(x, `${name}.mf`), "utf8");
+    const expected = [`${name}.ovf`, `${name}-disk1.vmdk`].map((f) => `SHA256(${f})= ${sha256File(path.join(x, f))}`);
+    assert.deepEqual(mf.trim().split("\n"), expected);
+    const vmdk = path.join(x, `${name}-disk1.vmdk`);
+    await checkStreamVmdk(vmdk, mib);
+    checkOvf(fs.readFileSync(path.join(x, `${name}.ovf`), "utf8"), `${name}-disk1.vmdk`, fs.statSync(vmdk).size, "vmware");
+    fs.rmSync(x, { recursive: true });
+});
+
+test("virtualbox: Vagrant box with metadata.json, Vagrantfile, box.ovf and a streamOptimized VMDK", skipOpts, async (t) => {
+    const { mib } = await testDisks();
+    const { report, seconds } = await convert("virtualbox", mib, "Test-1.0.0_virtualbox");
+    t.diagnostic(`virtualbox conversion: ${seconds} s`);
+    assert.equal(path.basename(report.artifact), "Test-1.0.0_virtualbox.box");
+    assert.equal(report.format, "box");
+    assert.deepEqual((await ok("tar", ["-tzf", report.artifact])).trim().split("\n").sort(), ["Vagrantfile", "box-disk001.vmdk", "box.ovf", "metadata.json"]);
+    const x = path.join(root, "box-x");
+    fs.mkdirSync(x);
+    await ok("tar", ["-xzf", report.artifact, "-C", x]);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(x, "metadata.json"), "utf8")).provider, "virtualbox");
+    const vagrantfile = fs.readFileSync(path.join(x, "Vagrantfile"), "utf8");
+    assert.match(vagrantfile, /^Vagrant\.configure\("2"\) do \|config\|\n {2}config\.vm\.base_mac = "080027[0-9A-F]{6}"\nend$/m);
+    if (!missingTool("ruby")) await ok("ruby", ["-c", path.join(x, "Vagrantfile")]);
+    const vmdk = path.join(x, "box-disk001.vmdk");
+    await checkStreamVmdk(vmdk, mib);
+    checkOvf(fs.readFileSync(path.join(x, "box.ovf"), "utf8"), "box-disk001.vmdk", fs.statSync(vmdk).size, "virtualbox");
+    fs.rmSync(x, { recursive: true });
+});
+
+// libguestfs boots its appliance under TCG here (no /dev/kvm): tens of seconds.
+const skipDocker = skipQemu ?? missingTool("guestfish") ?? missingTool("mke2fs") ??
+    (process.getuid?.() !== 0 ? "needs root to give the test filesystem's files other owners (mke2fs -d copies them)" : undefined) ??
+    (fs.existsSync("/boot") && !fs.readdirSync("/boot").some((f) => f.startsWith("vmlinuz-"))
+        ? "libguestfs needs a host kernel in /boot (apt-get install linux-image-amd64)" : undefined);
+
+test("docker: root filesystem tarball keeps setuid bits and numeric owners, excludes /proc, with a tiny build context", { skip: skipDocker, timeout: 15 * 60 * 1000 }, async (t) => {
+    const dir = path.join(root, "docker");
+    const tree = path.join(dir, "tree");
+    const mk = (p: string, content: string, mode = 0o644) => {
+        fs.mkdirSync(path.dirname(path.join(tree, p)), { recursive: true });
+        fs.writeFileSync(path.join(tree, p), content, { mode });
+        fs.chmodSync(path.join(tree, p), mode);
+    };
+    mk("etc/os-release", 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n');
+    mk("etc/fstab", "/dev/sda / ext4 defaults 0 1\n");
+    mk("usr/bin/bash", "#!/bin/false\n", 0o755);
+    mk("usr/bin/passwd", "not really passwd\n", 0o4755);
+    mk("usr/bin/sudo", "not really sudo\n", 0o4711);
+    mk("proc/1/status", "Name: init\n");
+    mk("sys/kernel/x", "x\n");
+    mk("tmp/junk", "junk\n");
+    mk("var/cache/apt/pkgcache.bin", "cache\n");
+    mk("boot/vmlinuz-test", "kernel\n");
+    mk("home/user/file", "mine\n", 0o600);
+    fs.mkdirSync(path.join(tree, "dev"));
+    fs.mkdirSync(path.join(tree, "run"));
+    fs.symlinkSync("usr/bin", path.join(tree, "bin"));
+    fs.chownSync(path.join(tree, "home/user"), 1234, 5678);
+    fs.chownSync(path.join(tree, "home/user/file"), 1234, 5678);
+    const fsImg = path.join(dir, "fs.img");
+    fs.writeFileSync(fsImg, "");
+    fs.truncateSync(fsImg, 64 * MiB);
+    await ok("mke2fs", ["-q", "-F", "-t", "ext4", "-d", tree, fsImg]);
+    const disk = path.join(dir, "rootfs.qcow2");
+    await ok("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", fsImg, disk]);
+
+    const { out, report, seconds } = await convert("docker", disk, "Test-1.0.0_docker");
+    t.diagnostic(`docker conversion (libguestfs, TCG): ${seconds} s`);
+    assert.equal(report.artifact, path.join(out, "Test-1.0.0_docker.tar.gz"));
+    assert.equal(report.context, path.join(out, "context"));
+    assert.deepEqual(fs.readdirSync(path.join(out, "context")).sort(), ["Dockerfile", "rootfs.tar.gz"]);
+    assert.equal(sha256File(path.join(out, "context", "rootfs.tar.gz")), report.sha256);
+    const dockerfile = fs.readFileSync(path.join(out, "context", "Dockerfile"), "utf8");
+    assert.match(dockerfile, /^FROM scratch\nADD rootfs\.tar\.gz \/\n/);
+    assert.match(dockerfile, /^CMD \["\/bin\/bash"\]$/m);
+
+    const listing = (await ok("tar", ["--numeric-owner", "-tvzf", report.artifact])).trim().split("\n");
+    const entry = (p: string) => listing.find((l) => l.endsWith(` ${p}`) || l.includes(` ${p} -> `));
+    assert.match(entry("./usr/bin/passwd") ?? "missing passwd", /^-rwsr-xr-x 0\/0 /, "setuid bit kept");
+    assert.match(entry("./usr/bin/sudo") ?? "missing sudo", /^-rws--x--x 0\/0 /, "setuid bit kept");
+    assert.match(entry("./home/user/file") ?? "missing file", /^-rw------- 1234\/5678 /, "numeric owners kept");
+    assert.match(entry("./bin") ?? "missing bin", /^l.* \.\/bin -> usr\/bin$/);
+    for (const d of ["./proc/", "./sys/", "./dev/", "./run/", "./tmp/", "./boot/", "./var/cache/"]) assert.ok(entry(d), `${d} itself is kept`);
+    for (const gone of ["./proc/1", "./proc/1/status", "./sys/kernel/x", "./tmp/junk", "./var/cache/apt/pkgcache.bin", "./boot/vmlinuz-test"]) {
+        assert.equal(listing.find((l) => l.endsWith(` ${gone}`) || l.endsWith(` ${gone}/`)), undefined, `${gone} excluded`);
+    }
+    assert.ok(entry("./etc/os-release"));
+});

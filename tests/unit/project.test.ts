@@ -1,0 +1,62 @@
+// The project files a user and the Pulumi CLI read: Pulumi.yaml's typed config, pinned tools.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { test } from "node:test";
+import { parse } from "yaml";
+import { declaredConfig } from "../../components/config";
+import { listOses } from "../../components/recipe/os";
+import { repoRoot } from "../../components/recipe/paths";
+import { PROVIDER_NAMES } from "../../components/recipe/providers";
+
+const read = (f: string) => fs.readFileSync(path.join(repoRoot, f), "utf8");
+
+test("Pulumi.yaml: project gold-images on nodejs with typed, described, defaulted config", () => {
+    const project = parse(read("Pulumi.yaml"));
+    assert.equal(project.name, "gold-images");
+    assert.equal(project.runtime.name, "nodejs");
+    const config = declaredConfig();
+    for (const key of ["version", "oses", "providers", "publish"]) {
+        assert.ok(config[key], `config.${key} is declared`);
+    }
+    const types: Record<string, string> = { string: "string", integer: "number", boolean: "boolean" };
+    for (const [key, decl] of Object.entries(config) as [string, any][]) {
+        // Pulumi's project schema knows only these four types.
+        assert.ok(["string", "integer", "boolean", "array"].includes(decl.type), `${key}: type ${decl.type}`);
+        assert.ok(typeof decl.description === "string" && decl.description.length > 10, `${key} has a description`);
+        assert.ok("default" in decl, `${key} has a default`);
+        if (decl.type === "array") {
+            assert.ok(decl.items?.type, `${key} declares its items`);
+            assert.ok(Array.isArray(decl.default), `${key} default is an array`);
+        } else {
+            assert.equal(typeof decl.default, types[decl.type], `${key} default matches its type`);
+        }
+    }
+    for (const id of config.oses.default as string[]) assert.ok(listOses().includes(id), `default OS ${id} exists`);
+    for (const p of config.providers.default as string[]) assert.ok(PROVIDER_NAMES.includes(p as never), `default provider ${p}`);
+});
+
+test("Pulumi.dev.yaml: builds local artifacts only, with OSes and providers that exist", () => {
+    const dev = parse(read("Pulumi.dev.yaml")).config;
+    assert.equal(dev["gold-images:publish"], false);
+    for (const id of dev["gold-images:oses"]) assert.ok(listOses().includes(id), `dev OS ${id} exists`);
+    for (const p of dev["gold-images:providers"]) assert.ok(PROVIDER_NAMES.includes(p), `dev provider ${p}`);
+});
+
+test("package.json pins @pulumi/command 1.2.1 and a TypeScript that ts-node can load", () => {
+    const pkg = JSON.parse(read("package.json"));
+    assert.equal(pkg.dependencies["@pulumi/command"], "1.2.1");
+    for (const dep of ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/azure-native", "@pulumi/gcp", "@pulumi/openstack", "@pulumi/docker"]) {
+        assert.ok(pkg.dependencies[dep], `${dep} is a dependency`);
+    }
+    // TypeScript 7 is the native compiler without the JS API that ts-node needs.
+    assert.match(pkg.devDependencies.typescript, /^[~^]?5\./);
+    assert.ok(pkg.devDependencies["ts-node"]);
+    const lock = JSON.parse(read("package-lock.json"));
+    assert.equal(lock.packages["node_modules/@pulumi/command"].version, "1.2.1");
+});
+
+test("keys/ and artifacts/ are never committed", () => {
+    const ignored = read(".gitignore").split("\n");
+    for (const entry of ["keys/", "artifacts/"]) assert.ok(ignored.includes(entry), `.gitignore has ${entry}`);
+});
