@@ -4,7 +4,7 @@
 // Credentials: AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT + AZURE_STORAGE_KEY
 // (+ AZURE_STORAGE_BLOB_ENDPOINT for Azurite or sovereign clouds). Never printed.
 // stdout: one JSON line. Exit 0 ok, 2 bad input/config, 1 service or I/O failure.
-import { parseArgs } from "util";
+import { parseSubcommand } from "../components/cli/subcommand";
 import { deletePageBlob, uploadPageBlob, UploadInputError } from "../components/publish/page-blob-upload";
 
 const USAGE = `usage:
@@ -17,26 +17,7 @@ const COMMANDS = {
 } as const;
 
 async function main(argv: string[]): Promise<void> {
-    const [command, ...rest] = argv;
-    if (command !== "upload" && command !== "delete") {
-        throw new UploadInputError(`command ${JSON.stringify(command ?? "")} is not one of: upload, delete\n${USAGE}`);
-    }
-    const spec = COMMANDS[command];
-    const names: string[] = [...spec.required, ...spec.optional];
-    let values: Record<string, string | undefined>;
-    try {
-        values = parseArgs({
-            args: rest,
-            options: Object.fromEntries(names.map((n) => [n, { type: "string" as const }])),
-            strict: true,
-            allowPositionals: false,
-        }).values as Record<string, string | undefined>;
-    } catch (e) {
-        throw new UploadInputError(`${(e as Error).message} (valid options for ${command}: ${names.map((n) => "--" + n).join(" ")})`);
-    }
-    const missing = spec.required.filter((n) => values[n] === undefined);
-    if (missing.length) throw new UploadInputError(`${command}: missing ${missing.map((n) => "--" + n).join(", ")}\n${USAGE}`);
-    const v = values as Record<string, string>;
+    const { command, values: v, given: values } = parseSubcommand(argv, COMMANDS, USAGE, (m) => new UploadInputError(m));
 
     if (command === "delete") {
         process.stdout.write(JSON.stringify(await deletePageBlob(v.container, v.blob)) + "\n");

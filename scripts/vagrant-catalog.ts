@@ -6,7 +6,7 @@
 // runs after the replacement's `add` for the same version (see removeFromCatalog).
 // stdout: one JSON line {"catalog": abs path, "versions": [...], "changed": bool}.
 // Exit 0 ok, 2 bad input (message names the bad value), 1 anything else (I/O, lock timeout).
-import { parseArgs } from "util";
+import { parseSubcommand } from "../components/cli/subcommand";
 import { addVersion, CatalogInputError, removeVersion } from "../components/publish/vagrant-catalog";
 
 const USAGE = `usage:
@@ -19,27 +19,7 @@ const COMMANDS = {
 } as const;
 
 function main(argv: string[]): number {
-    const [command, ...rest] = argv;
-    if (command !== "add" && command !== "remove") {
-        throw new CatalogInputError(`command ${JSON.stringify(command ?? "")} is not one of: add, remove\n${USAGE}`);
-    }
-    const spec = COMMANDS[command];
-    const names = [...spec.required, ...spec.optional];
-    let values: Record<string, string | undefined>;
-    try {
-        values = parseArgs({
-            args: rest,
-            options: Object.fromEntries(names.map((n) => [n, { type: "string" as const }])),
-            strict: true,
-            allowPositionals: false,
-        }).values as Record<string, string | undefined>;
-    } catch (e) {
-        throw new CatalogInputError(`${(e as Error).message} (valid options for ${command}: ${names.map((n) => "--" + n).join(" ")})`);
-    }
-    const missing = spec.required.filter((n) => values[n] === undefined);
-    if (missing.length) throw new CatalogInputError(`${command}: missing ${missing.map((n) => "--" + n).join(", ")}\n${USAGE}`);
-
-    const v = values as Record<string, string>;
+    const { command, values: v, given: values } = parseSubcommand(argv, COMMANDS, USAGE, (m) => new CatalogInputError(m));
     const result =
         command === "add"
             ? addVersion(v.catalog, { name: v.name, version: v.version, provider: v.provider, url: v.url, sha256: v.sha256, description: values.description })

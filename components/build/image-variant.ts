@@ -1,29 +1,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Builder } from "../config";
-import { HclValue } from "../recipe/hcl";
-import { OsVars } from "../recipe/os";
 import { PROVIDERS, ProviderName } from "../recipe/providers";
-import { SiteVars } from "../recipe/site";
 import { variantInputs } from "../stages/inputs";
 import { PackerBuild } from "./packer-build";
-import { packerVarArgs } from "./packer-args";
+import { PackerStageArgs, isoBuildCommand, packerVarArgs } from "./packer-args";
 import { sh } from "./shell";
 import { StageResult, stageCommand } from "./stage-command";
 
-export interface ImageVariantArgs {
-    readonly os: OsVars;
+export interface ImageVariantArgs extends PackerStageArgs {
     readonly provider: ProviderName;
-    readonly version: string;
-    readonly site: SiteVars;
-    readonly siteOverrides: Record<string, HclValue>;
     /** "variant": a short boot of a copy of the base disk; "iso": the seed's full ISO build. */
     readonly builder: Builder;
     /** The OS's base (required for builder "variant"). */
     readonly base?: PackerBuild;
     /** SSH user of the base disk (a vendor image's user; root for our own bases). */
     readonly sshUsername?: string;
-    /** Environment of the build (parallel slots, Packer cache): not fingerprinted. */
-    readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /** One provider's image of one OS, provisioned with that provider's role, cleaned and zeroed. */
@@ -50,12 +41,7 @@ export class ImageVariant extends pulumi.ComponentResource {
                             ...(args.sshUsername ? [`-var=ssh_username=${args.sshUsername}`] : []),
                         ])} ${base!.artifact.apply((a) => sh([`-var=source_disk=${a}`]))}`;
                     }
-                    const only = `-only=${PROVIDERS[provider].isoBuilder}.${provider}`;
-                    return [
-                        sh(["scripts/gen-keys.sh"]) + " >&2",
-                        sh(["node_modules/.bin/ts-node", "--transpile-only", "scripts/ks.ts", "--build", `virtual/${provider}`, "--os", os.vm_name, "--out", `${dir}.http`]),
-                        sh(["scripts/packer-build.sh", dir, only, ...vars, `-var=http_directory=${dir}.http`]),
-                    ].join(" && ");
+                    return isoBuildCommand(dir, os.vm_name, `virtual/${provider}`, `-only=${PROVIDERS[provider].isoBuilder}.${provider}`, vars);
                 },
                 timeout: builder === "variant" ? "3h" : "6h",
                 environment: args.environment,

@@ -1,7 +1,25 @@
 import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
 import { HclValue } from "../recipe/hcl";
+import { OsVars } from "../recipe/os";
+import { SiteVars } from "../recipe/site";
 import { osFile } from "../recipe/os";
 import { recipePaths, repoRoot } from "../recipe/paths";
+import { sh } from "./shell";
+
+/** What every Packer stage of one OS is given. */
+export interface PackerStageArgs {
+    /** The OS (templates/os/<vm_name>.pkrvars.hcl). */
+    readonly os: OsVars;
+    /** Image version: part of every artifact's name. */
+    readonly version: string;
+    /** Site variables in effect (fingerprinted). */
+    readonly site: SiteVars;
+    /** Site variables set by the stack's config, passed to Packer as -var. */
+    readonly siteOverrides: Record<string, HclValue>;
+    /** Environment of the build (parallel slots, Packer cache): not fingerprinted. */
+    readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
 
 /** HCL text of a value for `-var name=value` (Packer parses non-strings as HCL). */
 function hcl(value: HclValue): string {
@@ -20,4 +38,16 @@ export function packerVarArgs(osId: string, version: string, siteOverrides: Reco
             .sort(([a], [b]) => a.localeCompare(b))
             .map(([k, v]) => `-var=${k}=${hcl(v)}`),
     ];
+}
+
+/**
+ * An install from the ISO: the build key (made once per machine), the kickstart rendered into
+ * <dir>.http for Packer's HTTP server, then the build of one source.
+ */
+export function isoBuildCommand(dir: string, osId: string, kickstartBuild: string, only: string, vars: string[]): string {
+    return [
+        sh(["scripts/gen-keys.sh"]) + " >&2",
+        sh(["node_modules/.bin/ts-node", "--transpile-only", "scripts/ks.ts", "--build", kickstartBuild, "--os", osId, "--out", `${dir}.http`]),
+        sh(["scripts/packer-build.sh", dir, only, ...vars, `-var=http_directory=${dir}.http`]),
+    ].join(" && ");
 }

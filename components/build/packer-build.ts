@@ -1,26 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BaseImage } from "../config";
-import { HclValue } from "../recipe/hcl";
-import { OsVars } from "../recipe/os";
-import { SiteVars } from "../recipe/site";
 import { baseInputs } from "../stages/inputs";
-import { packerVarArgs } from "./packer-args";
+import { PackerStageArgs, isoBuildCommand, packerVarArgs } from "./packer-args";
 import { sh } from "./shell";
 import { StageResult, stageCommand } from "./stage-command";
 
-export interface PackerBuildArgs {
-    /** The OS to install (templates/os/<vm_name>.pkrvars.hcl). */
-    readonly os: OsVars;
-    /** Image version: part of every artifact's name. */
-    readonly version: string;
-    /** Site variables in effect (fingerprinted). */
-    readonly site: SiteVars;
-    /** Site variables set by the stack's config, passed to Packer as -var. */
-    readonly siteOverrides: Record<string, HclValue>;
+export interface PackerBuildArgs extends PackerStageArgs {
     /** Start from this existing disk image instead of the ISO and kickstart. */
     readonly baseImage?: BaseImage;
-    /** Environment of the build (parallel slots, Packer cache): not fingerprinted. */
-    readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /**
@@ -53,11 +40,7 @@ export class PackerBuild extends pulumi.ComponentResource {
                             `-var=ssh_username=${image.sshUsername}`, `-var=qemuargs=${JSON.stringify(image.qemuargs)}`,
                         ]);
                     }
-                    return [
-                        sh(["scripts/gen-keys.sh"]) + " >&2",
-                        sh(["node_modules/.bin/ts-node", "--transpile-only", "scripts/ks.ts", "--build", "virtual", "--os", os.vm_name, "--out", `${dir}.http`]),
-                        sh(["scripts/packer-build.sh", dir, "-only=qemu.base", ...vars, `-var=http_directory=${dir}.http`]),
-                    ].join(" && ");
+                    return isoBuildCommand(dir, os.vm_name, "virtual", "-only=qemu.base", vars);
                 },
                 timeout: "6h",
                 environment: args.environment,

@@ -41,7 +41,11 @@ export class VagrantBox extends pulumi.ComponentResource {
                     .apply(([u, sum]) =>
                         sh([...CATALOG, "add", "--catalog", args.catalog, "--name", args.boxName, "--version", args.version, "--provider", "virtualbox", "--url", u, "--sha256", sum]),
                     ),
-                delete: sh([...CATALOG, "remove", "--catalog", args.catalog, "--version", args.version, "--provider", "virtualbox"]),
+                // Only this entry: a rebuild of the same version adds its new entry before the
+                // old one is deleted.
+                delete: pulumi.output(args.sha256).apply((sum) =>
+                    sh([...CATALOG, "remove", "--catalog", args.catalog, "--version", args.version, "--provider", "virtualbox", "--sha256", sum]),
+                ),
                 dir: repoRoot,
                 triggers: [args.sha256],
             },

@@ -144,7 +144,7 @@ test("Docker: a FROM scratch context from the conversion, pushed to the registry
 test("Vagrant: the box at the seed's path and a catalog entry per version", () => {
     const entry = one("command:local:Command", `${oses[0]}-virtualbox-publish-catalog`);
     assert.match(entry.inputs.create, new RegExp(`add --catalog artifacts/${oses[0]}\\.json --name gold/${oses[0]} --version 1\\.4\\.0 --provider virtualbox --url https://boxes\\.example\\.com/`));
-    assert.match(entry.inputs.delete, /remove --catalog .* --version 1\.4\.0/);
+    assert.match(entry.inputs.delete, /remove --catalog .* --version 1\.4\.0 --provider virtualbox --sha256 [0-9a-f]{64}$/);
     const box = one("command:local:Command", `${oses[0]}-virtualbox-publish-box`);
     assert.ok(box.inputs.create.includes(`artifacts/1.4.0/${oses[0]}/virtualbox/${oses[0]}-1.4.0_virtualbox.box`));
 });
