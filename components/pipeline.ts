@@ -5,7 +5,7 @@ import { PackerBuild } from "./build/packer-build";
 import { GoldConfig } from "./config";
 import { PublishedIds, publish } from "./publish/publish";
 import { fingerprint } from "./fingerprint";
-import { loadOs } from "./recipe/os";
+import { hasKickstart, loadOs } from "./recipe/os";
 import { baseInputs, variantInputs } from "./stages/inputs";
 
 /** Per provider of one OS: the artifact fields, plus the published ids when publishing. */
@@ -59,6 +59,13 @@ export function buildOs(config: GoldConfig, osId: string, dockerPassword?: pulum
 export function preflight(config: GoldConfig): void {
     for (const osId of config.oses) {
         const ctx = { os: loadOs(osId), site: config.site };
+        if (!hasKickstart(ctx.os)) {
+            if (!config.baseImages[osId]) {
+                throw new Error(`config baseImages.${osId} is required: ${osId} has no kickstart, so its base starts from an existing disk image (path, checksum)`);
+            }
+            const iso = config.providers.filter((p) => config.builders[p] === "iso");
+            if (iso.length) throw new Error(`config ${iso[0]}.builder: 'iso' is not valid for ${osId}, which has no kickstart; valid choices: variant`);
+        }
         const base = fingerprint(baseInputs(ctx, config.baseImages[osId]));
         for (const p of config.providers) fingerprint(variantInputs(ctx, p, config.builders[p], base));
     }

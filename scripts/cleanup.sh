@@ -31,7 +31,8 @@ done
 
 echo "cleanup.sh: build key"
 auth=/root/.ssh/authorized_keys
-if [ -f "$auth" ]; then
+# GOLD_STAGE=base: the base disk keeps the key its variants log in with (they remove it).
+if [ "${GOLD_STAGE:-full}" != base ] && [ -f "$auth" ]; then
     tmp=$(mktemp "$auth.XXXXXX")
     if [ -n "${GOLD_BUILD_PUBKEY:-}" ]; then
         # Compare the key type and body only (fields 1-2), not the comment.

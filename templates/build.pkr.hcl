@@ -89,8 +89,9 @@ build {
   }
 
   provisioner "shell" {
-    execute_command = local.script_command
-    scripts         = ["${path.root}/../scripts/cleanup.sh", "${path.root}/../scripts/zero.sh"]
+    execute_command  = local.script_command
+    environment_vars = ["GOLD_STAGE=${lookup(local.stage, source.name, "full")}"]
+    scripts          = ["${path.root}/../scripts/cleanup.sh", "${path.root}/../scripts/zero.sh"]
   }
 
   post-processor "vagrant" {

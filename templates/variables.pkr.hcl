@@ -161,6 +161,16 @@ variable "os_major" {
   type = number
 }
 
+variable "kickstart" {
+  type        = string
+  default     = ""
+  description = "Kickstart family: el7, el8 (EL8 and later), or none for an OS whose base starts only from an existing disk image; empty: from os_major."
+  validation {
+    condition     = contains(["", "el7", "el8", "none"], var.kickstart)
+    error_message = "The kickstart must be one of el7, el8, none (or empty)."
+  }
+}
+
 variable "iso_name" {
   type = string
 }

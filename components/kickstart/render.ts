@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as nunjucks from "nunjucks";
-import { kickstartFamily, listOses, loadOs, osFile } from "../recipe/os";
+import { kickstartFamily, listKickstartOses, loadOs } from "../recipe/os";
 import { recipePaths, repoRoot } from "../recipe/paths";
 import { loadSite, SiteVars } from "../recipe/site";
 import { listBuilds, loadDefinition, resolveBuild } from "./definitions";
@@ -47,14 +47,9 @@ function templatesEnv(root: string): nunjucks.Environment {
     return new nunjucks.Environment(loader, { autoescape: false, throwOnUndefined: true, trimBlocks: false });
 }
 
-/**
- * Checks an OS id against templates/os before reading anything: unknown -> UnknownChoiceError.
- * Only regular files count: a symlink there could point a served kickstart at any file.
- */
+/** Checks an OS id against the kickstart OSes of templates/os: unknown -> UnknownChoiceError. */
 export function resolveOs(os: string, root: string = repoRoot): string {
-    const osDir = recipePaths(root).osDir;
-    const regular = new Set(fs.readdirSync(osDir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name));
-    const known = listOses(root).filter((id) => regular.has(path.basename(osFile(id, root))));
+    const known = listKickstartOses(root);
     if (!known.includes(os)) throw new UnknownChoiceError("unknown OS", os, known);
     return os;
 }
@@ -96,5 +91,5 @@ export function writeHttpDirectory(outDir: string, opts: KickstartOptions): stri
 
 /** Every valid (build, OS) pair, for tests and tooling. */
 export function listKickstarts(root: string = repoRoot): { build: string; os: string }[] {
-    return listBuilds(root).flatMap((build) => listOses(root).map((os) => ({ build, os })));
+    return listBuilds(root).flatMap((build) => listKickstartOses(root).map((os) => ({ build, os })));
 }

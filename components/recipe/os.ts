@@ -26,15 +26,18 @@ export interface OsVars {
     readonly extra_repos: Record<string, string>;
     readonly guest_os_type_virtualbox: string;
     readonly guest_os_type_vmware: string;
+    /** Kickstart family (el7, el8) or "none" (a base from a disk image only); absent: from os_major. */
+    readonly kickstart?: string;
 }
 
 const OS_EXT = ".pkrvars.hcl";
 
+/** OS ids: regular files only (a symlink could point a served kickstart at any file). */
 export function listOses(root: string = repoRoot): string[] {
     return fs
-        .readdirSync(recipePaths(root).osDir)
-        .filter((f) => f.endsWith(OS_EXT))
-        .map((f) => f.slice(0, -OS_EXT.length))
+        .readdirSync(recipePaths(root).osDir, { withFileTypes: true })
+        .filter((e) => e.isFile() && e.name.endsWith(OS_EXT))
+        .map((e) => e.name.slice(0, -OS_EXT.length))
         .sort();
 }
 
@@ -67,6 +70,7 @@ export function loadOs(id: string, root: string = repoRoot): OsVars {
     if (!/^sha256:[0-9a-f]{64}$/.test(v.iso_checksum as string)) throw bad("iso_checksum", "must be 'sha256:' and 64 lowercase hex digits");
     if (!Array.isArray(v.boot_command) || !v.boot_command.every((s) => typeof s === "string")) throw bad("boot_command", "must be a list of strings");
     if (!isStringMap(v.extra_repos)) throw bad("extra_repos", "must be a map of repository name to URL");
+    if (v.kickstart !== undefined && !KICKSTARTS.includes(v.kickstart as string)) throw bad("kickstart", `must be one of ${KICKSTARTS.join(", ")}`);
     return v as unknown as OsVars;
 }
 
@@ -74,7 +78,21 @@ function isStringMap(v: HclValue | undefined): v is Record<string, string> {
     return typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
 }
 
+const KICKSTARTS = ["el7", "el8", "none", ""];
+
+/** Whether an OS installs from its ISO with a kickstart (else its base starts from a disk image). */
+export function hasKickstart(os: Pick<OsVars, "kickstart">): boolean {
+    return os.kickstart !== "none";
+}
+
+/** OSes that install with a kickstart: the ones the kickstart renderer and server offer. */
+export function listKickstartOses(root: string = repoRoot): string[] {
+    return listOses(root).filter((id) => hasKickstart(loadOs(id, root)));
+}
+
 /** The kickstart family of an OS: one kickstart template per family. */
-export function kickstartFamily(os: Pick<OsVars, "os_major">): "el7" | "el8" {
+export function kickstartFamily(os: Pick<OsVars, "os_major" | "kickstart" | "vm_name">): "el7" | "el8" {
+    if (os.kickstart === "el7" || os.kickstart === "el8") return os.kickstart;
+    if (!hasKickstart(os)) throw new Error(`${os.vm_name} has no kickstart: its base starts from an existing disk image (config baseImages)`);
     return os.os_major <= 7 ? "el7" : "el8";
 }

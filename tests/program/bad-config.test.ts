@@ -44,6 +44,8 @@ const CASES: [string, Record<string, unknown>, RegExp, string?][] = [
     ["base image for an OS not in the stack", { ...ok, baseImages: { "Rocky-9.8": { path: "x.qcow2" } } }, /config baseImages: unknown key: 'Rocky-9\.8' is not valid; valid choices: CentOS-7\.3\.1611/],
     ["base image checksum", { ...ok, baseImages: { "CentOS-7.3.1611": { path: "x.qcow2", checksum: "md5:1" } } }, /config baseImages\.CentOS-7\.3\.1611\.checksum: "md5:1" .* "none" or "sha256:<64 hex>"/],
     ["RHEL without the site's repo_server", { ...ok, oses: ["RedHat-7.2"] }, /repo_server/],
+    ["an OS without kickstart and no base image", { ...ok, oses: ["Debian-12"] }, /config baseImages\.Debian-12 is required: Debian-12 has no kickstart/],
+    ["the ISO build of an OS without kickstart", { ...ok, oses: ["Debian-12"], gcp: { builder: "iso" }, baseImages: { "Debian-12": { path: "x.qcow2" } } }, /config gcp\.builder: 'iso' is not valid for Debian-12, which has no kickstart; valid choices: variant/],
     ["bad locale reaches no kickstart", { ...ok, site: { locale: "en_US.UTF-8; reboot" } }, /site variable locale 'en_US\.UTF-8; reboot' is not a valid locale/],
 ];
 

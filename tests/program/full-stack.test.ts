@@ -2,11 +2,11 @@
 // images boot, the timeouts and the outputs application stacks consume.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { listOses } from "../../components/recipe/os";
+import { listKickstartOses } from "../../components/recipe/os";
 import { PROVIDER_NAMES } from "../../components/recipe/providers";
 import { Registered, byType, installMocks, registered, settled, valueOf } from "../support/program";
 
-const oses = listOses();
+const oses = listKickstartOses();
 installMocks("1.4.0", {
     oses,
     providers: PROVIDER_NAMES,

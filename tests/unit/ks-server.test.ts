@@ -10,7 +10,7 @@ import { AddressInfo } from "net";
 import * as path from "path";
 import { spawn } from "child_process";
 import { createKsServer } from "../../components/kickstart/server";
-import { listOses, loadOs } from "../../components/recipe/os";
+import { listKickstartOses, listOses, loadOs } from "../../components/recipe/os";
 import { repoRoot } from "../../components/recipe/paths";
 import { fixtureRoot, TEST_KEY, testSite } from "../support/kickstart-fixtures";
 
@@ -72,7 +72,7 @@ test("GET /ks.cfg and /ks.php serve the same kickstart as text/plain", async () 
 });
 
 test("every OS is served, RHEL ones with the site's repo_server", async () => {
-    for (const o of listOses(root).filter((x) => x !== "Evil-1")) {
+    for (const o of listKickstartOses(root).filter((x) => x !== "Evil-1")) {
         const r = await request(`/ks.cfg?build=virtual/openstack&os=${o}`);
         assert.equal(r.status, 200, `${o}: ${r.body}`);
         assert.ok(r.body.includes(`url --url=${loadOs(o, root).install_url.replace("{{ repo_server }}", "http://repo.example.test/mirror")}`));

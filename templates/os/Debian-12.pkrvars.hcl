@@ -1,0 +1,20 @@
+# Debian 12 (bookworm): no kickstart, so its base starts from an existing disk image (config
+# baseImages: a vendor cloud image, or the end-to-end test's debootstrap disk). The ISO fields
+# describe the netinst ISO for completeness; an ISO install would need a preseed, not provided.
+vm_name    = "Debian-12"
+os_name    = "Debian"
+os_version = "12"
+os_major   = 12
+kickstart  = "none"
+iso_name   = "debian-12.8.0-amd64-netinst.iso"
+iso_url    = "https://cdimage.debian.org/cdimage/archive/12.8.0/amd64/iso-cd/debian-12.8.0-amd64-netinst.iso"
+# sha256 of debian-12.8.0-amd64-netinst.iso as Debian's SHA256SUMS lists it, quoted in a public
+# Packer template (sentinelcore debian12 .pkr.hcl, iso_checksum default); one source only.
+iso_checksum = "sha256:c9d35acd27b848c5cf7537053e6ebc55c19d31b43346fb776fb5f8a9e2cf7f14"
+install_url  = "http://deb.debian.org/debian"
+extra_repos = {
+  security = "http://deb.debian.org/debian-security"
+}
+boot_command             = []
+guest_os_type_virtualbox = "Debian_64"
+guest_os_type_vmware     = "debian12-64"

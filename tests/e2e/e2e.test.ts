@@ -1,0 +1,281 @@
+// End to end, for real: index.ts runs through the harness (tests/e2e/harness.ts), so every
+// stage command the program generates executes — Packer 1.6.6 + QEMU (TCG) + the real Ansible
+// roles + cleanup + zero, then every conversion — from a Debian 12 base disk built by
+// debootstrap. Then every artifact is checked independently of the code that made it, and
+// each bootable one boots from its own bootloader.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, test } from "node:test";
+import { repoRoot } from "../../components/recipe/paths";
+import { PROVIDER_NAMES } from "../../components/recipe/providers";
+import { missingTool, run, tempDir } from "../support/tools";
+import { bootAndProbe, extractDisk, liveQemuCount } from "./support/boot";
+import { inspectImage, isLockedPasswordField } from "./support/inspect";
+
+const REQUIRED = ["packer", "qemu-system-x86_64", "qemu-img", "ansible-playbook", "debootstrap", "guestfish", "vagrant", "sfdisk", "mke2fs", "zstd"];
+const skip = process.getuid?.() !== 0 ? "needs root (debootstrap)" : REQUIRED.map(missingTool).find(Boolean);
+
+const work = path.join(repoRoot, "artifacts", "e2e");
+const stateFile = path.join(work, "state.json");
+const logDir = path.join(work, "logs");
+const scratch = tempDir("e2e");
+after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+interface RunReport {
+    ok: boolean;
+    error?: string;
+    images?: Record<string, Record<string, { artifact: string; sha256: string }>>;
+    executed: { name: string; action: string; seconds: number; ok: boolean }[];
+    skipped: string[];
+}
+
+let config: Record<string, unknown>;
+let first: RunReport;
+const timings: Record<string, number> = {};
+
+/** One `pulumi up` of index.ts (or of a copy of the repo) through the harness, in its own process. */
+async function up(opts: { root?: string; env?: Record<string, string>; state?: string } = {}): Promise<RunReport> {
+    const root = opts.root ?? repoRoot;
+    const r = await run(process.execPath, ["--require", "ts-node/register", path.join(root, "tests/e2e/run-program.ts")], {
+        cwd: root,
+        env: {
+            ...process.env,
+            TS_NODE_TRANSPILE_ONLY: "true",
+            GOLD_E2E_CONFIG: JSON.stringify(config),
+            GOLD_E2E_STACK: "0.0.0-e2e",
+            GOLD_E2E_STATE: opts.state ?? stateFile,
+            GOLD_E2E_LOGS: logDir,
+            ...(opts.env ?? {}),
+        },
+    });
+    const last = r.stdout.trim().split("\n").pop() ?? "";
+    try {
+        return JSON.parse(last);
+    } catch {
+        throw new Error(`run-program printed no report (exit ${r.code}):\n${r.stderr.slice(-3000)}`);
+    }
+}
+
+const stateOf = () => JSON.parse(fs.readFileSync(stateFile, "utf8")).commands as Record<string, { stdout: string; create: string; triggers: unknown[] }>;
+const artifactOf = (p: string) => first.images!["Debian-12"][p].artifact;
+
+before(async () => {
+    if (skip) return;
+    fs.mkdirSync(work, { recursive: true });
+    assert.equal((await run(path.join(repoRoot, "scripts/gen-keys.sh"), [])).code, 0);
+    const started = Date.now();
+    const disk = await run(path.join(repoRoot, "scripts/debian-base-disk.sh"), [path.join(work, "base-disk"), path.join(repoRoot, "keys/packer.pub")]);
+    assert.equal(disk.code, 0, disk.stderr.slice(-3000));
+    timings["debian base disk (debootstrap, or cache)"] = (Date.now() - started) / 1000;
+    const d = JSON.parse(disk.stdout.trim());
+    config = {
+        oses: ["Debian-12"],
+        providers: PROVIDER_NAMES,
+        publish: false,
+        parallelBuilds: 1,
+        site: { accelerator: "tcg", disk_size: 3072, memory: 1024, cpus: 2, ssh_timeout: "20m" },
+        baseImages: {
+            "Debian-12": {
+                path: d.disk,
+                checksum: `sha256:${d.sha256}`,
+                sshUsername: "root",
+                qemuargs: [["-kernel", d.kernel], ["-initrd", d.initrd], ["-append", d.append]],
+            },
+        },
+    };
+});
+
+test("the program's own commands build the base, every provider's variant and every conversion", { skip }, async () => {
+    const started = Date.now();
+    first = await up();
+    timings["first run (all stages that were not in the state)"] = (Date.now() - started) / 1000;
+    for (const e of first.executed) timings[`stage ${e.name}`] = e.seconds;
+    assert.ok(first.ok, first.error);
+    assert.deepEqual(Object.keys(first.images!["Debian-12"]).sort(), [...PROVIDER_NAMES].sort());
+    const state = stateOf();
+    for (const name of ["Debian-12-base-run", ...PROVIDER_NAMES.flatMap((p) => [`Debian-12-${p}-run`, `Debian-12-${p}-convert-run`])]) {
+        assert.ok(state[name], `${name} is in the state`);
+    }
+    for (const p of PROVIDER_NAMES) assert.ok(fs.statSync(artifactOf(p)).size > 0, `${p} artifact exists`);
+});
+
+async function sh(cmd: string): Promise<string> {
+    const r = await run("bash", ["-c", cmd]);
+    assert.equal(r.code, 0, `${cmd}\n${r.stderr}`);
+    return r.stdout;
+}
+
+const info = async (file: string, format: string) => JSON.parse(await sh(`qemu-img info --output=json -f ${format} '${file}'`));
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+test("every artifact passes its format's checks, and SHA256SUMS match", { skip }, async () => {
+    const base = JSON.parse(stateOf()["Debian-12-base-run"].stdout).artifact;
+    await sh(`qemu-img check -f qcow2 '${base}'`);
+    await sh(`qemu-img check -f qcow2 '${artifactOf("openstack")}'`);
+
+    const aws = await info(artifactOf("aws"), "vpc");
+    assert.equal(aws.format, "vpc");
+
+    const azure = await info(artifactOf("azure"), "vpc");
+    assert.equal(azure["virtual-size"] % MiB, 0, "Azure: virtual size a whole number of MiB");
+    assert.equal(fs.statSync(artifactOf("azure")).size, azure["virtual-size"] + 512, "Azure: a fixed VHD is the disk plus a 512-byte footer");
+
+    const gcp = await sh(`tar -tvzf '${artifactOf("gcp")}'`);
+    const members = gcp.trim().split("\n");
+    assert.equal(members.length, 1, gcp);
+    assert.match(members[0], /\sdisk\.raw$/);
+    const size = Number(members[0].split(/\s+/)[2]);
+    assert.equal(size % GiB, 0, "GCP: disk.raw is a whole number of GiB");
+    const header = await sh(`gzip -dc '${artifactOf("gcp")}' | head -c 512 | tail -c +258 | head -c 8 | od -An -c`);
+    assert.match(header, /u\s+s\s+t\s+a\s+r\s+\s+\s/, "GCP: GNU (oldgnu) tar header");
+
+    const ova = (await sh(`tar -tf '${artifactOf("vmware")}'`)).trim().split("\n");
+    assert.match(ova[0], /\.ovf$/, "OVA: the descriptor comes first");
+    const ovaDir = path.join(scratch, "ova");
+    fs.mkdirSync(ovaDir);
+    await sh(`tar -xf '${artifactOf("vmware")}' -C '${ovaDir}'`);
+    const mf = fs.readFileSync(path.join(ovaDir, ova.find((m) => m.endsWith(".mf"))!), "utf8").trim().split("\n");
+    assert.equal(mf.length, ova.length - 1, "OVA: the manifest lists every other member");
+    for (const line of mf) {
+        const [, file, sum] = /^SHA256\((.+)\)= ([0-9a-f]{64})$/.exec(line)!;
+        assert.equal(createHash("sha256").update(fs.readFileSync(path.join(ovaDir, file))).digest("hex"), sum, `OVA: ${file}`);
+    }
+
+    const rootfs = await sh(`tar -tzf '${artifactOf("docker")}'`);
+    const entries = rootfs.split("\n").map((e) => e.replace(/^\.\//, ""));
+    assert.ok(entries.includes("etc/os-release"), "Docker: etc/os-release");
+    for (const dir of ["proc/", "sys/", "dev/"]) {
+        assert.deepEqual(entries.filter((e) => e.startsWith(dir) && e !== dir), [], `Docker: nothing under ${dir}`);
+    }
+
+    for (const p of PROVIDER_NAMES) await sh(`cd '${path.dirname(artifactOf(p))}' && sha256sum -c --quiet SHA256SUMS`);
+});
+
+test("Vagrant: Debian's vagrant adds the box from the generated catalog and checks its sha256", { skip }, async () => {
+    const box = artifactOf("virtualbox");
+    const sum = first.images!["Debian-12"].virtualbox.sha256;
+    const catalog = path.join(scratch, "Debian-12.json");
+    const add = await run(process.execPath, ["--require", "ts-node/register", path.join(repoRoot, "scripts/vagrant-catalog.ts"), "add", "--catalog", catalog, "--name", "gold/Debian-12", "--version", "0.0.0-e2e", "--provider", "virtualbox", "--url", `file://${box}`, "--sha256", sum], {
+        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+    });
+    assert.equal(add.code, 0, add.stderr);
+    const vagrant = await run("vagrant", ["box", "add", "--provider", "virtualbox", catalog], { env: { ...process.env, VAGRANT_HOME: path.join(scratch, "vagrant") } });
+    assert.equal(vagrant.code, 0, vagrant.stdout + vagrant.stderr);
+    assert.match(vagrant.stdout, /Successfully added box 'gold\/Debian-12' \(v0\.0\.0-e2e\)/);
+});
+
+/** The bootable artifacts, with the disk QEMU and libguestfs read. */
+async function bootables(): Promise<{ provider: string; disk: string; format: string }[]> {
+    const out = [
+        { provider: "aws", disk: artifactOf("aws"), format: "vpc" },
+        { provider: "azure", disk: artifactOf("azure"), format: "vpc" },
+        { provider: "openstack", disk: artifactOf("openstack"), format: "qcow2" },
+    ];
+    for (const [provider, kind] of [["gcp", "gcp-tar"], ["vmware", "ova"], ["virtualbox", "box"]] as const) {
+        const dir = path.join(scratch, `extract-${provider}`);
+        fs.mkdirSync(dir, { recursive: true });
+        const d = await extractDisk(artifactOf(provider), kind, dir);
+        out.push({ provider, disk: d.path, format: d.format });
+    }
+    return out;
+}
+
+test("cleanup held: no host keys, empty machine-id, no build key, root locked — and each image boots from its own bootloader and makes new host keys", { skip }, async () => {
+    const buildKey = fs.readFileSync(path.join(repoRoot, "keys/packer.pub"), "utf8").trim().split(/\s+/)[1];
+    for (const { provider, disk, format } of await bootables()) {
+        const started = Date.now();
+        const seen = await inspectImage(disk, format);
+        assert.deepEqual(seen.sshHostKeys, [], `${provider}: no SSH host keys in the image`);
+        assert.ok(seen.machineId.trim() === "" || seen.machineId.trim() === "uninitialized", `${provider}: empty machine-id, found ${JSON.stringify(seen.machineId)}`);
+        assert.ok(!seen.rootAuthorizedKeys.includes(buildKey), `${provider}: the build key is gone`);
+        assert.ok(isLockedPasswordField(seen.rootPasswordField), `${provider}: root password locked (${seen.rootPasswordField?.slice(0, 3)}…)`);
+        assert.match(seen.osRelease, /bookworm/);
+        const boot = await bootAndProbe({ disk, format, timeoutSec: 420, logFile: path.join(logDir, `boot-${provider}.serial.log`) });
+        timings[`boot ${provider}`] = boot.bootSeconds;
+        timings[`inspect+boot ${provider}`] = (Date.now() - started) / 1000;
+        assert.ok(boot.booted, `${provider} did not boot (${boot.reason}):\n${boot.serialTail}`);
+        assert.ok(boot.sawLogin, `${provider}: login prompt`);
+        assert.ok(boot.hostKeys.length > 0, `${provider}: the booted guest made SSH host keys`);
+    }
+    assert.equal(liveQemuCount(), 0, "no QEMU left running");
+});
+
+test("a second run with nothing changed executes no stage command", { skip }, async () => {
+    const started = Date.now();
+    const again = await up();
+    timings["second run (nothing changed)"] = (Date.now() - started) / 1000;
+    assert.ok(again.ok, again.error);
+    assert.deepEqual(again.executed, []);
+    assert.equal(again.skipped.length, 1 + 2 * PROVIDER_NAMES.length);
+});
+
+/** A copy of the repo (node_modules linked) whose openstack role is edited. */
+function editedCopy(): string {
+    const copy = path.join(scratch, "repo");
+    fs.mkdirSync(copy);
+    for (const entry of fs.readdirSync(repoRoot)) {
+        if (["artifacts", ".git", "node_modules", "keys"].includes(entry)) continue;
+        fs.cpSync(path.join(repoRoot, entry), path.join(copy, entry), { recursive: true });
+    }
+    for (const link of ["node_modules", "keys"]) fs.symlinkSync(path.join(repoRoot, link), path.join(copy, link));
+    fs.appendFileSync(
+        path.join(copy, "ansible/roles/openstack/tasks/main.yml"),
+        "\n- name: Mark the image (edited by the end-to-end test)\n  ansible.builtin.copy:\n    dest: /etc/gold-e2e-edit\n    content: \"edited\\n\"\n    mode: \"0644\"\n",
+    );
+    return copy;
+}
+
+test("a failing role leaves no artifact and records nothing; after editing one role only that provider rebuilds", { skip }, async () => {
+    const copy = editedCopy();
+    // The copy's state lacks openstack: its rebuild is new there, so no old `delete` reaches
+    // into this repo's artifacts (which later runs on this machine reuse).
+    const state = path.join(scratch, "state.json");
+    const commands = stateOf();
+    delete commands["Debian-12-openstack-run"];
+    delete commands["Debian-12-openstack-convert-run"];
+    fs.writeFileSync(state, JSON.stringify({ commands }));
+
+    const failed = await up({ root: copy, state, env: { GOLD_INJECT_FAILURE: "true" } });
+    assert.equal(failed.ok, false);
+    assert.match(failed.error ?? "", /Debian-12-openstack-run: create failed/);
+    assert.deepEqual(failed.executed.map((e) => `${e.name} ${e.ok}`), ["Debian-12-openstack-run false"]);
+    const openstackDir = path.join(copy, "artifacts/0.0.0-e2e/Debian-12/openstack");
+    const leftovers = fs.existsSync(openstackDir) ? fs.readdirSync(openstackDir).filter((f) => !f.endsWith(".failed.log")) : [];
+    assert.deepEqual(leftovers, [], "no artifact directory, only the failure log");
+    assert.equal(JSON.parse(fs.readFileSync(state, "utf8")).commands["Debian-12-openstack-run"], undefined, "nothing recorded");
+
+    const started = Date.now();
+    const retried = await up({ root: copy, state });
+    timings["rebuild after editing the openstack role"] = (Date.now() - started) / 1000;
+    assert.ok(retried.ok, retried.error);
+    assert.deepEqual(retried.executed.filter((e) => e.action === "create").map((e) => e.name).sort(), ["Debian-12-openstack-convert-run", "Debian-12-openstack-run"]);
+    const edited = await inspectImage(retried.images!["Debian-12"].openstack.artifact, "qcow2", { files: ["/etc/gold-e2e-edit"] });
+    assert.equal(edited.files["/etc/gold-e2e-edit"], "edited\n", "the edited role ran");
+});
+
+test("killing a stage mid-build leaves no Packer or QEMU process and nothing half-written", { skip }, async () => {
+    const command = stateOf()["Debian-12-gcp-run"].create;
+    const dir = /scripts\/packer-build\.sh (\S+)/.exec(command)![1];
+    const target = path.join(scratch, "killed");
+    const child = spawn("/bin/bash", ["-c", command.replace(dir, target)], { cwd: repoRoot, stdio: "ignore" });
+    const deadline = Date.now() + 300_000;
+    while (Date.now() < deadline && !(await run("pgrep", ["-f", `qemu-system.*${path.basename(scratch)}`])).stdout.trim()) {
+        await new Promise((r) => setTimeout(r, 2000));
+    }
+    assert.ok(Date.now() < deadline, "QEMU started");
+    child.kill("SIGTERM");
+    const code = await new Promise((r) => child.on("close", r));
+    assert.notEqual(code, 0);
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal((await run("pgrep", ["-f", path.basename(scratch)])).stdout.trim(), "", "no process of the killed build is left");
+    assert.ok(!fs.existsSync(target) && !fs.existsSync(`${target}.partial`), "nothing half-written");
+});
+
+test("timings", { skip }, () => {
+    fs.writeFileSync(path.join(work, "timings.json"), JSON.stringify(timings, null, 2));
+    for (const [what, seconds] of Object.entries(timings)) console.log(`# ${what}: ${seconds.toFixed(0)} s`);
+});

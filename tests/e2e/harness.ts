@@ -1,0 +1,148 @@
+// Runs the Pulumi program (index.ts) under the SDK's mocks in which every command:local:Command
+// executes for real, as @pulumi/command would (same interpreter, dir and environment), while
+// cloud resources stay mocked. State is kept in a file between runs, as the engine keeps it:
+// a command whose triggers match the state is not run again; a changed one is created anew
+// and then its old `delete` runs; one no longer in the program is deleted.
+import * as pulumi from "@pulumi/pulumi";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+interface CommandState {
+    readonly triggers: unknown;
+    readonly create: string;
+    readonly delete?: string;
+    readonly dir?: string;
+    readonly interpreter?: string[];
+    readonly environment?: Record<string, string>;
+    readonly stdout: string;
+}
+
+interface StateFile {
+    commands: Record<string, CommandState>;
+}
+
+export interface Execution {
+    readonly name: string;
+    readonly action: "create" | "delete";
+    readonly seconds: number;
+    readonly ok: boolean;
+}
+
+export interface HarnessRun {
+    /** Stage commands executed this run, in order of completion. */
+    readonly executed: Execution[];
+    /** Commands that matched the state and were not run. */
+    readonly skipped: string[];
+    readonly logDir: string;
+}
+
+function same(a: unknown, b: unknown): boolean {
+    return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function exec(name: string, script: string, c: { dir?: string; interpreter?: string[]; environment?: Record<string, string> }, logDir: string, extraEnv: Record<string, string> = {}) {
+    const [shell, ...flags] = c.interpreter?.length ? c.interpreter : ["/bin/sh", "-c"];
+    const log = fs.openSync(path.join(logDir, `${name}.stderr.log`), "a");
+    return new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+        const child = spawn(shell, [...flags, script], {
+            cwd: c.dir,
+            env: { ...process.env, ...(c.environment ?? {}), ...extraEnv },
+            stdio: ["ignore", "pipe", log],
+        });
+        let stdout = "";
+        child.stdout!.on("data", (d) => (stdout += d));
+        child.on("error", reject);
+        child.on("close", (code) => {
+            fs.closeSync(log);
+            resolve({ code, stdout });
+        });
+    });
+}
+
+/**
+ * Installs the mocks. Call before requiring index.ts; then await `finish()` once the program's
+ * outputs are resolved: it deletes what the program no longer has and writes the state.
+ */
+export function installHarness(opts: { project: string; stack: string; stateFile: string; logDir: string }) {
+    fs.mkdirSync(opts.logDir, { recursive: true });
+    const state: StateFile = fs.existsSync(opts.stateFile) ? JSON.parse(fs.readFileSync(opts.stateFile, "utf8")) : { commands: {} };
+    const next: StateFile = { commands: {} };
+    const executed: Execution[] = [];
+    const skipped: string[] = [];
+    const replaced: [string, CommandState][] = [];
+    const inFlight = new Set<Promise<unknown>>();
+
+    const run = async (name: string, action: "create" | "delete", script: string, c: CommandState | Record<string, any>, env?: Record<string, string>) => {
+        const started = Date.now();
+        const p = exec(name, script, c, opts.logDir, env);
+        inFlight.add(p);
+        const r = await p.finally(() => inFlight.delete(p));
+        const seconds = (Date.now() - started) / 1000;
+        executed.push({ name, action, seconds, ok: r.code === 0 });
+        if (r.code !== 0) {
+            const tail = fs.readFileSync(path.join(opts.logDir, `${name}.stderr.log`), "utf8").split("\n").slice(-30).join("\n");
+            throw new Error(`${name}: ${action} failed (exit ${r.code})\n${tail}`);
+        }
+        return r.stdout;
+    };
+
+    pulumi.runtime.setMocks(
+        {
+            async newResource(args) {
+                if (args.type !== "command:local:Command") return { id: `${args.name}-id`, state: args.inputs };
+                const inputs = args.inputs as Record<string, any>;
+                const old = state.commands[args.name];
+                let stdout: string;
+                if (old && same(old.triggers, inputs.triggers)) {
+                    stdout = old.stdout;
+                    if (old.create !== inputs.create || !same(old.environment, inputs.environment) || old.dir !== inputs.dir) {
+                        // An update: @pulumi/command runs `update` with the previous stdout.
+                        stdout = inputs.update
+                            ? await run(args.name, "create", inputs.update, inputs, { PULUMI_COMMAND_STDOUT: old.stdout })
+                            : await run(args.name, "create", inputs.create, inputs);
+                    } else {
+                        skipped.push(args.name);
+                    }
+                } else {
+                    stdout = await run(args.name, "create", inputs.create, inputs);
+                    if (old) replaced.push([args.name, old]);
+                }
+                next.commands[args.name] = {
+                    triggers: inputs.triggers,
+                    create: inputs.create,
+                    delete: inputs.delete,
+                    dir: inputs.dir,
+                    interpreter: inputs.interpreter,
+                    environment: inputs.environment,
+                    stdout,
+                };
+                // Each success is saved at once: a later failure must not lose what was built.
+                fs.writeFileSync(opts.stateFile, JSON.stringify({ commands: { ...state.commands, ...next.commands } }, null, 2));
+                return { id: `${args.name}-id`, state: { ...inputs, stdout, stderr: "" } };
+            },
+            call: () => ({}),
+        },
+        opts.project,
+        opts.stack,
+        false,
+    );
+
+    return {
+        async finish(): Promise<HarnessRun> {
+            // Replaced commands: the old delete, after the new create (the engine's order).
+            for (const [name, old] of replaced) if (old.delete) await run(name, "delete", old.delete, old);
+            for (const [name, old] of Object.entries(state.commands)) {
+                if (!(name in next.commands) && old.delete) await run(name, "delete", old.delete, old);
+            }
+            fs.writeFileSync(opts.stateFile, JSON.stringify(next, null, 2));
+            return { executed, skipped, logDir: opts.logDir };
+        },
+        /** After a failure: lets the stages still running finish, so none is left orphaned. */
+        async drain(): Promise<void> {
+            while (inFlight.size) await Promise.allSettled([...inFlight]);
+        },
+        executed,
+        skipped,
+    };
+}

@@ -1,0 +1,381 @@
+// Boots a disk image from ITS OWN bootloader (no -kernel) under QEMU TCG, on a throwaway qcow2
+// overlay so the artifact is never modified, and waits (bounded) for proof that the guest came up:
+// a `login:` prompt on the serial console AND SSH host keys served on port 22 (the image ships
+// none, so the guest generated them at first boot). QEMU is always killed: in `finally`, on
+// process exit/SIGINT/SIGTERM, and by a detached watchdog if this process dies by SIGKILL.
+import { ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export type BootFormat = "qcow2" | "raw" | "vpc" | "vmdk" | "vdi" | "vhdx";
+export type DiskBus = "virtio" | "scsi" | "ide" | "sata";
+
+export interface BootOptions {
+    readonly disk: string;
+    readonly format: BootFormat | string;
+    /** Upper bound for the whole boot (login prompt and host keys). */
+    readonly timeoutSec: number;
+    /** Serial console of the guest is written here (kept after the call, for the test's report). */
+    readonly logFile: string;
+    /** Disk controller (default virtio; "scsi" = virtio-scsi, "ide"/"sata" for images without virtio). */
+    readonly bus?: DiskBus;
+    /** NIC model (default virtio-net-pci; "e1000" for images without virtio). */
+    readonly nic?: "virtio-net-pci" | "e1000";
+    readonly memoryMiB?: number;
+    /** Require the login prompt (default true). */
+    readonly requireLogin?: boolean;
+    /** Require SSH host keys (default true). */
+    readonly requireSsh?: boolean;
+    /** Seconds between ssh-keyscan attempts (default 3). */
+    readonly keyscanIntervalSec?: number;
+    /** Extra QEMU arguments (tests only). */
+    readonly extraQemuArgs?: readonly string[];
+    /** Called with the QEMU pid once started (tests only). */
+    readonly onStart?: (info: { pid: number; overlay: string; port: number }) => void;
+}
+
+export interface BootResult {
+    /** Every required proof was seen before the timeout. */
+    readonly booted: boolean;
+    /** Seconds from QEMU start until all required proofs were seen (or until giving up). */
+    readonly bootSeconds: number;
+    readonly sawLogin: boolean;
+    /** Seconds until the login prompt appeared, if it did. */
+    readonly loginSeconds?: number;
+    /** "type base64" lines from ssh-keyscan, sorted, deduplicated (a second, patient scan after boot). */
+    readonly hostKeys: string[];
+    /** Last ~4 KiB of the serial console. */
+    readonly serialTail: string;
+    /** Why it did not boot: "timeout", "qemu exited (code N)", or "". */
+    readonly reason: string;
+    /** QEMU's own stderr (argument errors, port-forward failures). */
+    readonly qemuStderr: string;
+    readonly sshPort: number;
+}
+
+/** A getty prompt at the start of a line: "login:" or "<hostname> login:". */
+const LOGIN_RE = /(^|[\r\n])(\x1b\[[0-9;]*[A-Za-z])*[\w.-]* ?login: ?/;
+
+/** True when the serial text shows a getty login prompt. */
+export function sawLoginPrompt(serial: string): boolean {
+    return LOGIN_RE.test(serial);
+}
+
+// ---- process hygiene: every QEMU started here is killed, whatever happens to this process ----
+
+const live = new Set<ChildProcess>();
+let hooksInstalled = false;
+
+function killAllNow(): void {
+    for (const c of live) {
+        try {
+            c.kill("SIGKILL");
+        } catch {
+            /* already gone */
+        }
+    }
+}
+
+function installHooks(): void {
+    if (hooksInstalled) return;
+    hooksInstalled = true;
+    process.on("exit", killAllNow);
+    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+        const handler = () => {
+            killAllNow();
+            // Keep the default behaviour (die by that signal) unless someone else handles it.
+            if (process.listenerCount(sig) === 1) {
+                process.removeListener(sig, handler);
+                process.kill(process.pid, sig);
+            }
+        };
+        process.on(sig, handler);
+    }
+}
+
+/** Number of QEMU processes started by this module and still running (for tests). */
+export function liveQemuCount(): number {
+    return live.size;
+}
+
+/**
+ * A detached shell that outlives us only to kill QEMU if this Node process dies without running
+ * its exit hooks (SIGKILL, OOM). It checks /proc/<pid>/cmdline for the overlay path before
+ * killing, so a reused pid is never hit, and it ends by itself when QEMU ends.
+ */
+function startWatchdog(qemuPid: number, overlay: string): ChildProcess {
+    const script = `
+p=${process.pid}; q=${qemuPid}; o="$1"
+mine() { tr '\\0' '\\n' < /proc/$q/cmdline 2>/dev/null | grep -qF -- "$o"; }
+while kill -0 $p 2>/dev/null && mine; do sleep 1; done
+if mine; then kill -TERM $q 2>/dev/null; sleep 5; mine && kill -KILL $q 2>/dev/null; fi
+exit 0`;
+    const w = spawn("/bin/sh", ["-c", script, "gold-qemu-watchdog", overlay], { detached: true, stdio: "ignore" });
+    w.unref();
+    return w;
+}
+
+async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGTERM");
+    const t = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    await gone;
+    clearTimeout(t);
+}
+
+// ---- helpers ----
+
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.unref();
+        srv.on("error", reject);
+        srv.listen(0, "127.0.0.1", () => {
+            const port = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+function exec(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout!.on("data", (d) => (stdout += d));
+        child.stderr!.on("data", (d) => (stderr += d));
+        const t = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+        child.on("error", (e) => {
+            clearTimeout(t);
+            reject(e);
+        });
+        child.on("close", (code) => {
+            clearTimeout(t);
+            resolve({ code, stdout, stderr });
+        });
+    });
+}
+
+/**
+ * Host keys served on 127.0.0.1:port, as sorted "type base64" lines ([] if none yet).
+ * ssh-keyscan makes one connection (one key exchange) per key type, one after the other; under
+ * TCG a key exchange can take seconds, so give `types` to scan a single type per process.
+ */
+export async function keyscan(port: number, timeoutSec = 5, types?: string): Promise<string[]> {
+    const args = ["-T", String(timeoutSec), "-p", String(port), ...(types ? ["-t", types] : []), "127.0.0.1"];
+    const r = await exec("ssh-keyscan", args, (timeoutSec * 4 + 10) * 1000);
+    const keys = new Set<string>();
+    for (const line of r.stdout.split("\n")) {
+        const f = line.trim().split(/\s+/);
+        if (f.length >= 3 && !line.startsWith("#")) keys.add(`${f[1]} ${f[2]}`);
+    }
+    return [...keys].sort();
+}
+
+function driveArgs(overlay: string, bus: DiskBus): string[] {
+    const file = `file=${overlay.replace(/,/g, ",,")},format=qcow2`;
+    switch (bus) {
+        case "virtio":
+            return ["-drive", `${file},if=virtio,cache=unsafe`];
+        case "scsi":
+            return ["-device", "virtio-scsi-pci,id=scsi0", "-drive", `${file},if=none,id=d0,cache=unsafe`, "-device", "scsi-hd,drive=d0,bus=scsi0.0,bootindex=0"];
+        case "ide":
+            return ["-drive", `${file},if=ide,cache=unsafe`];
+        case "sata":
+            return ["-device", "ahci,id=ahci0", "-drive", `${file},if=none,id=d0,cache=unsafe`, "-device", "ide-hd,drive=d0,bus=ahci0.0,bootindex=0"];
+    }
+}
+
+function tail(file: string, bytes: number): string {
+    try {
+        const fd = fs.openSync(file, "r");
+        try {
+            const size = fs.fstatSync(fd).size;
+            const len = Math.min(size, bytes);
+            const buf = Buffer.alloc(len);
+            fs.readSync(fd, buf, 0, len, size - len);
+            return buf.toString("utf8");
+        } finally {
+            fs.closeSync(fd);
+        }
+    } catch {
+        return "";
+    }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Creates a qcow2 overlay backed by `disk`; writes go to the overlay, never to the disk. */
+export async function createOverlay(disk: string, format: string, overlay: string): Promise<void> {
+    const r = await exec("qemu-img", ["create", "-q", "-f", "qcow2", "-b", path.resolve(disk), "-F", format, overlay], 120_000);
+    if (r.code !== 0) throw new Error(`qemu-img create overlay failed: ${r.stderr}`);
+}
+
+/**
+ * Boots `disk` through its own bootloader (SeaBIOS -> MBR/GRUB; no -kernel) and probes it.
+ * Never throws for a guest that does not boot: look at `booted`/`reason`/`serialTail`.
+ * Throws only for host-side failures (qemu-img, spawn errors).
+ */
+export async function bootAndProbe(opts: BootOptions): Promise<BootResult> {
+    installHooks();
+    const requireLogin = opts.requireLogin ?? true;
+    const requireSsh = opts.requireSsh ?? true;
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "gold-boot-"));
+    const overlay = path.join(work, "overlay.qcow2");
+    fs.mkdirSync(path.dirname(path.resolve(opts.logFile)), { recursive: true });
+    fs.writeFileSync(opts.logFile, "");
+    let qemu: ChildProcess | undefined;
+    let watchdog: ChildProcess | undefined;
+    let qemuStderr = "";
+    let port = 0;
+    const started = Date.now();
+    const elapsed = () => (Date.now() - started) / 1000;
+    try {
+        await createOverlay(opts.disk, opts.format, overlay);
+        port = await freePort();
+        const args = [
+            "-machine", "accel=tcg",
+            "-m", String(opts.memoryMiB ?? 1024),
+            "-smp", "2",
+            "-nographic",
+            "-no-reboot",
+            "-monitor", "none",
+            "-serial", `file:${path.resolve(opts.logFile)}`,
+            ...driveArgs(overlay, opts.bus ?? "virtio"),
+            "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:22`,
+            "-device", `${opts.nic ?? "virtio-net-pci"},netdev=n0`,
+            ...(opts.extraQemuArgs ?? []),
+        ];
+        const child = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "ignore", "pipe"] });
+        qemu = child;
+        live.add(child);
+        let exited: string | undefined;
+        child.on("exit", (code, sig) => {
+            live.delete(child);
+            exited = `qemu exited (${sig ? "signal " + sig : "code " + code})`;
+        });
+        child.stderr!.on("data", (d) => (qemuStderr += d));
+        await new Promise<void>((resolve, reject) => {
+            child.once("spawn", () => resolve());
+            child.once("error", reject);
+        });
+        watchdog = startWatchdog(child.pid!, overlay);
+        opts.onStart?.({ pid: child.pid!, overlay, port });
+
+        const deadline = started + opts.timeoutSec * 1000;
+        let sawLogin = false;
+        let loginSeconds: number | undefined;
+        let hostKeys: string[] = [];
+        let nextScan = 0;
+        const interval = (opts.keyscanIntervalSec ?? 3) * 1000;
+        let reason = "timeout";
+        let bootSeconds: number | undefined;
+        while (Date.now() < deadline) {
+            if (!sawLogin && sawLoginPrompt(tail(opts.logFile, 64 * 1024))) {
+                sawLogin = true;
+                loginSeconds = elapsed();
+            }
+            if (exited) {
+                reason = exited;
+                break;
+            }
+            if (requireSsh && hostKeys.length === 0 && Date.now() >= nextScan) {
+                const left = Math.max(1, Math.min(10, Math.floor((deadline - Date.now()) / 1000)));
+                hostKeys = await keyscan(port, left);
+                nextScan = Date.now() + interval;
+            }
+            if ((!requireLogin || sawLogin) && (!requireSsh || hostKeys.length > 0)) {
+                reason = "";
+                bootSeconds = elapsed();
+                break;
+            }
+            await sleep(500);
+        }
+        // One last look at the console: the prompt may have arrived during the final keyscan.
+        if (!sawLogin && sawLoginPrompt(tail(opts.logFile, 64 * 1024))) {
+            sawLogin = true;
+            loginSeconds = elapsed();
+            if (reason === "timeout" && (!requireSsh || hostKeys.length > 0)) {
+                reason = "";
+                bootSeconds = loginSeconds;
+            }
+        }
+        const booted = reason === "";
+        if (booted && requireSsh) {
+            // ssh-keyscan makes one connection per key type; under TCG one of them may miss its
+            // timeout while sshd is still warming up: scan once more, patiently, and merge.
+            const more = await Promise.all(["rsa", "ecdsa", "ed25519"].map((t) => keyscan(port, 30, t)));
+            hostKeys = [...new Set([...hostKeys, ...more.flat()])].sort();
+        }
+        return {
+            booted,
+            bootSeconds: bootSeconds ?? elapsed(),
+            sawLogin,
+            loginSeconds,
+            hostKeys,
+            serialTail: tail(opts.logFile, 4096),
+            reason,
+            qemuStderr,
+            sshPort: port,
+        };
+    } finally {
+        if (qemu) {
+            await stopProcess(qemu);
+            live.delete(qemu);
+        }
+        if (watchdog?.pid) {
+            try {
+                process.kill(watchdog.pid, "SIGKILL");
+            } catch {
+                /* already gone */
+            }
+        }
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+}
+
+// ---- artifacts that wrap a disk ----
+
+export type ArtifactKind = "gcp-tar" | "ova" | "box";
+
+export interface ExtractedDisk {
+    readonly path: string;
+    /** Format to give QEMU/libguestfs: raw for GCP, vmdk for OVA and box. */
+    readonly format: "raw" | "vmdk";
+    /** Archive members in order, as `tar -t` lists them. */
+    readonly members: string[];
+}
+
+async function tarList(archive: string): Promise<string[]> {
+    const r = await exec("tar", ["-tf", archive], 600_000);
+    if (r.code !== 0) throw new Error(`tar -tf ${archive} failed: ${r.stderr}`);
+    return r.stdout.split("\n").filter((l) => l.length > 0);
+}
+
+/**
+ * Pulls the disk out of an artifact with GNU tar (which restores sparse members sparse and
+ * detects gzip by itself): GCP tar.gz -> disk.raw; OVA -> its .vmdk; Vagrant .box -> its .vmdk.
+ */
+export async function extractDisk(artifact: string, kind: ArtifactKind, dir: string): Promise<ExtractedDisk> {
+    const members = await tarList(artifact);
+    const base = (m: string) => m.replace(/^(\.\/)+/, "");
+    let member: string | undefined;
+    let format: "raw" | "vmdk";
+    if (kind === "gcp-tar") {
+        member = members.find((m) => base(m) === "disk.raw");
+        format = "raw";
+        if (!member) throw new Error(`${artifact}: no disk.raw member (members: ${members.join(", ")})`);
+    } else {
+        const vmdks = members.filter((m) => /\.vmdk$/i.test(m));
+        if (vmdks.length !== 1) throw new Error(`${artifact}: expected exactly one .vmdk member, found ${vmdks.length} (members: ${members.join(", ")})`);
+        member = vmdks[0];
+        format = "vmdk";
+    }
+    fs.mkdirSync(dir, { recursive: true });
+    const r = await exec("tar", ["-x", "-S", "-f", artifact, "-C", dir, member], 1_800_000);
+    if (r.code !== 0) throw new Error(`tar -xf ${artifact} ${member} failed: ${r.stderr}`);
+    return { path: path.join(dir, member), format, members };
+}
