@@ -9,7 +9,7 @@
 # Stdout is exactly one JSON line:
 #   {"disk": "/abs/debian-12.qcow2", "kernel": "/abs/vmlinuz", "initrd": "/abs/initrd.img",
 #    "append": "root=/dev/vda1 ro console=ttyS0,115200", "sha256": "<of the qcow2>",
-#    "cached": bool, "virtualSize": bytes}
+#    "cached": bool, "virtualSize": bytes, "cacheDir": "/abs/cache/debian-base-<key12>"}
 # Everything else goes to stderr.
 #
 # The system: debootstrap --variant=minbase plus the packages in INCLUDE below; systemd-networkd
@@ -180,9 +180,10 @@ emit() { # CACHED
     local sum vsize
     sum=$(cat "$disk_cache/sha256")
     vsize=$(cat "$disk_cache/virtual-size")
-    printf '{"disk": %s, "kernel": %s, "initrd": %s, "append": %s, "sha256": "%s", "cached": %s, "virtualSize": %s}\n' \
+    printf '{"disk": %s, "kernel": %s, "initrd": %s, "append": %s, "sha256": "%s", "cached": %s, "virtualSize": %s, "cacheDir": %s}\n' \
         "$(json_str "$out_dir/$NAME.qcow2")" "$(json_str "$out_dir/vmlinuz")" \
-        "$(json_str "$out_dir/initrd.img")" "$(json_str "$APPEND")" "$sum" "$1" "$vsize"
+        "$(json_str "$out_dir/initrd.img")" "$(json_str "$APPEND")" "$sum" "$1" "$vsize" \
+        "$(json_str "$disk_cache")"
 }
 
 # Copies the cached disk into OUT_DIR and checks the copy; 1 when the cache entry is corrupt.
@@ -270,6 +271,8 @@ sed -i -E 's/^root:[^:]*:/root:!*:/' "$rootfs/etc/shadow"
 # Host keys of this disk (not the cached rootfs's); the image clean-up removes them later.
 rm -f "$rootfs"/etc/ssh/ssh_host_*
 chroot "$rootfs" ssh-keygen -A >&2
+# No apt lists (~50 MiB): the Ansible base role refreshes the cache first.
+find "$rootfs/var/lib/apt/lists" -maxdepth 1 -type f -delete
 # Each boot of a copy gets its own machine-id (and DHCP identity).
 : >"$rootfs/etc/machine-id"
 rm -f "$rootfs/var/lib/dbus/machine-id"
