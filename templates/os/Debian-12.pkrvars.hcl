@@ -12,8 +12,10 @@ iso_url    = "https://cdimage.debian.org/cdimage/archive/12.8.0/amd64/iso-cd/deb
 # Packer template (sentinelcore debian12 .pkr.hcl, iso_checksum default); one source only.
 iso_checksum = "sha256:c9d35acd27b848c5cf7537053e6ebc55c19d31b43346fb776fb5f8a9e2cf7f14"
 install_url  = "http://deb.debian.org/debian"
+# Debian repositories are "URL SUITE COMPONENT..." (a bare URL means the release's main).
 extra_repos = {
-  security = "http://deb.debian.org/debian-security"
+  security = "http://deb.debian.org/debian-security bookworm-security main"
+  updates  = "http://deb.debian.org/debian bookworm-updates main"
 }
 boot_command             = []
 guest_os_type_virtualbox = "Debian_64"

@@ -59,6 +59,13 @@ async function up(opts: { root?: string; env?: Record<string, string>; state?: s
     }
 }
 
+/** Later checks need the first run's artifacts: without them they skip, saying why. */
+function needsFirstRun(t: { skip: (why: string) => void }): boolean {
+    if (first?.ok) return true;
+    t.skip("the first run failed: nothing to check");
+    return false;
+}
+
 const stateOf = () => JSON.parse(fs.readFileSync(stateFile, "utf8")).commands as Record<string, { stdout: string; create: string; triggers: unknown[] }>;
 const artifactOf = (p: string) => first.images!["Debian-12"][p].artifact;
 
@@ -112,7 +119,8 @@ const info = async (file: string, format: string) => JSON.parse(await sh(`qemu-i
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
-test("every artifact passes its format's checks, and SHA256SUMS match", { skip }, async () => {
+test("every artifact passes its format's checks, and SHA256SUMS match", { skip }, async (t) => {
+    if (!needsFirstRun(t)) return;
     const base = JSON.parse(stateOf()["Debian-12-base-run"].stdout).artifact;
     await sh(`qemu-img check -f qcow2 '${base}'`);
     await sh(`qemu-img check -f qcow2 '${artifactOf("openstack")}'`);
@@ -155,7 +163,8 @@ test("every artifact passes its format's checks, and SHA256SUMS match", { skip }
     for (const p of PROVIDER_NAMES) await sh(`cd '${path.dirname(artifactOf(p))}' && sha256sum -c --quiet SHA256SUMS`);
 });
 
-test("Vagrant: Debian's vagrant adds the box from the generated catalog and checks its sha256", { skip }, async () => {
+test("Vagrant: Debian's vagrant adds the box from the generated catalog and checks its sha256", { skip }, async (t) => {
+    if (!needsFirstRun(t)) return;
     const box = artifactOf("virtualbox");
     const sum = first.images!["Debian-12"].virtualbox.sha256;
     const catalog = path.join(scratch, "Debian-12.json");
@@ -184,7 +193,8 @@ async function bootables(): Promise<{ provider: string; disk: string; format: st
     return out;
 }
 
-test("cleanup held: no host keys, empty machine-id, no build key, root locked — and each image boots from its own bootloader and makes new host keys", { skip }, async () => {
+test("cleanup held: no host keys, empty machine-id, no build key, root locked — and each image boots from its own bootloader and makes new host keys", { skip }, async (t) => {
+    if (!needsFirstRun(t)) return;
     const buildKey = fs.readFileSync(path.join(repoRoot, "keys/packer.pub"), "utf8").trim().split(/\s+/)[1];
     for (const { provider, disk, format } of await bootables()) {
         const started = Date.now();
@@ -204,7 +214,8 @@ test("cleanup held: no host keys, empty machine-id, no build key, root locked �
     assert.equal(liveQemuCount(), 0, "no QEMU left running");
 });
 
-test("a second run with nothing changed executes no stage command", { skip }, async () => {
+test("a second run with nothing changed executes no stage command", { skip }, async (t) => {
+    if (!needsFirstRun(t)) return;
     const started = Date.now();
     const again = await up();
     timings["second run (nothing changed)"] = (Date.now() - started) / 1000;
@@ -229,7 +240,8 @@ function editedCopy(): string {
     return copy;
 }
 
-test("a failing role leaves no artifact and records nothing; after editing one role only that provider rebuilds", { skip }, async () => {
+test("a failing role leaves no artifact and records nothing; after editing one role only that provider rebuilds", { skip }, async (t) => {
+    if (!needsFirstRun(t)) return;
     const copy = editedCopy();
     // The copy's state lacks openstack: its rebuild is new there, so no old `delete` reaches
     // into this repo's artifacts (which later runs on this machine reuse).
@@ -257,7 +269,8 @@ test("a failing role leaves no artifact and records nothing; after editing one r
     assert.equal(edited.files["/etc/gold-e2e-edit"], "edited\n", "the edited role ran");
 });
 
-test("killing a stage mid-build leaves no Packer or QEMU process and nothing half-written", { skip }, async () => {
+test("killing a stage mid-build leaves no Packer or QEMU process and nothing half-written", { skip }, async (t) => {
+    if (!needsFirstRun(t)) return;
     const command = stateOf()["Debian-12-gcp-run"].create;
     const dir = /scripts\/packer-build\.sh (\S+)/.exec(command)![1];
     const target = path.join(scratch, "killed");

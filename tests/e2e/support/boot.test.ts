@@ -410,7 +410,9 @@ async function killedParentLeavesNoQemu(signal: NodeJS.Signals): Promise<void> {
     const code = `
         const { bootAndProbe } = require(${JSON.stringify(path.join(__dirname, "boot.ts"))});
         bootAndProbe({ disk: ${JSON.stringify(raw)}, format: "raw", timeoutSec: 600, logFile: ${JSON.stringify(path.join(d, "serial.log"))},
-            extraQemuArgs: ["-S"], onStart: (i) => require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(i.pid)) });`;
+            extraQemuArgs: ["-S"], onStart: (i) => { const fs = require("fs"), path = require("path");
+                fs.writeFileSync(${JSON.stringify(path.join(d, "overlay.dir"))}, path.dirname(i.overlay));
+                fs.writeFileSync(${JSON.stringify(pidFile)}, String(i.pid)); } });`;
     const child = spawn(process.execPath, ["--require", "ts-node/register", "-e", code], {
         env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, stdio: "ignore", cwd: path.resolve(__dirname, "..", "..", ".."),
     });
@@ -427,6 +429,10 @@ async function killedParentLeavesNoQemu(signal: NodeJS.Signals): Promise<void> {
     const gone = await waitGone(qemuPid, 20);
     if (!gone) process.kill(qemuPid, "SIGKILL");
     assert.ok(gone, `QEMU ${qemuPid} survived the ${signal} of its parent`);
+    // Its overlay directory goes too (exit hook for SIGTERM, watchdog for SIGKILL).
+    const overlayDir = fs.readFileSync(path.join(d, "overlay.dir"), "utf8");
+    for (let i = 0; i < 20 && fs.existsSync(overlayDir); i++) await new Promise((r) => setTimeout(r, 250));
+    assert.ok(!fs.existsSync(overlayDir), `${overlayDir} left behind`);
 }
 
 test("no QEMU survives a SIGTERM of the test process (signal hooks)", { skip: bootTools, timeout: 120_000 }, () => killedParentLeavesNoQemu("SIGTERM"));

@@ -66,6 +66,7 @@ export function sawLoginPrompt(serial: string): boolean {
 // ---- process hygiene: every QEMU started here is killed, whatever happens to this process ----
 
 const live = new Set<ChildProcess>();
+const workDirs = new Set<string>();
 let hooksInstalled = false;
 
 function killAllNow(): void {
@@ -76,6 +77,7 @@ function killAllNow(): void {
             /* already gone */
         }
     }
+    for (const d of workDirs) fs.rmSync(d, { recursive: true, force: true });
 }
 
 function installHooks(): void {
@@ -111,6 +113,7 @@ p=${process.pid}; q=${qemuPid}; o="$1"
 mine() { tr '\\0' '\\n' < /proc/$q/cmdline 2>/dev/null | grep -qF -- "$o"; }
 while kill -0 $p 2>/dev/null && mine; do sleep 1; done
 if mine; then kill -TERM $q 2>/dev/null; sleep 5; mine && kill -KILL $q 2>/dev/null; fi
+if ! kill -0 $p 2>/dev/null; then d=$(dirname "$o"); case "$d" in */gold-boot-*) rm -rf "$d";; esac; fi
 exit 0`;
     const w = spawn("/bin/sh", ["-c", script, "gold-qemu-watchdog", overlay], { detached: true, stdio: "ignore" });
     w.unref();
@@ -224,6 +227,7 @@ export async function bootAndProbe(opts: BootOptions): Promise<BootResult> {
     const requireLogin = opts.requireLogin ?? true;
     const requireSsh = opts.requireSsh ?? true;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "gold-boot-"));
+    workDirs.add(work);
     const overlay = path.join(work, "overlay.qcow2");
     fs.mkdirSync(path.dirname(path.resolve(opts.logFile)), { recursive: true });
     fs.writeFileSync(opts.logFile, "");
@@ -334,6 +338,7 @@ export async function bootAndProbe(opts: BootOptions): Promise<BootResult> {
             }
         }
         fs.rmSync(work, { recursive: true, force: true });
+        workDirs.delete(work);
     }
 }
 
