@@ -12,7 +12,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { after, test } from "node:test";
 import { ChildProcess, spawn } from "node:child_process";
-import { missingTool, run, tempDir } from "../support/tools";
+import { missingTool, run, tempDir, sha256File } from "../support/tools";
 
 const script = path.resolve(__dirname, "..", "..", "scripts", "debian-base-disk.sh");
 const BOOT_TIMEOUT_S = Number(process.env.GOLD_E2E_BOOT_TIMEOUT ?? 300);
@@ -46,22 +46,6 @@ interface Report {
     cacheDir?: string;
 }
 
-function sha256File(file: string): string {
-    const h = crypto.createHash("sha256");
-    const fd = fs.openSync(file, "r");
-    const buf = Buffer.alloc(8 * 1024 * 1024);
-    try {
-        for (let pos = 0; ; ) {
-            const n = fs.readSync(fd, buf, 0, buf.length, pos);
-            if (n === 0) break;
-            h.update(buf.subarray(0, n));
-            pos += n;
-        }
-    } finally {
-        fs.closeSync(fd);
-    }
-    return h.digest("hex");
-}
 
 async function build(outDir: string, pubkey: string): Promise<{ report: Report; seconds: number; stderr: string }> {
     const started = Date.now();

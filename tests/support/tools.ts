@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -50,4 +51,23 @@ export function missingTool(name: string): string | undefined {
 
 export function tempDir(prefix: string): string {
     return fs.mkdtempSync(path.join(os.tmpdir(), `gold-${prefix}-`));
+}
+
+/** sha256 of a file (or of its first `limit` bytes), read in chunks: disk images are large. */
+export function sha256File(file: string, limit = Infinity): string {
+    const h = createHash("sha256");
+    const fd = fs.openSync(file, "r");
+    const buf = Buffer.alloc(4 * 1024 * 1024);
+    let pos = 0;
+    try {
+        while (pos < limit) {
+            const n = fs.readSync(fd, buf, 0, Math.min(buf.length, limit - pos), pos);
+            if (n === 0) break;
+            h.update(buf.subarray(0, n));
+            pos += n;
+        }
+    } finally {
+        fs.closeSync(fd);
+    }
+    return h.digest("hex");
 }

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { test } from "node:test";
 import { spawn } from "node:child_process";
-import { missingTool, run, tempDir } from "../support/tools";
+import { missingTool, run, tempDir, sha256File } from "../support/tools";
 
 const script = path.resolve(__dirname, "..", "..", "scripts", "convert.sh");
 const MiB = 1024 * 1024;
@@ -40,23 +40,6 @@ async function info(file: string, fmt?: string): Promise<any> {
     return JSON.parse(await ok("qemu-img", ["info", "--output=json", ...(fmt ? ["-f", fmt] : []), file]));
 }
 
-function sha256File(file: string, limit = Infinity): string {
-    const h = crypto.createHash("sha256");
-    const fd = fs.openSync(file, "r");
-    const buf = Buffer.alloc(4 * MiB);
-    let pos = 0;
-    try {
-        while (pos < limit) {
-            const n = fs.readSync(fd, buf, 0, Math.min(buf.length, limit - pos), pos);
-            if (n === 0) break;
-            h.update(buf.subarray(0, n));
-            pos += n;
-        }
-    } finally {
-        fs.closeSync(fd);
-    }
-    return h.digest("hex");
-}
 
 /** Test disks: 100 MiB and 100 MiB + 512 bytes, with data at odd offsets (also in the last sector). */
 let disks: Promise<{ mib: string; odd: string; mibRaw: string; oddRaw: string }> | undefined;
