@@ -92,5 +92,6 @@ rm -rf "$out"
 mv "$partial" "$out"
 
 artifact=$(find "$out" -maxdepth 1 -type f ! -name packer.log ! -name build.log ! -name SHA256SUMS -printf '%s %p\n' | sort -n | tail -n 1 | cut -d' ' -f2-)
+artifact=$(realpath "$artifact")
 sum=$(grep -F "  $(basename "$artifact")" "$out/SHA256SUMS" | cut -d' ' -f1)
 printf '{"artifact": "%s", "sha256": "%s", "bytes": %s}\n' "$artifact" "$sum" "$(stat -c %s "$artifact")"

@@ -30,16 +30,17 @@ function rel(root: string, abs: string): string {
     return path.relative(root, abs);
 }
 
-/** Packer templates (every *.pkr.hcl of templates/, not plugins/) and the build wrapper. */
+/**
+ * Packer templates (every *.pkr.hcl of templates/, not plugins/). The build wrapper
+ * (scripts/packer-build.sh) is not an input: it decides how a build runs (slots, logs,
+ * signals), not what it makes, and its arguments are part of the command itself.
+ */
 function packerFiles(root: string): string[] {
     const dir = recipePaths(root).templates;
-    return [
-        ...fs
-            .readdirSync(dir)
-            .filter((f) => f.endsWith(".pkr.hcl"))
-            .map((f) => rel(root, path.join(dir, f))),
-        "scripts/packer-build.sh",
-    ];
+    return fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".pkr.hcl"))
+        .map((f) => rel(root, path.join(dir, f)));
 }
 
 const PROVISIONING = ["ansible/site.yml", "ansible/ansible.cfg", "ansible/group_vars", "ansible/roles/cleanup", "scripts/cleanup.sh", "scripts/zero.sh"];
