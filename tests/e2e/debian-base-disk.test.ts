@@ -8,11 +8,10 @@
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 import { after, test } from "node:test";
 import { ChildProcess, spawn } from "node:child_process";
-import { missingTool, run, tempDir, sha256File } from "../support/tools";
+import { missingTool, run, tempDir, sha256File, freePort } from "../support/tools";
 
 const script = path.resolve(__dirname, "..", "..", "scripts", "debian-base-disk.sh");
 const BOOT_TIMEOUT_S = Number(process.env.GOLD_E2E_BOOT_TIMEOUT ?? 300);
@@ -57,16 +56,6 @@ async function build(outDir: string, pubkey: string): Promise<{ report: Report; 
     return { report: JSON.parse(lines[0]), seconds, stderr: r.stderr };
 }
 
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.once("error", reject);
-        s.listen(0, "127.0.0.1", () => {
-            const port = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(port));
-        });
-    });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -13,7 +13,7 @@ import { after, before, test } from "node:test";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { deletePageBlob, nonZeroRanges, serviceFromEnv, uploadPageBlob, UploadInputError } from "../../components/publish/page-blob-upload";
 import { repoRoot } from "../../components/recipe/paths";
-import { run, tempDir } from "../support/tools";
+import { run, tempDir, freePort } from "../support/tools";
 
 // Azurite's published development account (public, documented by Microsoft): not a secret.
 const ACCOUNT = "devstoreaccount1";
@@ -28,16 +28,6 @@ let endpoint = "";
 let service: BlobServiceClient;
 let work = "";
 
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.on("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
-}
 
 function canConnect(port: number): Promise<boolean> {
     return new Promise((resolve) => {

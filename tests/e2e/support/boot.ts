@@ -5,9 +5,9 @@
 // process exit/SIGINT/SIGTERM, and by a detached watchdog if this process dies by SIGKILL.
 import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { freePort } from "../../support/tools";
 
 export type BootFormat = "qcow2" | "raw" | "vpc" | "vmdk" | "vdi" | "vhdx";
 export type DiskBus = "virtio" | "scsi" | "ide" | "sata";
@@ -131,17 +131,8 @@ async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
 
 // ---- helpers ----
 
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.unref();
-        srv.on("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
-}
+export { freePort };
+
 
 function exec(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
