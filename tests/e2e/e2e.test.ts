@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { repoRoot } from "../../components/recipe/paths";
 import { PROVIDER_NAMES } from "../../components/recipe/providers";
-import { missingTool, run, tempDir } from "../support/tools";
+import { missingTool, pool, run, tempDir } from "../support/tools";
 import { bootAndProbe, extractDisk, liveQemuCount } from "./support/boot";
 import { inspectImage, isLockedPasswordField } from "./support/inspect";
 
@@ -91,8 +91,10 @@ before(async () => {
         oses: ["Debian-12"],
         providers,
         publish: false,
-        parallelBuilds: 1,
-        site: { accelerator: "tcg", disk_size: 3072, memory: 1024, cpus: 2, ssh_timeout: "20m" },
+        // Two one-vCPU builds at a time: under TCG each guest keeps one host core busy, and
+        // this machine has two (the variants are independent of each other).
+        parallelBuilds: 2,
+        site: { accelerator: "tcg", disk_size: 3072, memory: 1024, cpus: 1, ssh_timeout: "20m" },
         baseImages: {
             "Debian-12": {
                 path: d.disk,
@@ -212,7 +214,8 @@ async function bootables(): Promise<{ provider: string; disk: string; format: st
 test("cleanup held: no host keys, empty machine-id, no build key, root locked â€” and each image boots from its own bootloader and makes new host keys", { skip }, async (t) => {
     if (!needsFirstRun(t)) return;
     const buildKey = fs.readFileSync(path.join(repoRoot, "keys/packer.pub"), "utf8").trim().split(/\s+/)[1];
-    for (const { provider, disk, format } of await bootables()) {
+    // Two at a time, as the builds: each boot is one TCG guest.
+    await pool(await bootables(), 2, async ({ provider, disk, format }) => {
         const started = Date.now();
         const seen = await inspectImage(disk, format);
         assert.deepEqual(seen.sshHostKeys, [], `${provider}: no SSH host keys in the image`);
@@ -226,7 +229,7 @@ test("cleanup held: no host keys, empty machine-id, no build key, root locked â€
         assert.ok(boot.booted, `${provider} did not boot (${boot.reason}):\n${boot.serialTail}`);
         assert.ok(boot.sawLogin, `${provider}: login prompt`);
         assert.ok(boot.hostKeys.length > 0, `${provider}: the booted guest made SSH host keys`);
-    }
+    });
     assert.equal(liveQemuCount(), 0, "no QEMU left running");
 });
 
