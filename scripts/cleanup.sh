@@ -16,7 +16,10 @@ fi
 rm -rf /var/cache/dnf /var/cache/yum
 if command -v apt-get >/dev/null 2>&1; then
     apt-get clean
-    find /var/lib/apt/lists -mindepth 1 -maxdepth 1 -type f ! -name lock -delete 2>/dev/null || true
+    # GOLD_STAGE=base: the base disk keeps its lists for its variants (their cleanup removes them).
+    if [ "${GOLD_STAGE:-full}" != base ]; then
+        find /var/lib/apt/lists -mindepth 1 -maxdepth 1 -type f ! -name lock -delete 2>/dev/null || true
+    fi
 fi
 
 echo "cleanup.sh: temporary files and sessions"

@@ -12,6 +12,7 @@ import { after, before, test } from "node:test";
 import { repoRoot } from "../../components/recipe/paths";
 import { PROVIDER_NAMES } from "../../components/recipe/providers";
 import { missingTool, pool, run, tempDir } from "../support/tools";
+import { baseDisk, type RunReport, stackConfig, up as runUp } from "./setup";
 import { bootAndProbe, extractDisk, liveQemuCount } from "./support/boot";
 import { inspectImage, isLockedPasswordField } from "./support/inspect";
 
@@ -33,40 +34,9 @@ const logDir = path.join(work, "logs");
 const scratch = tempDir("e2e");
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
-interface RunReport {
-    ok: boolean;
-    error?: string;
-    images?: Record<string, Record<string, { artifact: string; sha256: string }>>;
-    executed: { name: string; action: string; seconds: number; ok: boolean }[];
-    skipped: string[];
-}
-
 let config: Record<string, unknown>;
 let first: RunReport;
 const timings: Record<string, number> = {};
-
-/** One `pulumi up` of index.ts (or of a copy of the repo) through the harness, in its own process. */
-async function up(opts: { root?: string; env?: Record<string, string>; state?: string } = {}): Promise<RunReport> {
-    const root = opts.root ?? repoRoot;
-    const r = await run(process.execPath, ["--require", "ts-node/register", path.join(root, "tests/e2e/run-program.ts")], {
-        cwd: root,
-        env: {
-            ...process.env,
-            TS_NODE_TRANSPILE_ONLY: "true",
-            GOLD_E2E_CONFIG: JSON.stringify(config),
-            GOLD_E2E_STACK: "0.0.0-e2e",
-            GOLD_E2E_STATE: opts.state ?? stateFile,
-            GOLD_E2E_LOGS: logDir,
-            ...(opts.env ?? {}),
-        },
-    });
-    const last = r.stdout.trim().split("\n").pop() ?? "";
-    try {
-        return JSON.parse(last);
-    } catch {
-        throw new Error(`run-program printed no report (exit ${r.code}):\n${r.stderr.slice(-3000)}`);
-    }
-}
 
 /** Later checks need the first run's artifacts: without them they skip, saying why. */
 function needsFirstRun(t: { skip: (why: string) => void }): boolean {
@@ -81,30 +51,15 @@ const artifactOf = (p: string) => first.images!["Debian-12"][p].artifact;
 before(async () => {
     if (skip) return;
     fs.mkdirSync(work, { recursive: true });
-    assert.equal((await run(path.join(repoRoot, "scripts/gen-keys.sh"), [])).code, 0);
     const started = Date.now();
-    const disk = await run(path.join(repoRoot, "scripts/debian-base-disk.sh"), [path.join(work, "base-disk"), path.join(repoRoot, "keys/packer.pub")]);
-    assert.equal(disk.code, 0, disk.stderr.slice(-3000));
+    const disk = await baseDisk(path.join(work, "base-disk"));
     timings["debian base disk (debootstrap, or cache)"] = (Date.now() - started) / 1000;
-    const d = JSON.parse(disk.stdout.trim());
-    config = {
-        oses: ["Debian-12"],
-        providers,
-        publish: false,
-        // Two one-vCPU builds at a time: under TCG each guest keeps one host core busy, and
-        // this machine has two (the variants are independent of each other).
-        parallelBuilds: 2,
-        site: { accelerator: "tcg", disk_size: 3072, memory: 1024, cpus: 1, ssh_timeout: "20m" },
-        baseImages: {
-            "Debian-12": {
-                path: d.disk,
-                checksum: `sha256:${d.sha256}`,
-                sshUsername: "root",
-                qemuargs: [["-kernel", d.kernel], ["-initrd", d.initrd], ["-append", d.append]],
-            },
-        },
-    };
+    config = stackConfig(providers, disk);
 });
+
+/** One `pulumi up` of this repo (or of a copy) with this test's config, state and logs. */
+const up = (opts: { root?: string; env?: Record<string, string>; state?: string } = {}) =>
+    runUp({ config, stack: "0.0.0-e2e", state: opts.state ?? stateFile, logs: logDir, root: opts.root, env: opts.env });
 
 test("the program's own commands build the base, every provider's variant and every conversion", { skip }, async () => {
     const started = Date.now();

@@ -1,0 +1,48 @@
+// Benchmark: wall time of `pulumi up` (through the end-to-end harness, every stage for real)
+// for all seven providers against one provider, each from a cold state (base included), on
+// the Debian base disk. Reported as a ratio; nothing is asserted.
+//   npm run bench                      one = gcp
+//   GOLD_BENCH_ONE=openstack npm run bench
+// Writes artifacts/bench/providers.json. Takes about as long as the two builds (an hour or
+// more under TCG); the artifacts of both runs are removed afterwards.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { repoRoot } from "../../components/recipe/paths";
+import { PROVIDER_NAMES } from "../../components/recipe/providers";
+import { baseDisk, stackConfig, up } from "../e2e/setup";
+
+const one = process.env.GOLD_BENCH_ONE ?? "gcp";
+if (!PROVIDER_NAMES.includes(one as never)) {
+    throw new Error(`GOLD_BENCH_ONE: '${one}' is not valid; valid choices: ${PROVIDER_NAMES.join(", ")}`);
+}
+const work = path.join(repoRoot, "artifacts", "bench");
+
+async function measure(label: string, providers: readonly string[], disk: Awaited<ReturnType<typeof baseDisk>>) {
+    // A version of its own: its own artifact directories, so nothing is reused from other runs.
+    const stack = `0.0.0-bench-${label}`;
+    const state = path.join(work, `${label}.state.json`);
+    fs.rmSync(state, { force: true });
+    fs.rmSync(path.join(repoRoot, "artifacts", stack), { recursive: true, force: true });
+    const started = Date.now();
+    const report = await up({ config: stackConfig(providers, disk), stack, state, logs: path.join(work, `${label}-logs`) });
+    const seconds = (Date.now() - started) / 1000;
+    fs.rmSync(path.join(repoRoot, "artifacts", stack), { recursive: true, force: true });
+    if (!report.ok) throw new Error(`${label}: the run failed: ${report.error}`);
+    const stages = Object.fromEntries(report.executed.map((e) => [e.name, e.seconds]));
+    console.log(`${label}: ${providers.join(", ")}: ${seconds.toFixed(0)} s`);
+    return { providers, seconds, stages };
+}
+
+(async () => {
+    fs.mkdirSync(work, { recursive: true });
+    const disk = await baseDisk(path.join(work, "base-disk"));
+    const single = await measure("one", [one], disk);
+    const all = await measure("seven", PROVIDER_NAMES, disk);
+    const result = { ratio: all.seconds / single.seconds, one: single, seven: all, cpus: os.cpus().length };
+    fs.writeFileSync(path.join(work, "providers.json"), JSON.stringify(result, null, 2));
+    console.log(`ratio seven/one providers: ${result.ratio.toFixed(2)} (${all.seconds.toFixed(0)} s / ${single.seconds.toFixed(0)} s)`);
+})().catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+});
