@@ -20,6 +20,9 @@ interface CommandState {
 
 interface StateFile {
     commands: Record<string, CommandState>;
+    /** Replaced commands whose old `delete` has not run yet (the engine's pending deletes):
+     * a run that fails after a replacement keeps them, and the next run deletes them. */
+    pendingDeletes?: [string, CommandState][];
 }
 
 export interface Execution {
@@ -70,7 +73,9 @@ export function installHarness(opts: { project: string; stack: string; stateFile
     const next: StateFile = { commands: {} };
     const executed: Execution[] = [];
     const skipped: string[] = [];
-    const replaced: [string, CommandState][] = [];
+    const replaced: [string, CommandState][] = [...(state.pendingDeletes ?? [])];
+    const save = (commands: Record<string, CommandState>) =>
+        fs.writeFileSync(opts.stateFile, JSON.stringify({ commands, pendingDeletes: replaced }, null, 2));
     const inFlight = new Set<Promise<unknown>>();
 
     const run = async (name: string, action: "create" | "delete", script: string, c: CommandState | Record<string, any>, env?: Record<string, string>) => {
@@ -117,8 +122,9 @@ export function installHarness(opts: { project: string; stack: string; stateFile
                     environment: inputs.environment,
                     stdout,
                 };
-                // Each success is saved at once: a later failure must not lose what was built.
-                fs.writeFileSync(opts.stateFile, JSON.stringify({ commands: { ...state.commands, ...next.commands } }, null, 2));
+                // Each success is saved at once: a later failure must not lose what was built,
+                // nor the old copy still to delete.
+                save({ ...state.commands, ...next.commands });
                 return { id: `${args.name}-id`, state: { ...inputs, stdout, stderr: "" } };
             },
             call: () => ({}),
@@ -131,11 +137,16 @@ export function installHarness(opts: { project: string; stack: string; stateFile
     return {
         async finish(): Promise<HarnessRun> {
             // Replaced commands: the old delete, after the new create (the engine's order).
-            for (const [name, old] of replaced) if (old.delete) await run(name, "delete", old.delete, old);
+            while (replaced.length) {
+                const [name, old] = replaced[0];
+                if (old.delete) await run(name, "delete", old.delete, old);
+                replaced.shift();
+                save({ ...state.commands, ...next.commands });
+            }
             for (const [name, old] of Object.entries(state.commands)) {
                 if (!(name in next.commands) && old.delete) await run(name, "delete", old.delete, old);
             }
-            fs.writeFileSync(opts.stateFile, JSON.stringify(next, null, 2));
+            save(next.commands);
             return { executed, skipped, logDir: opts.logDir };
         },
         /** After a failure: lets the stages still running finish, so none is left orphaned. */
