@@ -27,7 +27,7 @@ interface StateFile {
 
 export interface Execution {
     readonly name: string;
-    readonly action: "create" | "delete";
+    readonly action: "create" | "update" | "delete";
     readonly seconds: number;
     readonly ok: boolean;
 }
@@ -78,7 +78,7 @@ export function installHarness(opts: { project: string; stack: string; stateFile
         fs.writeFileSync(opts.stateFile, JSON.stringify({ commands, pendingDeletes: replaced }, null, 2));
     const inFlight = new Set<Promise<unknown>>();
 
-    const run = async (name: string, action: "create" | "delete", script: string, c: CommandState | Record<string, any>, env?: Record<string, string>) => {
+    const run = async (name: string, action: Execution["action"], script: string, c: CommandState | Record<string, any>, env?: Record<string, string>) => {
         const started = Date.now();
         const p = exec(name, script, c, opts.logDir, env);
         inFlight.add(p);
@@ -104,8 +104,8 @@ export function installHarness(opts: { project: string; stack: string; stateFile
                     if (old.create !== inputs.create || !same(old.environment, inputs.environment) || old.dir !== inputs.dir) {
                         // An update: @pulumi/command runs `update` with the previous stdout.
                         stdout = inputs.update
-                            ? await run(args.name, "create", inputs.update, inputs, { PULUMI_COMMAND_STDOUT: old.stdout })
-                            : await run(args.name, "create", inputs.create, inputs);
+                            ? await run(args.name, "update", inputs.update, inputs, { PULUMI_COMMAND_STDOUT: old.stdout })
+                            : await run(args.name, "update", inputs.create, inputs);
                     } else {
                         skipped.push(args.name);
                     }
