@@ -3,6 +3,7 @@
 // the Debian base disk. Reported as a ratio; nothing is asserted.
 //   npm run bench                      one = gcp
 //   GOLD_BENCH_ONE=openstack npm run bench
+//   GOLD_BENCH_RUNS=one npm run bench  one side only (the other is kept from the last run)
 // Writes artifacts/bench/providers.json. Takes about as long as the two builds (an hour or
 // more under TCG); the artifacts of both runs are removed afterwards.
 import * as fs from "node:fs";
@@ -37,11 +38,17 @@ async function measure(label: string, providers: readonly string[], disk: Awaite
 (async () => {
     fs.mkdirSync(work, { recursive: true });
     const disk = await baseDisk(path.join(work, "base-disk"));
-    const single = await measure("one", [one], disk);
-    const all = await measure("seven", PROVIDER_NAMES, disk);
-    const result = { ratio: all.seconds / single.seconds, one: single, seven: all, cpus: os.cpus().length };
-    fs.writeFileSync(path.join(work, "providers.json"), JSON.stringify(result, null, 2));
-    console.log(`ratio seven/one providers: ${result.ratio.toFixed(2)} (${all.seconds.toFixed(0)} s / ${single.seconds.toFixed(0)} s)`);
+    // GOLD_BENCH_RUNS=one (or seven) measures one side only; the other is kept from the last run.
+    const runs = (process.env.GOLD_BENCH_RUNS ?? "one,seven").split(",");
+    const bad = runs.find((r) => r !== "one" && r !== "seven");
+    if (bad) throw new Error(`GOLD_BENCH_RUNS: '${bad}' is not valid; valid choices: one, seven`);
+    const file = path.join(work, "providers.json");
+    const last = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
+    const single = runs.includes("one") ? await measure("one", [one], disk) : last.one;
+    const all = runs.includes("seven") ? await measure("seven", PROVIDER_NAMES, disk) : last.seven;
+    const result = { ratio: all && single ? all.seconds / single.seconds : undefined, one: single, seven: all, cpus: os.cpus().length };
+    fs.writeFileSync(file, JSON.stringify(result, null, 2));
+    if (result.ratio) console.log(`ratio seven/one providers: ${result.ratio.toFixed(2)} (${all.seconds.toFixed(0)} s / ${single.seconds.toFixed(0)} s)`);
 })().catch((e) => {
     console.error(e instanceof Error ? e.message : e);
     process.exit(1);
