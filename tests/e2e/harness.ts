@@ -157,3 +157,28 @@ export function installHarness(opts: { project: string; stack: string; stateFile
         skipped,
     };
 }
+
+/**
+ * One `pulumi up` in this process: runs `program` (which declares the resources and resolves
+ * once they are all registered, with what to report), then the harness's deletes, and prints
+ * one JSON line {ok, ...report, executed, skipped} — or {ok: false, error, ...} after letting
+ * the running stages finish, on any failure (including unhandled rejections), and exits 1.
+ */
+export function reportUp(harness: ReturnType<typeof installHarness>, program: () => Promise<Record<string, unknown>>): void {
+    let reported = false;
+    const fail = async (error: unknown): Promise<void> => {
+        if (reported) return;
+        reported = true;
+        await harness.drain();
+        process.stdout.write(JSON.stringify({ ok: false, error: String((error as Error)?.message ?? error), executed: harness.executed, skipped: harness.skipped }) + "\n");
+        process.exit(1);
+    };
+    process.on("unhandledRejection", fail);
+    process.on("uncaughtException", fail);
+    (async () => {
+        const report = await program();
+        const done = await harness.finish();
+        reported = true;
+        process.stdout.write(JSON.stringify({ ok: true, ...report, executed: done.executed, skipped: done.skipped }) + "\n");
+    })().catch(fail);
+}

@@ -4,7 +4,7 @@
 // Stdout: one JSON line {ok, images?, error?, executed, skipped}.
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { installHarness } from "./harness";
+import { installHarness, reportUp } from "./harness";
 
 const root = path.resolve(__dirname, "..", "..");
 const config = JSON.parse(process.env.GOLD_E2E_CONFIG ?? "{}") as Record<string, unknown>;
@@ -16,22 +16,9 @@ const harness = installHarness({
 });
 pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`gold-images:${k}`, typeof v === "string" ? v : JSON.stringify(v)])));
 
-let reported = false;
-async function fail(error: unknown): Promise<void> {
-    if (reported) return;
-    reported = true;
-    await harness.drain();
-    process.stdout.write(JSON.stringify({ ok: false, error: String((error as Error)?.message ?? error), executed: harness.executed, skipped: harness.skipped }) + "\n");
-    process.exit(1);
-}
-process.on("unhandledRejection", fail);
-process.on("uncaughtException", fail);
-
-(async () => {
+reportUp(harness, async () => {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const program = require(path.join(root, "index"));
     const images = await new Promise((resolve) => pulumi.output(program.images).apply(resolve));
-    const done = await harness.finish();
-    reported = true;
-    process.stdout.write(JSON.stringify({ ok: true, images, executed: done.executed, skipped: done.skipped }) + "\n");
-})().catch(fail);
+    return { images };
+});

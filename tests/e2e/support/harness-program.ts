@@ -3,26 +3,13 @@
 // harness with state GOLD_E2E_STATE. Stdout: one JSON line {ok, executed, skipped, error?}.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { installHarness } from "../harness";
+import { installHarness, reportUp } from "../harness";
 
 const harness = installHarness({ project: "p", stack: "s", stateFile: process.env.GOLD_E2E_STATE!, logDir: process.env.GOLD_E2E_LOGS! });
 const spec = JSON.parse(process.env.GOLD_HARNESS_SPEC!) as { name: string; trigger: string; create: string; delete: string }[];
 
-let reported = false;
-async function fail(error: unknown): Promise<void> {
-    if (reported) return;
-    reported = true;
-    await harness.drain();
-    process.stdout.write(JSON.stringify({ ok: false, error: String((error as Error)?.message ?? error), executed: harness.executed, skipped: harness.skipped }) + "\n");
-    process.exit(1);
-}
-process.on("unhandledRejection", fail);
-process.on("uncaughtException", fail);
-
-(async () => {
+reportUp(harness, async () => {
     const commands = spec.map((c) => new command.local.Command(c.name, { create: c.create, delete: c.delete, triggers: [c.trigger], interpreter: ["/bin/sh", "-c"] }));
     await new Promise((resolve) => pulumi.all(commands.map((c) => c.stdout)).apply(resolve));
-    const done = await harness.finish();
-    reported = true;
-    process.stdout.write(JSON.stringify({ ok: true, executed: done.executed, skipped: done.skipped }) + "\n");
-})().catch(fail);
+    return {};
+});
