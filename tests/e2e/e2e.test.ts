@@ -69,13 +69,13 @@ test("the program's own commands build the base, every provider's variant and ev
     // A command's wall time includes its wait for a build slot; Packer's own time is in its build.log.
     for (const e of first.executed) if (e.action === "create") timings[`command ${e.name} (slot wait included)`] = e.seconds;
     assert.ok(first.ok, first.error);
-    for (const [name, c] of Object.entries(stateOf())) {
+    const state = stateOf();
+    for (const [name, c] of Object.entries(state)) {
         const log = path.join(path.dirname(JSON.parse(c.stdout).artifact), "build.log");
         const took = fs.existsSync(log) && /finished after (?:(\d+) minutes? )?(?:(\d+) seconds?)?/.exec(fs.readFileSync(log, "utf8"));
         if (took) timings[`packer ${name}`] = Number(took[1] ?? 0) * 60 + Number(took[2] ?? 0);
     }
     assert.deepEqual(Object.keys(first.images!["Debian-12"]).sort(), [...providers].sort());
-    const state = stateOf();
     for (const name of ["Debian-12-base-run", ...providers.flatMap((p) => [`Debian-12-${p}-run`, `Debian-12-${p}-convert-run`])]) {
         assert.ok(state[name], `${name} is in the state`);
     }
