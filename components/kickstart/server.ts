@@ -102,16 +102,17 @@ export function serveUntilSignal(server: http.Server, port: number, address: str
     return new Promise((resolve, reject) => {
         server.once("error", reject);
         server.listen(port, address, () => {
-            const a = server.address();
-            const shown = a && typeof a === "object" ? `${a.address}:${a.port}` : String(a);
-            process.stderr.write(`ks-server: serving http://${shown}/ks.cfg?build=<type>/<name>&os=<os>\n`);
             const stop = (signal: string) => {
                 process.stderr.write(`ks-server: ${signal}, shutting down\n`);
                 server.close(() => resolve());
                 server.closeAllConnections();
             };
+            // Before the "serving" line: whoever waits for it may signal at once.
             process.once("SIGINT", () => stop("SIGINT"));
             process.once("SIGTERM", () => stop("SIGTERM"));
+            const a = server.address();
+            const shown = a && typeof a === "object" ? `${a.address}:${a.port}` : String(a);
+            process.stderr.write(`ks-server: serving http://${shown}/ks.cfg?build=<type>/<name>&os=<os>\n`);
         });
     });
 }
