@@ -14,6 +14,16 @@ export interface Registered {
     readonly propertyDependencies: Record<string, string[]>;
     readonly customTimeouts?: { create: string; update: string; delete: string };
     readonly replaceOnChanges: string[];
+    /** Alias specs as the SDK sends them (the engine turns them into old URNs). */
+    readonly aliases: AliasSpec[];
+}
+
+export interface AliasSpec {
+    readonly urn?: string;
+    readonly name?: string;
+    readonly type?: string;
+    readonly parentUrn?: string;
+    readonly noParent?: boolean;
 }
 
 export const registered: Registered[] = [];
@@ -46,6 +56,11 @@ MockMonitor.prototype.registerResource = function (req: any, callback: any) {
         propertyDependencies: propDeps,
         customTimeouts: timeouts ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() } : undefined,
         replaceOnChanges: req.getReplaceonchangesList(),
+        aliases: req.getAliasesList().map((a: any): AliasSpec => {
+            if (a.hasUrn()) return { urn: a.getUrn() };
+            const s = a.getSpec();
+            return { name: s.getName() || undefined, type: s.getType() || undefined, parentUrn: s.getParenturn() || undefined, noParent: s.getNoparent() || undefined };
+        }),
     };
     registered.push(entry);
     return wrapped.call(this, req, (err: any, res: any) => {
