@@ -1,72 +1,107 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Conversion } from "./build/conversion";
-import { ImageVariant } from "./build/image-variant";
-import { PackerBuild } from "./build/packer-build";
 import { GoldConfig } from "./config";
-import { PublishedIds, publish } from "./publish/publish";
-import { fingerprint } from "./fingerprint";
-import { hasKickstart, loadOs } from "./recipe/os";
-import { baseInputs, variantInputs } from "./stages/inputs";
+import { PlannedStage, plan } from "./fingerprint";
+import { ProviderModule } from "./providers";
+import { OsVars, hasKickstart } from "./recipe/os";
+import { BaseStage, baseInputs } from "./stages/base";
+import { ConversionStage, conversionInputs } from "./stages/conversion";
+import { Builder, VariantStage, variantInputs } from "./stages/variant";
+
+/** One provider's image of one OS: its stages, planned. */
+export interface ImagePlan {
+    readonly provider: ProviderModule;
+    readonly builder: Builder;
+    /** <vm_name>-<version>_<provider>: the seed's artifact name. */
+    readonly artifactName: string;
+    readonly variant: PlannedStage;
+    readonly conversion: PlannedStage;
+}
+
+/** One OS of the stack: its base (when a provider builds from it) and its images. */
+export interface OsPlan {
+    readonly os: OsVars;
+    readonly base?: PlannedStage;
+    readonly images: ImagePlan[];
+}
+
+/**
+ * Plans every stage of the stack (reads every OS file, renders every kickstart, fingerprints
+ * every stage's inputs) before the first resource is registered: the engine starts building
+ * as soon as a resource arrives, so a bad OS file or a missing repo_server must fail first.
+ */
+export function preflight(config: GoldConfig): OsPlan[] {
+    const { recipe } = config;
+    return config.oses.map((id) => {
+        const os = recipe.os(id);
+        const image = config.baseImages[id];
+        if (!hasKickstart(os)) {
+            if (!image) throw new Error(`config baseImages.${id} is required: ${id} has no kickstart, so its base starts from an existing disk image (path, checksum)`);
+            const iso = config.providers.find((p) => config.builders[p.name] === "iso");
+            if (iso) throw new Error(`config ${iso.name}.builder: 'iso' is not valid for ${id}, which has no kickstart; valid choices: variant`);
+        }
+        const needsBase = config.providers.some((p) => config.builders[p.name] === "variant");
+        const base = needsBase ? plan(baseInputs(recipe, os, image), recipe) : undefined;
+        const images = config.providers.map((provider): ImagePlan => {
+            const builder = config.builders[provider.name];
+            const artifactName = `${id}-${config.version}_${provider.name}`;
+            const variant = plan(variantInputs(recipe, os, provider, builder, base?.fingerprint), recipe);
+            return { provider, builder, artifactName, variant, conversion: plan(conversionInputs(os, provider, artifactName, variant.fingerprint), recipe) };
+        });
+        return { os, base, images };
+    });
+}
 
 /** Per provider of one OS: the artifact fields, plus the published ids when publishing. */
 export type OsImages = Record<string, pulumi.Output<unknown>>;
 
 /**
- * One OS through every stage: base (when a provider builds from it) → variant per provider →
- * conversion → publish. Stage names carry the OS and provider: `<os>-base`, `<os>-<provider>`,
- * `<os>-<provider>-convert`, `<os>-<provider>-publish`.
+ * One OS through every stage: base → variant per provider → conversion → publish. Stage
+ * names carry the OS and provider: `<os>-base`, `<os>-<provider>`, `<os>-<provider>-convert`,
+ * `<os>-<provider>-publish`.
  */
-export function buildOs(config: GoldConfig, osId: string, dockerPassword?: pulumi.Input<string>): OsImages {
-    const os = loadOs(osId);
+export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
+    const { os } = p;
+    const id = os.vm_name;
     // Builds share this machine: slots across every Packer run (scripts/packer-build.sh).
     const environment = { GOLD_PARALLEL_BUILDS: String(config.parallelBuilds) };
-    const common = { os, version: config.version, site: config.site, siteOverrides: config.siteOverrides, environment };
-    const image = config.baseImages[osId];
-    const needsBase = config.providers.some((p) => config.builders[p] === "variant");
-    const base = needsBase ? new PackerBuild(`${osId}-base`, { ...common, baseImage: image }) : undefined;
+    const common = { os, version: config.version, siteOverrides: config.siteOverrides, environment };
+    const image = config.baseImages[id];
+    const base = p.base ? new BaseStage(`${id}-base`, { ...common, plan: p.base, baseImage: image }) : undefined;
 
     const images: OsImages = {};
-    for (const provider of config.providers) {
-        const builder = config.builders[provider];
-        const variant = new ImageVariant(`${osId}-${provider}`, {
+    for (const { provider, builder, artifactName, variant: variantPlan, conversion: conversionPlan } of p.images) {
+        const variant = new VariantStage(`${id}-${provider.name}`, {
             ...common,
             provider,
             builder,
+            plan: variantPlan,
             base,
             sshUsername: builder === "variant" && image ? image.sshUsername : undefined,
         });
-        const artifactName = `${osId}-${config.version}_${provider}`;
-        const conversion = new Conversion(`${osId}-${provider}-convert`, {
+        const directory = `artifacts/${config.version}/${id}/${provider.name}`;
+        const conversion = new ConversionStage(`${id}-${provider.name}-convert`, {
+            os,
             provider,
+            plan: conversionPlan,
             variant,
             name: artifactName,
             version: config.version,
-            directory: `artifacts/${config.version}/${osId}/${provider}`,
+            directory,
         });
-        const ids: PublishedIds = config.publish
-            ? publish(`${osId}-${provider}-publish`, { config, os, provider, conversion, artifactName, dockerPassword })
+        const ids = config.publish
+            ? provider.publish({
+                  name: `${id}-${provider.name}-publish`,
+                  os,
+                  version: config.version,
+                  settings: config.settings[provider.name],
+                  site: config.recipe.site,
+                  conversion,
+                  artifactName,
+                  seedPath: (ext) => `${directory}/${artifactName}.${ext}`,
+                  secrets: config.secrets,
+              })
             : {};
-        images[provider] = pulumi.output({ artifact: conversion.artifact, sha256: conversion.sha256, ...ids });
+        images[provider.name] = pulumi.output({ artifact: conversion.artifact, sha256: conversion.sha256, ...ids });
     }
     return images;
-}
-
-/**
- * Reads every OS file and renders every kickstart the stack needs, before the first resource
- * is registered: the engine starts building as soon as a resource arrives, so a bad OS file or
- * a missing repo_server must fail the program before that.
- */
-export function preflight(config: GoldConfig): void {
-    for (const osId of config.oses) {
-        const ctx = { os: loadOs(osId), site: config.site };
-        if (!hasKickstart(ctx.os)) {
-            if (!config.baseImages[osId]) {
-                throw new Error(`config baseImages.${osId} is required: ${osId} has no kickstart, so its base starts from an existing disk image (path, checksum)`);
-            }
-            const iso = config.providers.filter((p) => config.builders[p] === "iso");
-            if (iso.length) throw new Error(`config ${iso[0]}.builder: 'iso' is not valid for ${osId}, which has no kickstart; valid choices: variant`);
-        }
-        const base = fingerprint(baseInputs(ctx, config.baseImages[osId]));
-        for (const p of config.providers) fingerprint(variantInputs(ctx, p, config.builders[p], base));
-    }
 }

@@ -1,80 +1,108 @@
 #!/usr/bin/env bash
-# Converts a finished qcow2 image into the artifact one target needs:
-#   scripts/convert.sh TARGET INPUT_QCOW2 OUTPUT_DIR NAME [VERSION]
+# Converts a finished disk image into one artifact format:
+#   scripts/convert.sh FORMAT INPUT OUTPUT_DIR NAME VERSION [options]
 #
-#   aws         NAME.vhd     dynamic VHD                                     format "vhd"
-#   azure       NAME.vhd     fixed VHD, virtual size rounded up to 1 MiB     format "vhd"
-#   gcp         NAME.tar.gz  disk.raw (rounded up to 1 GiB), oldgnu sparse   format "tar.gz"
-#   openstack   NAME.qcow2   compressed qcow2                                format "qcow2"
-#   docker      NAME.tar.gz  root filesystem (libguestfs tar-out) and a build
-#                            context OUTPUT_DIR/context/{Dockerfile,rootfs.tar.gz}  format "rootfs.tar.gz"
-#   vmware      NAME.ova     ustar: NAME.ovf, NAME.mf (SHA256), NAME-disk1.vmdk (streamOptimized)  format "ova"
-#   virtualbox  NAME.box     Vagrant box: metadata.json, Vagrantfile, box.ovf, box-disk001.vmdk     format "box"
+#   vhd        NAME.vhd     dynamic VHD
+#   vhd-fixed  NAME.vhd     fixed VHD, virtual size rounded up to 1 MiB
+#   raw-tar    NAME.tar.gz  disk.raw (rounded up to 1 GiB) in an oldgnu sparse tar, gzip
+#   qcow2      NAME.qcow2   compressed qcow2
+#   rootfs     NAME.tar.gz  root filesystem (libguestfs tar-out), and a container build
+#                           context OUTPUT_DIR/context/{Dockerfile,rootfs.tar.gz}
+#   ova        NAME.ova     ustar: NAME.ovf, NAME.mf (SHA256), NAME-disk1.vmdk (streamOptimized)
+#   box        NAME.box     Vagrant box (VirtualBox): metadata.json, Vagrantfile (with
+#                           templates/vagrant/Vagrantfile), box.ovf, box-disk001.vmdk
+#
+# Options (the OS facts come from the OS file; nothing is guessed from NAME):
+#   --input-format F          format of INPUT (default qcow2; never probed), e.g. vmdk
+#   --os-description TEXT     the OVF's guest OS description (ova, box), e.g. "Rocky 9.8"
+#   --guest-os-vsphere ID     vSphere guest id of the OVA (required for ova), e.g. rockylinux_64Guest
+#   --guest-os-virtualbox ID  VirtualBox OS type (required for box), e.g. RedHat_64
 #
 # Everything is made in OUTPUT_DIR.partial, which is renamed to OUTPUT_DIR only when complete
 # (a failed conversion removes it; a stale one from a killed run is removed on the next run).
 # OUTPUT_DIR gets SHA256SUMS (every file in it, relative paths). Stdout is exactly one JSON line:
-#   {"artifact": "/abs/NAME.ext", "sha256": "hex", "bytes": n, "format": "...", ...}
-# with "virtualSize" (bytes, disk targets) and "context" (docker). Tool output goes to stderr.
+#   {"artifact": "/abs/NAME.ext", "sha256": "hex", "bytes": n, "format": FORMAT, ...}
+# with "virtualSize" (bytes, disk formats) and "context" (rootfs). Tool output goes to stderr.
 #
 # Environment:
-#   GOLD_INPUT_FORMAT   format of INPUT (default qcow2; never probed)
-#   GOLD_ROOT_DEVICE    docker: mount this device as / instead of libguestfs inspection (e.g. /dev/sda)
-#   GOLD_OVF_OS_ID, GOLD_OVF_VMW_OSTYPE, GOLD_OVF_VBOX_OSTYPE   OVF guest OS (default from NAME)
+#   GOLD_ROOT_DEVICE    rootfs: mount this device as / instead of libguestfs inspection (e.g. /dev/sda)
 #   GOLD_OVF_CPUS (2), GOLD_OVF_MEMORY_MB (2048)
 #   LIBGUESTFS_BACKEND  default "direct" (no libvirt needed; TCG when there is no KVM)
 set -euo pipefail
 
-targets="aws azure gcp openstack docker vmware virtualbox"
+formats="vhd vhd-fixed raw-tar qcow2 rootfs ova box"
+here=$(cd "$(dirname "$0")/.." && pwd)
 usage() {
-    echo "usage: $0 TARGET INPUT_QCOW2 OUTPUT_DIR NAME [VERSION]" >&2
-    echo "  TARGET is one of: $targets" >&2
+    echo "usage: $0 FORMAT INPUT OUTPUT_DIR NAME VERSION [--input-format F] [--os-description TEXT] [--guest-os-vsphere ID] [--guest-os-virtualbox ID]" >&2
+    echo "  FORMAT is one of: $formats" >&2
 }
 die() {
     echo "convert.sh: $*" >&2
     exit 1
 }
+bad() {
+    echo "convert.sh: $*" >&2
+    exit 2
+}
 
-if [ "$#" -lt 4 ] || [ "$#" -gt 5 ]; then
+if [ "$#" -lt 5 ]; then
     usage
     exit 2
 fi
-target=$1
+format=$1
 name=$4
-version=${5:-}
-case " $targets " in
-*" $target "*) ;;
-*)
-    echo "convert.sh: unknown target '$target'; valid targets: $targets" >&2
-    exit 2
-    ;;
+version=$5
+in_fmt=qcow2 os_desc="" vsphere_os="" vbox_os=""
+input_arg=$2 output_arg=$3
+shift 5
+while [ "$#" -gt 0 ]; do
+    [ "$#" -ge 2 ] || bad "option $1 needs a value"
+    case "$1" in
+    --input-format) in_fmt=$2 ;;
+    --os-description) os_desc=$2 ;;
+    --guest-os-vsphere) vsphere_os=$2 ;;
+    --guest-os-virtualbox) vbox_os=$2 ;;
+    *)
+        usage
+        bad "unknown option '$1'"
+        ;;
+    esac
+    shift 2
+done
+case " $formats " in
+*" $format "*) ;;
+*) bad "unknown format '$format'; valid formats: $formats" ;;
 esac
-if [ ! -f "$2" ] || [ ! -r "$2" ]; then
-    echo "convert.sh: input image '$2' does not exist or is not a readable file" >&2
-    exit 2
+if [ ! -f "$input_arg" ] || [ ! -r "$input_arg" ]; then
+    bad "input image '$input_arg' does not exist or is not a readable file"
 fi
-if ! [[ "$name" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]]; then
-    echo "convert.sh: NAME '$name' must match [A-Za-z0-9][A-Za-z0-9._+-]*" >&2
-    exit 2
+# Every value below is written into XML, Ruby, Dockerfile or JSON text: plain words only.
+[[ "$name" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] || bad "NAME '$name' must match [A-Za-z0-9][A-Za-z0-9._+-]*"
+[[ "$version" =~ ^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$ ]] || bad "VERSION '$version' must be a version such as 1.4.0 (letters, digits, '.', '+', '-')"
+[[ "$in_fmt" =~ ^(qcow2|raw|vmdk|vpc|vdi)$ ]] || bad "--input-format '$in_fmt' is not one of qcow2, raw, vmdk, vpc, vdi"
+[[ "$os_desc" =~ ^[A-Za-z0-9\ ._-]{0,64}$ ]] || bad "--os-description '$os_desc' must be letters, digits, spaces, '.', '_', '-'"
+[[ "$vsphere_os" =~ ^([A-Za-z0-9_]+Guest)?$ ]] || bad "--guest-os-vsphere '$vsphere_os' must be a vSphere guest id such as centos7_64Guest"
+[[ "$vbox_os" =~ ^[A-Za-z0-9_]*$ ]] || bad "--guest-os-virtualbox '$vbox_os' must be a VirtualBox OS type such as RedHat_64"
+case "$format" in
+ova) [ -n "$vsphere_os" ] || bad "format ova needs --guest-os-vsphere (the OS file's guest_os_type_vsphere)" ;;
+box) [ -n "$vbox_os" ] || bad "format box needs --guest-os-virtualbox (the OS file's guest_os_type_virtualbox)" ;;
+esac
+if [ -z "${output_arg%/}" ]; then
+    bad "OUTPUT_DIR must not be empty or /"
 fi
-if [ -z "${3%/}" ]; then
-    echo "convert.sh: OUTPUT_DIR must not be empty or /" >&2
-    exit 2
-fi
-input=$(realpath -e "$2")
-out=$(realpath -m "${3%/}")
-in_fmt=${GOLD_INPUT_FORMAT:-qcow2}
+input=$(realpath -e "$input_arg")
+out=$(realpath -m "${output_arg%/}")
 partial="$out.partial"
 
 need() {
     local t
     for t in "$@"; do
-        command -v "$t" >/dev/null 2>&1 || die "'$t' is required for target $target but is not installed"
+        command -v "$t" >/dev/null 2>&1 || die "'$t' is required for format $format but is not installed"
     done
 }
 need qemu-img sha256sum tar
-case "$target" in
-docker) need guestfish ;;
+case "$format" in
+rootfs) need guestfish ;;
 esac
 
 MiB=$((1024 * 1024))
@@ -138,41 +166,27 @@ mkdir -p "$partial"
 virtual_size=$(img_number virtual-size "$input" "$in_fmt")
 [ -n "$virtual_size" ] || die "cannot read the virtual size of $input as $in_fmt"
 
-# Guest OS of the OVF, from NAME unless set explicitly.
-ovf_os() {
-    local lower=${name,,}
-    case "$lower" in
-    centos* | rhel* | redhat* | rocky* | alma* | oracle* | ol[0-9]*)
-        os_id=80 vmw_os=rhel7_64Guest vbox_os=RedHat_64 os_desc="Red Hat Enterprise Linux 64-Bit"
-        ;;
-    *)
-        os_id=101 vmw_os=other3xLinux64Guest vbox_os=Linux26_64 os_desc="Linux 64-Bit"
-        ;;
-    esac
-    os_id=${GOLD_OVF_OS_ID:-$os_id}
-    vmw_os=${GOLD_OVF_VMW_OSTYPE:-$vmw_os}
-    vbox_os=${GOLD_OVF_VBOX_OSTYPE:-$vbox_os}
-}
-
 # Writes an OVF 1.0 descriptor for one disk, shared by vmware (OVA) and virtualbox (box):
 #   write_ovf PROFILE OVF_FILE DISK_FILE
 # PROFILE vmware: vmx-10, SCSI lsilogic, VMXNET3; virtualbox: virtualbox-2.2, SATA AHCI, E1000/NAT.
 write_ovf() {
     local profile=$1 ovf=$2 disk=$3
     local disk_bytes cpus=${GOLD_OVF_CPUS:-2} mem=${GOLD_OVF_MEMORY_MB:-2048}
-    local systype ctl_name ctl_type ctl_sub nic_sub net_name
-    local os_id vmw_os vbox_os os_desc
+    local systype ctl_name ctl_type ctl_sub nic_sub net_name vmw_type="" vbox_type=""
     disk_bytes=$(stat -c %s "$disk")
-    ovf_os
     case "$profile" in
     vmware)
-        systype=vmx-10 ctl_name="SCSI Controller 0" ctl_type=6 ctl_sub=lsilogic nic_sub=VMXNET3 net_name="VM Network"
+        systype=vmx-10 ctl_name="SCSI Controller 0" ctl_type=6 ctl_sub=lsilogic nic_sub=VMXNET3 net_name="VM Network" vmw_type=$vsphere_os
         ;;
     virtualbox)
-        systype=virtualbox-2.2 ctl_name="SATA Controller" ctl_type=20 ctl_sub=AHCI nic_sub=E1000 net_name=NAT
+        systype=virtualbox-2.2 ctl_name="SATA Controller" ctl_type=20 ctl_sub=AHCI nic_sub=E1000 net_name=NAT vbox_type=$vbox_os
         ;;
     *) die "write_ovf: unknown profile $profile" ;;
     esac
+    # Each hypervisor reads its own guest type; the other's is left out.
+    local os_attr="" os_vbox=""
+    [ -z "$vmw_type" ] || os_attr=" vmw:osType=\"$vmw_type\""
+    [ -z "$vbox_type" ] || os_vbox=$'\n'"      <vbox:OSType ovf:required=\"false\">$vbox_type</vbox:OSType>"
     cat >"$ovf" <<EOF
 <?xml version="1.0" encoding="UTF-8"?>
 <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1" xmlns:cim="http://schemas.dmtf.org/wbem/wscim/1/common" xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData" xmlns:vssd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData" xmlns:vmw="http://www.vmware.com/schema/ovf" xmlns:vbox="http://www.virtualbox.org/ovf/machine" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ovf:version="1.0">
@@ -194,12 +208,11 @@ write_ovf() {
     <Name>$name</Name>
     <AnnotationSection>
       <Info>A human-readable annotation</Info>
-      <Annotation>$name${version:+ version $version}</Annotation>
+      <Annotation>$name version $version</Annotation>
     </AnnotationSection>
-    <OperatingSystemSection ovf:id="$os_id" vmw:osType="$vmw_os">
+    <OperatingSystemSection ovf:id="101"$os_attr>
       <Info>The kind of installed guest operating system</Info>
-      <Description>$os_desc</Description>
-      <vbox:OSType ovf:required="false">$vbox_os</vbox:OSType>
+      <Description>${os_desc:-Linux 64-Bit}</Description>$os_vbox
     </OperatingSystemSection>
     <VirtualHardwareSection>
       <Info>Virtual hardware requirements</Info>
@@ -260,17 +273,17 @@ stream_vmdk() {
     step qemu-img convert -f "$in_fmt" -O vmdk -o subformat=streamOptimized,adapter_type=lsilogic "$input" "$1" >&2
 }
 
-# Each target leaves its main file in $artifact and sets $format (+ $extra JSON fields).
+# Each format leaves its main file in $artifact (+ $extra JSON fields).
 extra=""
-case "$target" in
-aws)
-    artifact="$partial/$name.vhd" format=vhd
+case "$format" in
+vhd)
+    artifact="$partial/$name.vhd"
     step qemu-img convert -f "$in_fmt" -O vpc -o subformat=dynamic "$input" "$artifact" >&2
     vsize=$(img_number virtual-size "$artifact" vpc)
     extra=", \"subformat\": \"dynamic\", \"virtualSize\": $vsize"
     ;;
-azure)
-    artifact="$partial/$name.vhd" format=vhd
+vhd-fixed)
+    artifact="$partial/$name.vhd"
     raw="$partial/.disk.raw"
     step qemu-img convert -f "$in_fmt" -O raw "$input" "$raw" >&2
     vsize=$(round_up "$(stat -c %s "$raw")" "$MiB")
@@ -281,8 +294,8 @@ azure)
     rm -f "$raw"
     extra=", \"subformat\": \"fixed\", \"virtualSize\": $vsize"
     ;;
-gcp)
-    artifact="$partial/$name.tar.gz" format=tar.gz
+raw-tar)
+    artifact="$partial/$name.tar.gz"
     raw="$partial/disk.raw"
     step qemu-img convert -f "$in_fmt" -O raw "$input" "$raw" >&2
     vsize=$(round_up "$(stat -c %s "$raw")" "$GiB")
@@ -294,13 +307,13 @@ gcp)
     rm -f "$raw"
     extra=", \"virtualSize\": $vsize"
     ;;
-openstack)
-    artifact="$partial/$name.qcow2" format=qcow2
+qcow2)
+    artifact="$partial/$name.qcow2"
     step qemu-img convert -f "$in_fmt" -O qcow2 -c "$input" "$artifact" >&2
     extra=", \"virtualSize\": $virtual_size"
     ;;
-docker)
-    artifact="$partial/$name.tar.gz" format=rootfs.tar.gz
+rootfs)
+    artifact="$partial/$name.tar.gz"
     export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
     # Directories stay (an image needs the mount points), their contents go.
     excludes="./proc/* ./sys/* ./dev/* ./run/* ./boot/* ./tmp/* ./var/tmp/* ./var/cache/* ./lost+found/*"
@@ -324,13 +337,13 @@ docker)
     {
         echo "FROM scratch"
         echo "ADD rootfs.tar.gz /"
-        echo "LABEL org.opencontainers.image.title=\"$name\"${version:+ org.opencontainers.image.version=\"$version\"}"
+        echo "LABEL org.opencontainers.image.title=\"$name\" org.opencontainers.image.version=\"$version\""
         echo "CMD [\"$shell\"]"
     } >"$partial/context/Dockerfile"
     extra=", \"context\": $(json_str "$out/context")"
     ;;
-vmware)
-    artifact="$partial/$name.ova" format=ova
+ova)
+    artifact="$partial/$name.ova"
     members="$partial/.ova"
     mkdir "$members"
     stream_vmdk "$members/$name-disk1.vmdk"
@@ -342,8 +355,8 @@ vmware)
     rm -rf "$members"
     extra=", \"virtualSize\": $virtual_size"
     ;;
-virtualbox)
-    artifact="$partial/$name.box" format=box
+box)
+    artifact="$partial/$name.box"
     members="$partial/.box"
     mkdir "$members"
     stream_vmdk "$members/box-disk001.vmdk"
@@ -351,12 +364,15 @@ virtualbox)
     echo '{"provider": "virtualbox"}' >"$members/metadata.json"
     # VirtualBox NAT MAC (OUI 08:00:27), fixed per NAME so the box is reproducible.
     mac="080027$(printf '%s' "$name" | sha256sum | cut -c1-6 | tr '[:lower:]' '[:upper:]')"
-    cat >"$members/Vagrantfile" <<EOF
-# Packaged defaults of the $name box${version:+ (version $version)}.
+    {
+        cat <<EOF
+# Packaged defaults of the $name box (version $version).
 Vagrant.configure("2") do |config|
   config.vm.base_mac = "$mac"
 end
 EOF
+        cat "$here/templates/vagrant/Vagrantfile"
+    } >"$members/Vagrantfile"
     step tar --owner=0 --group=0 --numeric-owner --mode=0644 -I "$(gzip_cmd)" \
         -cf "$artifact" -C "$members" metadata.json Vagrantfile box.ovf box-disk001.vmdk
     rm -rf "$members"
@@ -378,6 +394,5 @@ rm -rf "$out.old"
 
 artifact="$out/${artifact#"$partial/"}"
 sum=$(awk -v f="${artifact#"$out/"}" '$2 == f { print $1; exit }' "$out/SHA256SUMS")
-printf '{"artifact": %s, "sha256": "%s", "bytes": %s, "format": "%s", "target": "%s", "name": "%s"%s%s}\n' \
-    "$(json_str "$artifact")" "$sum" "$(stat -c %s "$artifact")" "$format" "$target" "$name" \
-    "${version:+, \"version\": $(json_str "$version")}" "$extra"
+printf '{"artifact": %s, "sha256": "%s", "bytes": %s, "format": "%s", "name": "%s", "version": "%s"%s}\n' \
+    "$(json_str "$artifact")" "$sum" "$(stat -c %s "$artifact")" "$format" "$name" "$version" "$extra"

@@ -1,11 +1,13 @@
 // Prints (or writes into a Packer http_directory) one kickstart:
-//   npm run --silent ks -- --build virtual/aws --os CentOS-7.2.1511 [--ssh-key PATH] [--out DIR]
+//   npm run --silent ks -- --build virtual/aws --os CentOS-7.2.1511 [--ssh-key PATH] [--site-json JSON] [--out DIR]
+// --site-json: overrides of the site variables (a stack's config `site`, checked the same way),
+// so that an ISO build's kickstart is the one the program fingerprinted.
 // Bad input: exit 2, the reason on stderr.
 import { parseArgs } from "util";
 import { listBuilds, renderKickstart, writeHttpDirectory } from "../components/kickstart/render";
 import { listOses } from "../components/recipe/os";
 
-const USAGE = "usage: npm run --silent ks -- --build <type>/<name> --os <os> [--ssh-key PATH] [--out DIR] [--list]";
+const USAGE = "usage: npm run --silent ks -- --build <type>/<name> --os <os> [--ssh-key PATH] [--site-json JSON] [--out DIR] [--list]";
 
 function main(argv: string[]): number {
     let values;
@@ -18,6 +20,7 @@ function main(argv: string[]): number {
                 build: { type: "string" },
                 os: { type: "string" },
                 "ssh-key": { type: "string" },
+                "site-json": { type: "string" },
                 out: { type: "string" },
                 list: { type: "boolean" },
                 help: { type: "boolean", short: "h" },
@@ -39,8 +42,8 @@ function main(argv: string[]): number {
         process.stderr.write(`ks: --build and --os are required\n${USAGE}\n`);
         return 2;
     }
-    const opts = { build: values.build, os: values.os, sshPublicKeyFile: values["ssh-key"] };
     try {
+        const opts = { build: values.build, os: values.os, sshPublicKeyFile: values["ssh-key"], siteOverrides: siteJson(values["site-json"]) };
         if (values.out) process.stdout.write(writeHttpDirectory(values.out, opts) + "\n");
         else process.stdout.write(renderKickstart(opts));
     } catch (e) {
@@ -48,6 +51,15 @@ function main(argv: string[]): number {
         return 2;
     }
     return 0;
+}
+
+function siteJson(text: string | undefined): Record<string, unknown> | undefined {
+    if (text === undefined) return undefined;
+    try {
+        return JSON.parse(text);
+    } catch {
+        throw new Error(`--site-json: not a JSON object: ${text.slice(0, 100)}`);
+    }
 }
 
 process.exitCode = main(process.argv.slice(2));

@@ -9,7 +9,7 @@
 # once across every stack and process (flock slots in GOLD_LOCK_DIR), VirtualBox and QEMU/KVM
 # builds never run at the same time (they cannot share VT-x), and one Packer cache per user
 # means an ISO is downloaded once per machine.
-# Stdout is one JSON line: {"artifact": path, "sha256": hex, "bytes": n}. Packer's own output
+# Stdout is one JSON line: {"artifact": path, "sha256": hex, "bytes": n, "format": "qcow2"|"vmdk"|"raw"}. Packer's own output
 # goes to build.log beside packer.log, not to stdout/stderr: @pulumi/command keeps both whole
 # in the stack's state. A failure prints the tail of build.log to stderr.
 set -euo pipefail
@@ -94,4 +94,10 @@ mv "$partial" "$out"
 artifact=$(find "$out" -maxdepth 1 -type f ! -name packer.log ! -name build.log ! -name SHA256SUMS -printf '%s %p\n' | sort -n | tail -n 1 | cut -d' ' -f2-)
 artifact=$(realpath "$artifact")
 sum=$(grep -F "  $(basename "$artifact")" "$out/SHA256SUMS" | cut -d' ' -f1)
-printf '{"artifact": "%s", "sha256": "%s", "bytes": %s}\n' "$artifact" "$sum" "$(stat -c %s "$artifact")"
+# The disk's format, for the conversion: qcow2 (QEMU), vmdk (the VirtualBox and VMware ISO builds).
+case "$artifact" in
+*.qcow2) format=qcow2 ;;
+*.vmdk) format=vmdk ;;
+*) format=raw ;;
+esac
+printf '{"artifact": "%s", "sha256": "%s", "bytes": %s, "format": "%s"}\n' "$artifact" "$sum" "$(stat -c %s "$artifact")" "$format"

@@ -1,4 +1,4 @@
-// CLI over components/publish/vagrant-catalog.ts, for the publish stage's Command:
+// CLI over components/providers/virtualbox/vagrant-catalog.ts, for the publish stage's Command:
 //   ts-node scripts/vagrant-catalog.ts add --catalog FILE --name NS/OS --version V \
 //       --provider virtualbox --url URL --sha256 HEX [--description TEXT]
 //   ts-node scripts/vagrant-catalog.ts remove --catalog FILE --version V [--provider P] [--sha256 HEX]
@@ -7,7 +7,7 @@
 // stdout: one JSON line {"catalog": abs path, "versions": [...], "changed": bool}.
 // Exit 0 ok, 2 bad input (message names the bad value), 1 anything else (I/O, lock timeout).
 import { parseSubcommand } from "../components/cli/subcommand";
-import { addVersion, CatalogInputError, removeVersion } from "../components/publish/vagrant-catalog";
+import { addVersion, CatalogInputError, removeVersion } from "../components/providers/virtualbox/vagrant-catalog";
 
 const USAGE = `usage:
   vagrant-catalog.ts add --catalog FILE --name NS/OS --version V --provider P --url URL --sha256 HEX [--description TEXT]

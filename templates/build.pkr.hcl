@@ -1,68 +1,45 @@
-# One build, one named source per build of the seed:
-#   base       OS install from ISO + kickstart (role base)            -only=qemu.base
-#   base-disk  base from an existing disk image (var.source_disk)     -only=qemu.base-disk
-#   variant    a provider's variant of a base disk (var.build_name)   -only=qemu.variant
-#   aws, virtualbox, vmware, azure, docker, gcp, openstack: the seed's full ISO build per provider.
+# One build, one named source per kind of build:
+#   base       OS install from ISO + kickstart (role base)                -only=qemu.base
+#   base-disk  base from an existing disk image (var.source_disk)         -only=qemu.base-disk
+#   variant    a provider's variant of a base disk (var.build_name)       -only=qemu.variant
+#   iso        the seed's full ISO build of one provider (var.build_name), with the builder the
+#              seed used for it: -only=qemu.iso, -only=virtualbox-iso.iso or -only=vmware-iso.iso
 build {
   source "source.qemu.iso" {
     name             = "base"
-    vm_name          = "${local.artifact["base"]}.qcow2"
-    output_directory = local.out_dir["base"]
+    vm_name          = "${local.artifact}.qcow2"
+    output_directory = local.out_dir
   }
 
   source "source.qemu.disk" {
     name             = "base-disk"
-    vm_name          = "${local.artifact["base"]}.qcow2"
-    output_directory = local.out_dir["base"]
+    vm_name          = "${local.artifact}.qcow2"
+    output_directory = local.out_dir
   }
 
   source "source.qemu.disk" {
     name             = "variant"
-    vm_name          = "${local.artifact[var.build_name]}.qcow2"
-    output_directory = local.out_dir[var.build_name]
+    vm_name          = "${local.artifact}.qcow2"
+    output_directory = local.out_dir
   }
 
-  source "source.virtualbox-iso.iso" {
-    name             = "aws"
-    vm_name          = local.artifact["aws"]
-    output_directory = local.out_dir["aws"]
-    format           = "ova"
+  source "source.qemu.iso" {
+    name             = "iso"
+    vm_name          = "${local.artifact}.qcow2"
+    output_directory = local.out_dir
   }
 
+  # OVF + VMDK: the conversion reads the VMDK.
   source "source.virtualbox-iso.iso" {
-    name             = "virtualbox"
-    vm_name          = local.artifact["virtualbox"]
-    output_directory = local.out_dir["virtualbox"]
+    name             = "iso"
+    vm_name          = local.artifact
+    output_directory = local.out_dir
   }
 
   source "source.vmware-iso.iso" {
-    name             = "vmware"
-    vm_name          = local.artifact["vmware"]
-    output_directory = local.out_dir["vmware"]
-  }
-
-  source "source.qemu.iso" {
-    name             = "azure"
-    vm_name          = "${local.artifact["azure"]}.qcow2"
-    output_directory = local.out_dir["azure"]
-  }
-
-  source "source.qemu.iso" {
-    name             = "docker"
-    vm_name          = "${local.artifact["docker"]}.qcow2"
-    output_directory = local.out_dir["docker"]
-  }
-
-  source "source.qemu.iso" {
-    name             = "gcp"
-    vm_name          = "${local.artifact["gcp"]}.qcow2"
-    output_directory = local.out_dir["gcp"]
-  }
-
-  source "source.qemu.iso" {
-    name             = "openstack"
-    vm_name          = "${local.artifact["openstack"]}.qcow2"
-    output_directory = local.out_dir["openstack"]
+    name             = "iso"
+    vm_name          = local.artifact
+    output_directory = local.out_dir
   }
 
   provisioner "ansible" {
@@ -75,7 +52,7 @@ build {
     ]
     extra_arguments = concat([
       "--extra-vars", jsonencode({
-        packer_build_name  = lookup(local.build_name, source.name, source.name)
+        packer_build_name  = lookup(local.build_name, source.name, var.build_name)
         packer_stage       = lookup(local.stage, source.name, "full")
         packer_os          = local.packer_os
         packer_namespace   = var.namespace
@@ -92,13 +69,5 @@ build {
     execute_command  = local.script_command
     environment_vars = ["GOLD_STAGE=${lookup(local.stage, source.name, "full")}"]
     scripts          = ["${path.root}/../scripts/cleanup.sh", "${path.root}/../scripts/zero.sh"]
-  }
-
-  post-processor "vagrant" {
-    only                 = ["virtualbox-iso.virtualbox"]
-    output               = "${local.out_dir["virtualbox"]}/${local.artifact["virtualbox"]}.box"
-    keep_input_artifact  = true
-    compression_level    = 9
-    vagrantfile_template = "${path.root}/vagrant/Vagrantfile"
   }
 }

@@ -1,16 +1,14 @@
 locals {
-  # Every build name: "base" (the OS install) and the providers.
-  builds = ["base", "aws", "azure", "docker", "gcp", "openstack", "virtualbox", "vmware"]
-
-  # The seed's artifact layout: artifacts/<version>/<vm_name>/<build>/<vm_name>-<version>_<build>.<ext>
-  artifact = { for b in local.builds : b => "${var.vm_name}-${var.version}_${b}" }
-  out_dir  = { for b in local.builds : b => var.output_dir != "" ? var.output_dir : "${var.artifacts_dir}/${var.version}/${var.vm_name}/${b}" }
+  # The seed's artifact layout: artifacts/<version>/<vm_name>/<build>/<vm_name>-<version>_<build>.<ext>,
+  # where the build is "base" (the OS install) or a provider.
+  artifact = "${var.vm_name}-${var.version}_${var.build_name}"
+  out_dir  = var.output_dir != "" ? var.output_dir : "${var.artifacts_dir}/${var.version}/${var.vm_name}/${var.build_name}"
 
   # The site mirror first (the only source of RHEL ISOs), then the public URL.
   iso_urls = compact([var.iso_server != "" ? "${var.iso_server}/${var.iso_name}" : "", var.iso_url])
 
-  # Which role and stage each named source runs (see ansible/site.yml).
-  build_name = { base = "base", base-disk = "base", variant = var.build_name }
+  # Which role and stage each named source runs (see ansible/site.yml); "iso" runs them all.
+  build_name = { base = "base", base-disk = "base" }
   stage      = { base = "base", base-disk = "base", variant = "variant" }
 
   # OS files may name the site mirror as {{ repo_server }}; Packer would read that as a

@@ -58,7 +58,7 @@ source "qemu" "disk" {
   shutdown_command     = "shutdown -P now"
 }
 
-# The seed's way for aws and virtualbox.
+# The seed's way for the providers it built with VirtualBox.
 source "virtualbox-iso" "iso" {
   iso_urls             = local.iso_urls
   iso_checksum         = var.iso_checksum
@@ -82,7 +82,7 @@ source "virtualbox-iso" "iso" {
   shutdown_command     = "shutdown -P now"
 }
 
-# The seed's way for vmware; the OVA is made by the conversion stage (ovftool is not free).
+# The seed's way for the providers it built with VMware; the conversion makes the OVA (ovftool is not free).
 source "vmware-iso" "iso" {
   iso_urls       = local.iso_urls
   iso_checksum   = var.iso_checksum

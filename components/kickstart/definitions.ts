@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
+import { providerNames } from "../providers";
 import { recipePaths, repoRoot } from "../recipe/paths";
 import { BadNameError, UnknownChoiceError } from "./errors";
 
@@ -49,9 +50,13 @@ function listedYaml(dir: string): Map<string, string> {
     return found;
 }
 
-/** Build (host) names of one type, without "defaults". */
+/**
+ * Build (host) names of one type, without "defaults". Every provider is a virtual build: one
+ * without http/builds/virtual/<name>.yaml gets the virtual defaults.
+ */
 export function listBuildNames(type: BuildType, root: string = repoRoot): string[] {
-    return [...listedYaml(path.join(buildsDir(root), type)).keys()].filter((n) => n !== DEFAULTS).sort();
+    const files = [...listedYaml(path.join(buildsDir(root), type)).keys()].filter((n) => n !== DEFAULTS);
+    return [...new Set([...files, ...(type === "virtual" ? providerNames(root) : [])])].sort();
 }
 
 /** Every valid build id, "virtual/aws" ... "metal/host1" ... */

@@ -1,7 +1,7 @@
 // Repository URLs of an OS: its OS file may refer to site variables ({{ repo_server }}).
 import * as nunjucks from "nunjucks";
 import { OsVars } from "../recipe/os";
-import { SiteVars } from "../recipe/site";
+import { SITE_NAMES, SiteName, SiteVars } from "../recipe/site";
 
 const URL_RE = /^(https?|ftp|nfs):\/\/[^\s"'\\`$]+$/;
 const REPO_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -16,7 +16,8 @@ const strings = new nunjucks.Environment(null, { autoescape: false, throwOnUndef
 /** Renders one URL of an OS file against the site variables and checks the result. */
 export function renderOsUrl(os: OsVars, key: string, template: string, site: SiteVars): string {
     for (const m of template.matchAll(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)) {
-        const name = m[1];
+        const name = m[1] as SiteName;
+        if (!SITE_NAMES.includes(name)) throw new Error(`OS ${os.vm_name}: ${key} uses {{ ${name} }}, which is not a site variable (${SITE_NAMES.join(", ")})`);
         if (site[name] === "" || site[name] === undefined) {
             throw new Error(
                 `OS ${os.vm_name}: ${key} uses {{ ${name} }} but the site variable '${name}' is empty; ` +

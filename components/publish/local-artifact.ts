@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { repoRoot } from "../recipe/paths";
-import { q, sh } from "../build/shell";
+import { q, sh } from "../shell";
 
 /**
  * Places a converted artifact at the seed's path, artifacts/<version>/<vm_name>/<build>/

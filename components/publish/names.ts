@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { PublishArgs } from "../providers";
 
 /**
  * A published image's name: OS, version and the artifact's checksum, so several version
@@ -6,12 +7,6 @@ import * as pulumi from "@pulumi/pulumi";
  */
 export function imageName(vmName: string, version: string, sha256: pulumi.Input<string>): pulumi.Output<string> {
     return pulumi.output(sha256).apply((sha) => `${vmName}-${version}-${sha.slice(0, 12)}`);
-}
-
-/** GCP names: [a-z]([-a-z0-9]*[a-z0-9])?, at most 63 characters. */
-export function gcpName(name: string): string {
-    const cleaned = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+/, "");
-    return cleaned.slice(0, 63).replace(/-+$/, "");
 }
 
 /** What every publisher receives from its conversion. */
@@ -23,4 +18,9 @@ export interface PublishInputs {
     readonly artifact: pulumi.Input<string>;
     /** Its sha256: part of published names. */
     readonly sha256: pulumi.Input<string>;
+}
+
+/** The PublishInputs of a provider's publish arguments. */
+export function publishInputs(a: PublishArgs<unknown>): PublishInputs {
+    return { vmName: a.os.vm_name, version: a.version, artifact: a.conversion.artifact, sha256: a.conversion.sha256 };
 }

@@ -1,5 +1,26 @@
-/** One wording for every "bad value" error: the key, the value, and the valid choices. */
+// One wording for every bad value, whoever checks it (stack config, OS files, kickstart
+// definitions, command-line tools): the key, the value as given, and what is valid.
+
+const MAX_SHOWN = 120;
+
+/**
+ * A value as messages show it: JSON (control characters escaped), strings in single quotes
+ * when `quote` is "'", and anything longer than MAX_SHOWN characters cut, with its length.
+ */
+export function shown(value: unknown, quote: '"' | "'" = '"'): string {
+    let text = JSON.stringify(value) ?? String(value);
+    if (typeof value === "string" && quote === "'") text = `'${text.slice(1, -1).replace(/\\"/g, '"')}'`;
+    if (text.length <= MAX_SHOWN) return text;
+    const length = typeof value === "string" ? value.length : text.length;
+    return `${text.slice(0, MAX_SHOWN - 20)}… (${length} characters)`;
+}
+
+/** "<what>: '<value>' is not valid; valid choices: a, b, c". */
 export function badChoice(what: string, value: unknown, choices: readonly string[]): Error {
-    const shown = typeof value === "string" ? `'${value}'` : JSON.stringify(value);
-    return new Error(`${what}: ${shown} is not valid; valid choices: ${choices.join(", ")}`);
+    return new Error(`${what}: ${shown(value, "'")} is not valid; valid choices: ${choices.join(", ")}`);
+}
+
+/** "<what>: <value> is not valid; it must be <rule>". */
+export function badValue(what: string, value: unknown, rule: string): Error {
+    return new Error(`${what}: ${shown(value)} is not valid; it must be ${rule}`);
 }

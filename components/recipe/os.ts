@@ -1,34 +1,47 @@
 import * as fs from "fs";
 import * as path from "path";
+import { z } from "zod";
 import { badChoice } from "./choices";
-import { HclValue, parseVarFile } from "./hcl";
+import { parseVarFile } from "./hcl";
 import { recipePaths, repoRoot } from "./paths";
 
-/** An OS of the recipe, read from templates/os/<id>.pkrvars.hcl (the single source per OS). */
-export interface OsVars {
+const KICKSTARTS = ["el7", "el8", "none", ""] as const;
+const text = (rule: string, re?: RegExp) => (re ? z.string({ error: rule }).regex(re, { error: rule }) : z.string({ error: rule }));
+
+/** An OS file's fields (templates/os/<id>.pkrvars.hcl), each checked with what it must be. */
+const OS_FILE = z.object({
     /** The OS id: the file name, and Packer's vm_name (e.g. CentOS-7.2.1511). */
-    readonly vm_name: string;
-    /** As Ansible's ansible_distribution reports it (CentOS, RedHat, Rocky, AlmaLinux). */
-    readonly os_name: string;
+    vm_name: text("a string"),
+    /** As Ansible's ansible_distribution reports it (CentOS, RedHat, Rocky, AlmaLinux, Debian). */
+    os_name: text("a name (letters and digits)", /^[A-Za-z][A-Za-z0-9]*$/),
     /** As Ansible's ansible_distribution_version reports it. */
-    readonly os_version: string;
+    os_version: text("a version (digits and dots)", /^[0-9][0-9.]*$/),
     /** Major release: picks the kickstart family (7: el7, 8 and later: el8). */
-    readonly os_major: number;
-    readonly iso_name: string;
+    os_major: z.number({ error: "a whole number" }).int({ error: "a whole number" }),
+    /** libosinfo short id: OpenStack's os_distro and the OVF's description. */
+    os_distro: text("a libosinfo short id such as rhel, centos, rocky, debian", /^[a-z][a-z0-9.-]*$/),
+    iso_name: text("a file name"),
     /** Public download URL; empty where the ISO comes only from the site's iso_server (RHEL). */
-    readonly iso_url: string;
+    iso_url: text("a string"),
     /** "sha256:<64 hex>" of the published ISO. */
-    readonly iso_checksum: string;
-    readonly boot_command: string[];
+    iso_checksum: text("'sha256:' and 64 lowercase hex digits", /^sha256:[0-9a-f]{64}$/),
+    boot_command: z.array(z.string(), { error: "a list of strings" }),
     /** Install tree URL; may use {{ repo_server }} (rendered from the site variables). */
-    readonly install_url: string;
+    install_url: text("a string"),
     /** Extra repositories, name to URL, enabled during install and in the image. */
-    readonly extra_repos: Record<string, string>;
-    readonly guest_os_type_virtualbox: string;
-    readonly guest_os_type_vmware: string;
+    extra_repos: z.record(z.string(), z.string(), { error: "a map of repository name to URL" }),
+    /** VirtualBox's guest OS type (the box's OVF and the virtualbox-iso builder). */
+    guest_os_type_virtualbox: text("a VirtualBox OS type such as RedHat_64", /^[A-Za-z0-9_]+$/),
+    /** VMware's .vmx guestOS (the vmware-iso builder), e.g. centos7-64. */
+    guest_os_type_vmware: text("a VMware guestOS such as centos7-64", /^[a-z0-9-]+$/),
+    /** vSphere's name of the same type (the OVA's vmw:osType), e.g. centos7_64Guest. */
+    guest_os_type_vsphere: text("a vSphere guest id such as centos7_64Guest", /^[A-Za-z0-9_]+Guest$/),
     /** Kickstart family (el7, el8) or "none" (a base from a disk image only); absent: from os_major. */
-    readonly kickstart?: string;
-}
+    kickstart: z.enum(KICKSTARTS, { error: `one of ${KICKSTARTS.filter(Boolean).join(", ")}` }).optional(),
+});
+
+/** An OS of the recipe, read from templates/os/<id>.pkrvars.hcl (the single source per OS). */
+export type OsVars = Readonly<z.infer<typeof OS_FILE>>;
 
 const OS_EXT = ".pkrvars.hcl";
 
@@ -45,49 +58,22 @@ export function osFile(id: string, root: string = repoRoot): string {
     return path.join(recipePaths(root).osDir, id + OS_EXT);
 }
 
-const STRING_KEYS = [
-    "vm_name",
-    "os_name",
-    "os_version",
-    "iso_name",
-    "iso_url",
-    "iso_checksum",
-    "install_url",
-    "guest_os_type_virtualbox",
-    "guest_os_type_vmware",
-] as const;
-
 /** Reads and checks one OS file; an unknown id lists the known ones. */
-export function loadOs(id: string, root: string = repoRoot): OsVars {
-    const known = listOses(root);
+export function loadOs(id: string, root: string = repoRoot, known: readonly string[] = listOses(root)): OsVars {
     if (!known.includes(id)) throw badChoice("unknown OS", id, known);
     const file = osFile(id, root);
-    const v = parseVarFile(fs.readFileSync(file, "utf8"), file);
-    const bad = (key: string, why: string) => new Error(`${file}: ${key} ${why}`);
-    for (const key of STRING_KEYS) if (typeof v[key] !== "string") throw bad(key, "must be a string");
-    if (v.vm_name !== id) throw bad("vm_name", `must equal the file name '${id}'`);
-    if (typeof v.os_major !== "number" || !Number.isInteger(v.os_major)) throw bad("os_major", "must be a whole number");
-    if (!/^sha256:[0-9a-f]{64}$/.test(v.iso_checksum as string)) throw bad("iso_checksum", "must be 'sha256:' and 64 lowercase hex digits");
-    if (!Array.isArray(v.boot_command) || !v.boot_command.every((s) => typeof s === "string")) throw bad("boot_command", "must be a list of strings");
-    if (!isStringMap(v.extra_repos)) throw bad("extra_repos", "must be a map of repository name to URL");
-    if (v.kickstart !== undefined && !KICKSTARTS.includes(v.kickstart as string)) throw bad("kickstart", `must be one of ${KICKSTARTS.join(", ")}`);
-    return v as unknown as OsVars;
+    const parsed = OS_FILE.safeParse(parseVarFile(fs.readFileSync(file, "utf8"), file));
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new Error(`${file}: ${issue.path.join(".")} must be ${issue.message}`);
+    }
+    if (parsed.data.vm_name !== id) throw new Error(`${file}: vm_name must equal the file name '${id}'`);
+    return parsed.data;
 }
-
-function isStringMap(v: HclValue | undefined): v is Record<string, string> {
-    return typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
-}
-
-const KICKSTARTS = ["el7", "el8", "none", ""];
 
 /** Whether an OS installs from its ISO with a kickstart (else its base starts from a disk image). */
 export function hasKickstart(os: Pick<OsVars, "kickstart">): boolean {
     return os.kickstart !== "none";
-}
-
-/** OSes that install with a kickstart: the ones the kickstart renderer and server offer. */
-export function listKickstartOses(root: string = repoRoot): string[] {
-    return listOses(root).filter((id) => hasKickstart(loadOs(id, root)));
 }
 
 /** The kickstart family of an OS: one kickstart template per family. */
@@ -95,4 +81,10 @@ export function kickstartFamily(os: Pick<OsVars, "os_major" | "kickstart" | "vm_
     if (os.kickstart === "el7" || os.kickstart === "el8") return os.kickstart;
     if (!hasKickstart(os)) throw new Error(`${os.vm_name} has no kickstart: its base starts from an existing disk image (config baseImages)`);
     return os.os_major <= 7 ? "el7" : "el8";
+}
+
+/** OSes that install with a kickstart: the ones the kickstart renderer and server offer. */
+export function listKickstartOses(root: string = repoRoot): string[] {
+    const known = listOses(root);
+    return known.filter((id) => hasKickstart(loadOs(id, root, known)));
 }

@@ -3,8 +3,10 @@ vm_name    = "AlmaLinux-9.8"
 os_name    = "AlmaLinux"
 os_version = "9.8"
 os_major   = 9
-iso_name   = "AlmaLinux-9.8-x86_64-minimal.iso"
-iso_url    = "https://repo.almalinux.org/almalinux/9.8/isos/x86_64/AlmaLinux-9.8-x86_64-minimal.iso"
+# libosinfo short id (OpenStack os_distro, the OVF description).
+os_distro = "almalinux"
+iso_name  = "AlmaLinux-9.8-x86_64-minimal.iso"
+iso_url   = "https://repo.almalinux.org/almalinux/9.8/isos/x86_64/AlmaLinux-9.8-x86_64-minimal.iso"
 # From https://repo.almalinux.org/almalinux/9.8/isos/x86_64/CHECKSUM (PGP-signed), not reachable from here.
 # The value agrees in independent public repositories: a Packer template pinning alma_version "9.8"
 # (iso_checksum default, "verify from .../9/isos/x86_64/CHECKSUM"), a Python ISO catalog (2838495232 bytes),
@@ -23,3 +25,5 @@ boot_command = [
 guest_os_type_virtualbox = "RedHat_64"
 # almalinux-64 needs VMware Workstation 17 / ESXi 8 or later; use "centos9-64" on older VMware.
 guest_os_type_vmware = "almalinux-64"
+# The vSphere API name of the same guest type (the OVA's vmw:osType).
+guest_os_type_vsphere = "almalinux_64Guest"

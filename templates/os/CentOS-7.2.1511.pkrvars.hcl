@@ -5,8 +5,10 @@ os_name = "CentOS"
 # newer Ansible (distro-based facts, 2.8+) reports "7.2". Compare with care.
 os_version = "7.2.1511"
 os_major   = 7
-iso_name   = "CentOS-7-x86_64-Minimal-1511.iso"
-iso_url    = "https://vault.centos.org/7.2.1511/isos/x86_64/CentOS-7-x86_64-Minimal-1511.iso"
+# libosinfo short id (OpenStack os_distro, the OVF description).
+os_distro = "centos"
+iso_name  = "CentOS-7-x86_64-Minimal-1511.iso"
+iso_url   = "https://vault.centos.org/7.2.1511/isos/x86_64/CentOS-7-x86_64-Minimal-1511.iso"
 # Published sha256 of CentOS-7-x86_64-Minimal-1511.iso (vault.centos.org/7.2.1511/isos/x86_64/sha256sum.txt).
 # The vault file itself is not in the offline corpus; the value agrees in independent public repositories:
 #   dweomer/vagrantry distro/centos/7.2-amd64.pkrvars.hcl (commit 40bc6353)
@@ -25,3 +27,5 @@ boot_command = [
 ]
 guest_os_type_virtualbox = "RedHat_64"
 guest_os_type_vmware     = "centos7-64"
+# The vSphere API name of the same guest type (the OVA's vmw:osType).
+guest_os_type_vsphere = "centos7_64Guest"

@@ -4,7 +4,9 @@ vm_name = "CentOS-Stream-9"
 os_name    = "CentOS"
 os_version = "9"
 os_major   = 9
-iso_name   = "CentOS-Stream-9-20260615.0-x86_64-boot.iso"
+# libosinfo short id (OpenStack os_distro, the OVF description).
+os_distro = "centos"
+iso_name  = "CentOS-Stream-9-20260615.0-x86_64-boot.iso"
 # mirror.stream.centos.org keeps only recent composes: when this one is pruned, take the same file from
 # https://composes.stream.centos.org/production/CentOS-Stream-9-20260615.0/compose/BaseOS/x86_64/iso/ or the iso_server.
 iso_url = "https://mirror.stream.centos.org/9-stream/BaseOS/x86_64/iso/CentOS-Stream-9-20260615.0-x86_64-boot.iso"
@@ -24,3 +26,5 @@ boot_command = [
 ]
 guest_os_type_virtualbox = "RedHat_64"
 guest_os_type_vmware     = "centos9-64"
+# The vSphere API name of the same guest type (the OVA's vmw:osType).
+guest_os_type_vsphere = "centos9_64Guest"

@@ -5,9 +5,11 @@ vm_name    = "Debian-12"
 os_name    = "Debian"
 os_version = "12"
 os_major   = 12
-kickstart  = "none"
-iso_name   = "debian-12.8.0-amd64-netinst.iso"
-iso_url    = "https://cdimage.debian.org/cdimage/archive/12.8.0/amd64/iso-cd/debian-12.8.0-amd64-netinst.iso"
+# libosinfo short id (OpenStack os_distro, the OVF description).
+os_distro = "debian"
+kickstart = "none"
+iso_name  = "debian-12.8.0-amd64-netinst.iso"
+iso_url   = "https://cdimage.debian.org/cdimage/archive/12.8.0/amd64/iso-cd/debian-12.8.0-amd64-netinst.iso"
 # sha256 of debian-12.8.0-amd64-netinst.iso as Debian's SHA256SUMS lists it, quoted in a public
 # Packer template (sentinelcore debian12 .pkr.hcl, iso_checksum default); one source only.
 iso_checksum = "sha256:c9d35acd27b848c5cf7537053e6ebc55c19d31b43346fb776fb5f8a9e2cf7f14"
@@ -20,3 +22,5 @@ extra_repos = {
 boot_command             = []
 guest_os_type_virtualbox = "Debian_64"
 guest_os_type_vmware     = "debian12-64"
+# The vSphere API name of the same guest type (the OVA's vmw:osType).
+guest_os_type_vsphere = "debian12_64Guest"

@@ -3,8 +3,10 @@ vm_name    = "RedHat-7.2"
 os_name    = "RedHat"
 os_version = "7.2"
 os_major   = 7
-iso_name   = "rhel-server-7.2-x86_64-dvd.iso"
-iso_url    = ""
+# libosinfo short id (OpenStack os_distro, the OVF description).
+os_distro = "rhel"
+iso_name  = "rhel-server-7.2-x86_64-dvd.iso"
+iso_url   = ""
 # sha256 of rhel-server-7.2-x86_64-dvd.iso (4043309056 bytes) as published on Red Hat's download page
 # (access.redhat.com, login required, not reachable from here). Taken from
 #   simp/simp-core build/release_mappings.yaml (SIMP 5.1.x "officially supported" ISO list, with size)
@@ -24,3 +26,5 @@ boot_command = [
 ]
 guest_os_type_virtualbox = "RedHat_64"
 guest_os_type_vmware     = "rhel7-64"
+# The vSphere API name of the same guest type (the OVA's vmw:osType).
+guest_os_type_vsphere = "rhel7_64Guest"

@@ -3,8 +3,10 @@ vm_name    = "RedHat-9.6"
 os_name    = "RedHat"
 os_version = "9.6"
 os_major   = 9
-iso_name   = "rhel-9.6-x86_64-dvd.iso"
-iso_url    = ""
+# libosinfo short id (OpenStack os_distro, the OVF description).
+os_distro = "rhel"
+iso_name  = "rhel-9.6-x86_64-dvd.iso"
+iso_url   = ""
 # sha256 of rhel-9.6-x86_64-dvd.iso ("Red Hat Enterprise Linux 9.6 Binary DVD", published 2025-04-22) as listed on
 # Red Hat's download page / Customer Portal image API (login required, not reachable from here). The value agrees in
 # independent public sources: a Red Hat ISO download tool's docs (the API's JSON listing for 9.6 x86_64), a Hyper-V
@@ -26,3 +28,5 @@ boot_command = [
 ]
 guest_os_type_virtualbox = "RedHat_64"
 guest_os_type_vmware     = "rhel9-64"
+# The vSphere API name of the same guest type (the OVA's vmw:osType).
+guest_os_type_vsphere = "rhel9_64Guest"

@@ -3,8 +3,10 @@ vm_name    = "Rocky-9.8"
 os_name    = "Rocky"
 os_version = "9.8"
 os_major   = 9
-iso_name   = "Rocky-9.8-x86_64-minimal.iso"
-iso_url    = "https://download.rockylinux.org/pub/rocky/9.8/isos/x86_64/Rocky-9.8-x86_64-minimal.iso"
+# libosinfo short id (OpenStack os_distro, the OVF description).
+os_distro = "rocky"
+iso_name  = "Rocky-9.8-x86_64-minimal.iso"
+iso_url   = "https://download.rockylinux.org/pub/rocky/9.8/isos/x86_64/Rocky-9.8-x86_64-minimal.iso"
 # From https://download.rockylinux.org/pub/rocky/9.8/isos/x86_64/CHECKSUM ("SHA256 (Rocky-9.8-x86_64-minimal.iso) = ..."),
 # which is not reachable from here; the line is quoted verbatim in a public repository's evidence note
 # (evidence/rocky98-minimal-iso-checksum-mismatch-2026-08-14.md) and the same value is pinned, and reported as
@@ -26,3 +28,5 @@ boot_command = [
 guest_os_type_virtualbox = "RedHat_64"
 # rockylinux-64 needs VMware Workstation 17 / ESXi 8 or later; use "centos9-64" on older VMware.
 guest_os_type_vmware = "rockylinux-64"
+# The vSphere API name of the same guest type (the OVA's vmw:osType).
+guest_os_type_vsphere = "rockylinux_64Guest"

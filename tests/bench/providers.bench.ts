@@ -10,12 +10,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { repoRoot } from "../../components/recipe/paths";
-import { PROVIDER_NAMES } from "../../components/recipe/providers";
+import { providerNames } from "../../components/providers";
 import { baseDisk, stackConfig, up } from "../e2e/setup";
 
 const one = process.env.GOLD_BENCH_ONE ?? "gcp";
-if (!PROVIDER_NAMES.includes(one as never)) {
-    throw new Error(`GOLD_BENCH_ONE: '${one}' is not valid; valid choices: ${PROVIDER_NAMES.join(", ")}`);
+if (!providerNames().includes(one as never)) {
+    throw new Error(`GOLD_BENCH_ONE: '${one}' is not valid; valid choices: ${providerNames().join(", ")}`);
 }
 const work = path.join(repoRoot, "artifacts", "bench");
 
@@ -45,7 +45,7 @@ async function measure(label: string, providers: readonly string[], disk: Awaite
     const file = path.join(work, "providers.json");
     const last = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
     const single = runs.includes("one") ? await measure("one", [one], disk) : last.one;
-    const all = runs.includes("seven") ? await measure("seven", PROVIDER_NAMES, disk) : last.seven;
+    const all = runs.includes("seven") ? await measure("seven", providerNames(), disk) : last.seven;
     const result = { ratio: all && single ? all.seconds / single.seconds : undefined, one: single, seven: all, cpus: os.cpus().length };
     fs.writeFileSync(file, JSON.stringify(result, null, 2));
     if (result.ratio) console.log(`ratio seven/one providers: ${result.ratio.toFixed(2)} (${all.seconds.toFixed(0)} s / ${single.seconds.toFixed(0)} s)`);

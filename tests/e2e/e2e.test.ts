@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { repoRoot } from "../../components/recipe/paths";
-import { PROVIDER_NAMES } from "../../components/recipe/providers";
+import { providerNames } from "../../components/providers";
 import { missingTool, pool, run, tempDir } from "../support/tools";
 import { baseDisk, type RunReport, stackConfig, up as runUp } from "./setup";
 import { bootAndProbe, extractDisk, liveQemuCount } from "./support/boot";
@@ -20,14 +20,14 @@ const REQUIRED = ["packer", "qemu-system-x86_64", "qemu-img", "ansible-playbook"
 const skip = process.getuid?.() !== 0 ? "needs root (debootstrap)" : REQUIRED.map(missingTool).find(Boolean);
 
 // GOLD_E2E_PROVIDERS=openstack,gcp runs a subset (the default is all seven).
-const providers = (process.env.GOLD_E2E_PROVIDERS?.split(",") ?? PROVIDER_NAMES) as typeof PROVIDER_NAMES;
-const badProvider = providers.find((p) => !PROVIDER_NAMES.includes(p));
-if (badProvider) throw new Error(`GOLD_E2E_PROVIDERS: '${badProvider}' is not valid; valid choices: ${PROVIDER_NAMES.join(", ")}`);
+const providers = process.env.GOLD_E2E_PROVIDERS?.split(",") ?? providerNames();
+const badProvider = providers.find((p) => !providerNames().includes(p));
+if (badProvider) throw new Error(`GOLD_E2E_PROVIDERS: '${badProvider}' is not valid; valid choices: ${providerNames().join(", ")}`);
 /** The provider whose role the rebuild test edits, and the one whose stage the kill test stops. */
 // virtualbox's role is the lightest (a user and sudo): its rebuild is the shortest.
 const edited = providers.includes("virtualbox") ? "virtualbox" : providers[0];
 const killed = providers.includes("gcp") ? "gcp" : providers[0];
-const has = (p: string) => providers.includes(p as never);
+const has = (p: string) => providers.includes(p);
 
 const work = path.join(repoRoot, "artifacts", "e2e");
 const stateFile = path.join(work, "state.json");

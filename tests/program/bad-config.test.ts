@@ -20,8 +20,8 @@ const CASES: [string, Record<string, unknown>, RegExp, string?][] = [
     ["version not semver", { ...ok, version: "1.4" }, /config version: '1\.4' is not a semantic version/],
     ["stack name not a version", ok, /config version: 'dev' is not a semantic version .*name the stack after the version/, "dev"],
     ["publish not a boolean", { ...ok, publish: "yes" }, /config publish: "yes" is not valid; it must be true or false/],
-    ["negative parallelBuilds", { ...ok, parallelBuilds: -1 }, /config parallelBuilds: -1 is not valid; it must be 0 \(half the cores\) or more/],
-    ["fractional parallelBuilds", { ...ok, parallelBuilds: 1.5 }, /config parallelBuilds: "1\.5" is not valid; it must be a whole number/],
+    ["negative parallelBuilds", { ...ok, parallelBuilds: -1 }, /config parallelBuilds: -1 is not valid; it must be a whole number: 0 \(half the cores\) or 1 to 64/],
+    ["fractional parallelBuilds", { ...ok, parallelBuilds: 1.5 }, /config parallelBuilds: 1\.5 is not valid; it must be a whole number/],
     ["AWS region missing when publishing", { ...pub, providers: ["aws"], aws: { bucket: "gold-import" } }, /config aws\.region is required when publish is true/],
     ["AWS region not a region", { ...awsPub, aws: { ...awsPub.aws, region: "Ireland" } }, /config aws\.region: "Ireland" is not valid; it must be an AWS region such as eu-west-1/],
     ["AWS copy region", { ...awsPub, aws: { ...awsPub.aws, copyRegions: ["us-east-1", "mars-1"] } }, /config aws\.copyRegions: .*mars-1.* it must be a list of AWS regions/],
@@ -39,14 +39,14 @@ const CASES: [string, Record<string, unknown>, RegExp, string?][] = [
     ["Docker repository case", { ...ok, docker: { repository: "Gold/Base" } }, /config docker\.repository: "Gold\/Base" .* lowercase repository name/],
     ["Vagrant catalog URL", { ...ok, virtualbox: { catalogUrl: "ftp://boxes" } }, /config virtualbox\.catalogUrl: "ftp:\/\/boxes" .* http\(s\):\/\/ or file:\/\/ URL/],
     ["builder", { ...ok, gcp: { builder: "docker" } }, /config gcp\.builder: 'docker' is not valid; valid choices: variant, iso/],
-    ["site variable typo", { ...ok, site: { timezon: "UTC" } }, /config site: site variable 'timezon' is not declared .*timezone/],
+    ["site variable typo", { ...ok, site: { timezon: "UTC" } }, /config site: unknown key: 'timezon' is not valid; valid choices: .*timezone/],
     ["site variable owned by the program", { ...ok, site: { version: "2.0.0" } }, /config site\.version: is set by the program/],
     ["base image for an OS not in the stack", { ...ok, baseImages: { "Rocky-9.8": { path: "x.qcow2" } } }, /config baseImages: unknown key: 'Rocky-9\.8' is not valid; valid choices: CentOS-7\.3\.1611/],
     ["base image checksum", { ...ok, baseImages: { "CentOS-7.3.1611": { path: "x.qcow2", checksum: "md5:1" } } }, /config baseImages\.CentOS-7\.3\.1611\.checksum: "md5:1" .* "none" or "sha256:<64 hex>"/],
     ["RHEL without the site's repo_server", { ...ok, oses: ["RedHat-7.2"] }, /repo_server/],
     ["an OS without kickstart and no base image", { ...ok, oses: ["Debian-12"] }, /config baseImages\.Debian-12 is required: Debian-12 has no kickstart/],
     ["the ISO build of an OS without kickstart", { ...ok, oses: ["Debian-12"], gcp: { builder: "iso" }, baseImages: { "Debian-12": { path: "x.qcow2" } } }, /config gcp\.builder: 'iso' is not valid for Debian-12, which has no kickstart; valid choices: variant/],
-    ["bad locale reaches no kickstart", { ...ok, site: { locale: "en_US.UTF-8; reboot" } }, /site variable locale 'en_US\.UTF-8; reboot' is not a valid locale/],
+    ["bad locale reaches no kickstart", { ...ok, site: { locale: "en_US.UTF-8; reboot" } }, /config site\.locale: "en_US\.UTF-8; reboot" is not valid; it must be a locale such as en_US\.UTF-8/],
 ];
 
 installMocks("1.0.0", ok);

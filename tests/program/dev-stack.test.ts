@@ -17,9 +17,9 @@ test("dev stack: one base, a variant and a conversion per provider, no cloud res
     await settled();
     const oses: string[] = dev["gold-images:oses"];
     const providers: string[] = dev["gold-images:providers"];
-    assert.equal(byType("gold:build:PackerBuild").length, oses.length);
-    assert.equal(byType("gold:build:ImageVariant").length, oses.length * providers.length);
-    assert.equal(byType("gold:build:Conversion").length, oses.length * providers.length);
+    assert.equal(byType("gold:stage:Base").length, oses.length);
+    assert.equal(byType("gold:stage:Variant").length, oses.length * providers.length);
+    assert.equal(byType("gold:stage:Conversion").length, oses.length * providers.length);
     assert.equal(byType("command:local:Command").length, oses.length * (1 + 2 * providers.length));
     const clouds = registered.filter((r) => /^(aws|azure-native|gcp|openstack|docker):/.test(r.type) || r.type.startsWith("gold:publish:"));
     assert.deepEqual(clouds.map((r) => r.type), []);

@@ -3,13 +3,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { listKickstartOses } from "../../components/recipe/os";
-import { PROVIDER_NAMES } from "../../components/recipe/providers";
+import { providerModule, providerNames } from "../../components/providers";
 import { Registered, byType, installMocks, registered, settled, valueOf } from "../support/program";
 
 const oses = listKickstartOses();
 installMocks("1.4.0", {
     oses,
-    providers: PROVIDER_NAMES,
+    providers: providerNames(),
     publish: true,
     site: { repo_server: "http://mirror.example.com/repos" },
     aws: { region: "eu-west-1", bucket: "gold-images-import", createRole: true, copyRegions: ["us-east-1", "eu-west-1"], shareWithAccounts: ["123456789012"], bootMode: "uefi-preference" },
@@ -36,9 +36,9 @@ test("resource types and counts for seven OSes × seven providers", async () => 
     await valueOf(program.images);
     await settled();
     const expected: Record<string, number> = {
-        "gold:build:PackerBuild": n,
-        "gold:build:ImageVariant": 7 * n,
-        "gold:build:Conversion": 7 * n,
+        "gold:stage:Base": n,
+        "gold:stage:Variant": 7 * n,
+        "gold:stage:Conversion": 7 * n,
         "gold:publish:AwsImage": n,
         "gold:publish:AzureImage": n,
         "gold:publish:GcpImage": n,
@@ -74,8 +74,8 @@ test("dependency chain: publish ← conversion ← variant ← base", () => {
     assert.ok(dependsOn(object, convert), "upload reads the conversion");
     assert.ok(dependsOn(image, object), "image reads the upload");
     const parentOf = (r: Registered) => registered.find((x) => x.urn === r.parent)?.type;
-    assert.equal(parentOf(base), "gold:build:PackerBuild");
-    assert.equal(parentOf(variant), "gold:build:ImageVariant");
+    assert.equal(parentOf(base), "gold:stage:Base");
+    assert.equal(parentOf(variant), "gold:stage:Variant");
     assert.equal(parentOf(image), "gold:publish:GcpImage");
 });
 
@@ -101,7 +101,7 @@ test("AWS: hvm, gp3, ENA, IMDSv2, boot mode; a long import; copies and shares", 
 
 test("Azure: page blob upload of only the non-zero ranges, then a generalized Linux image and a gallery version", () => {
     const upload = one("command:local:Command", `${oses[0]}-azure-publish-page-blob`);
-    assert.match(upload.inputs.create, /scripts\/upload-page-blob\.ts upload --file \S+ --container images --blob /);
+    assert.match(upload.inputs.create, /components\/providers\/azure\/upload-page-blob\.ts upload --file \S+ --container images --blob /);
     assert.match(upload.inputs.delete, /upload-page-blob\.ts delete/);
     const image = one("azure-native:compute:Image", oses[0]);
     assert.equal(image.inputs.storageProfile.osDisk.osType, "Linux");
@@ -153,19 +153,12 @@ test("outputs: version and images[os][provider] with the artifact and each cloud
     assert.equal(await valueOf(program.version), "1.4.0");
     const images = await valueOf<Record<string, Record<string, Record<string, unknown>>>>(program.images);
     assert.deepEqual(Object.keys(images).sort(), [...oses].sort());
-    const ids: Record<string, string[]> = {
-        aws: ["amiId", "amiIds"],
-        azure: ["imageId", "galleryImageVersionId"],
-        gcp: ["imageName", "selfLink"],
-        openstack: ["imageId"],
-        docker: ["imageName", "repoDigest"],
-        virtualbox: ["boxPath", "catalogPath"],
-        vmware: ["ovaPath"],
-    };
     for (const os of oses) {
-        for (const [provider, keys] of Object.entries(ids)) {
+        // Exactly what each provider's module declares (with every option set, all of them).
+        for (const provider of providerNames()) {
             const fields = images[os][provider];
-            for (const key of ["artifact", "sha256", ...keys]) assert.ok(fields[key] !== undefined && fields[key] !== "", `${os}.${provider}.${key}`);
+            assert.deepEqual(Object.keys(fields).sort(), ["artifact", "sha256", ...providerModule(provider).outputs].sort(), `${os}.${provider}`);
+            for (const [key, value] of Object.entries(fields)) assert.ok(value !== undefined && value !== "", `${os}.${provider}.${key}`);
         }
         assert.deepEqual(Object.keys(images[os].aws.amiIds as object).sort(), ["eu-west-1", "us-east-1"]);
     }

@@ -1,7 +1,7 @@
-// scripts/convert.sh for real, on a small qcow2: every target's artifact is checked with
+// scripts/convert.sh for real, on a small qcow2: every format's artifact is checked with
 // qemu-img and tar, independently of the script (formats, sizes, member order, checksums,
 // data round trip), plus the script's contract (one JSON line, SHA256SUMS, exit codes,
-// nothing half-written on failure). The docker target runs libguestfs (TCG here: slow).
+// nothing half-written on failure). The rootfs format runs libguestfs (TCG here: slow).
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -14,7 +14,9 @@ import { missingTool, run, tempDir, sha256File } from "../support/tools";
 const script = path.resolve(__dirname, "..", "..", "scripts", "convert.sh");
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
-const TARGETS = ["aws", "azure", "gcp", "openstack", "docker", "vmware", "virtualbox"];
+const FORMATS = ["vhd", "vhd-fixed", "raw-tar", "qcow2", "rootfs", "ova", "box"];
+/** The OS facts the program passes (from the OS file), as for Rocky 9.8. */
+const FACTS = ["--os-description", "Rocky 9.8", "--guest-os-vsphere", "rockylinux_64Guest", "--guest-os-virtualbox", "RedHat_64"];
 
 const skipQemu = missingTool("qemu-img") ?? missingTool("qemu-io");
 const root = tempDir("convert");
@@ -63,10 +65,10 @@ function testDisks() {
 
 let counter = 0;
 /** Runs the script and checks its contract: exit 0, one JSON line, artifact and SHA256SUMS. */
-async function convert(target: string, input: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<{ out: string; report: Report; seconds: number }> {
-    const out = path.join(root, `out-${target}-${++counter}`);
+async function convert(format: string, input: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<{ out: string; report: Report; seconds: number }> {
+    const out = path.join(root, `out-${format}-${++counter}`);
     const started = Date.now();
-    const r = await run(script, [target, input, out, name, "1.0.0"], { env: { ...process.env, ...env } });
+    const r = await run(script, [format, input, out, name, "1.0.0", ...FACTS], { env: { ...process.env, ...env } });
     const seconds = (Date.now() - started) / 1000;
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split("\n").filter((l) => l !== "");
@@ -107,42 +109,78 @@ function tarHeaders(file: string): { name: string; type: string; magic: string; 
 
 const skipOpts = { skip: skipQemu };
 
-test("unknown target exits 2 and names the valid targets; missing input exits 2", async () => {
+test("unknown format exits 2 and names the valid formats; missing input exits 2", async () => {
     const out = path.join(root, "bad");
-    let r = await run(script, ["amiga", "/nonexistent", out, "X"]);
+    let r = await run(script, ["amiga", "/nonexistent", out, "X", "1.0.0"]);
     assert.equal(r.code, 2);
-    for (const t of TARGETS) assert.match(r.stderr, new RegExp(`\\b${t}\\b`));
+    for (const f of FORMATS) assert.match(r.stderr, new RegExp(`(^|\\s)${f}(\\s|$)`, "m"));
     assert.equal(r.stdout, "");
-    r = await run(script, ["aws", path.join(root, "does-not-exist.qcow2"), out, "X"]);
+    r = await run(script, ["vhd", path.join(root, "does-not-exist.qcow2"), out, "X", "1.0.0"]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /does-not-exist/);
-    r = await run(script, ["aws"]);
+    r = await run(script, ["vhd"]);
     assert.equal(r.code, 2);
     assert.ok(!fs.existsSync(out) && !fs.existsSync(`${out}.partial`));
+});
+
+test("every value written into the OVF, Vagrantfile, Dockerfile or JSON is checked first (exit 2, nothing made)", skipOpts, async () => {
+    const { mib } = await testDisks();
+    const out = path.join(root, "hostile");
+    const cases: [string[], RegExp][] = [
+        [["box", mib, out, "X", "1.0.0\nend; system('id'); #"], /VERSION [\s\S]* must be a version/],
+        [["ova", mib, out, "X", "1.0.0</Annotation><x>"], /VERSION [\s\S]* must be a version/],
+        [["rootfs", mib, out, "X", '1.0.0"\nRUN id'], /VERSION [\s\S]* must be a version/],
+        [["vhd", mib, out, 'X"}', "1.0.0"], /NAME .* must match/],
+        [["ova", mib, out, "X", "1.0.0", "--os-description", "a</Description><x>"], /--os-description .* must be letters/],
+        [["ova", mib, out, "X", "1.0.0", "--guest-os-vsphere", 'x"/><y'], /--guest-os-vsphere .* must be a vSphere guest id/],
+        [["box", mib, out, "X", "1.0.0", "--guest-os-virtualbox", "a b"], /--guest-os-virtualbox .* must be a VirtualBox OS type/],
+        [["ova", mib, out, "X", "1.0.0"], /format ova needs --guest-os-vsphere/],
+        [["box", mib, out, "X", "1.0.0"], /format box needs --guest-os-virtualbox/],
+        [["vhd", mib, out, "X", "1.0.0", "--input-format", "qcow2;id"], /--input-format .* is not one of/],
+        [["vhd", mib, out, "X", "1.0.0", "--bogus", "1"], /unknown option '--bogus'/],
+        [["vhd", mib, out, "X", "1.0.0", "--input-format"], /needs a value/],
+    ];
+    for (const [args, message] of cases) {
+        const r = await run(script, args);
+        assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+        assert.match(r.stderr, message, args.join(" "));
+        assert.equal(r.stdout, "");
+        assert.ok(!fs.existsSync(out) && !fs.existsSync(`${out}.partial`));
+    }
+});
+
+test("--input-format reads a VMDK (the VirtualBox and VMware ISO builds' disk)", skipOpts, async () => {
+    const { mib } = await testDisks();
+    const vmdk = path.join(root, "in.vmdk");
+    await ok("qemu-img", ["convert", "-f", "qcow2", "-O", "vmdk", mib, vmdk]);
+    const out = path.join(root, "from-vmdk");
+    const r = await run(script, ["qcow2", vmdk, out, "FromVmdk-1_x", "1.0.0", "--input-format", "vmdk"]);
+    assert.equal(r.code, 0, r.stderr);
+    await ok("qemu-img", ["compare", "-f", "qcow2", "-F", "qcow2", mib, JSON.parse(r.stdout).artifact]);
 });
 
 test("a failure mid-way leaves no OUTPUT_DIR and no .partial, and keeps a previous OUTPUT_DIR intact", skipOpts, async () => {
     const notDisk = path.join(root, "not-a-disk.qcow2");
     fs.writeFileSync(notDisk, "this is not a disk image\n".repeat(100));
-    for (const target of ["aws", "gcp", "vmware"]) {
-        const out = path.join(root, `fail-${target}`);
-        const r = await run(script, [target, notDisk, out, "Broken-1_x"]);
+    for (const format of ["vhd", "raw-tar", "ova"]) {
+        const out = path.join(root, `fail-${format}`);
+        const r = await run(script, [format, notDisk, out, "Broken-1_x", "1.0.0", ...FACTS]);
         assert.notEqual(r.code, 0);
         assert.equal(r.stdout, "", "no JSON on failure");
-        assert.ok(!fs.existsSync(out), `${target}: no OUTPUT_DIR`);
-        assert.ok(!fs.existsSync(`${out}.partial`), `${target}: no .partial`);
+        assert.ok(!fs.existsSync(out), `${format}: no OUTPUT_DIR`);
+        assert.ok(!fs.existsSync(`${out}.partial`), `${format}: no .partial`);
     }
     // A previous complete conversion survives a failed one.
     const { mib } = await testDisks();
-    const { out, report } = await convert("openstack", mib, "Keep-1_openstack");
-    const r = await run(script, ["openstack", notDisk, out, "Keep-1_openstack"]);
+    const { out, report } = await convert("qcow2", mib, "Keep-1_openstack");
+    const r = await run(script, ["qcow2", notDisk, out, "Keep-1_openstack", "1.0.0"]);
     assert.notEqual(r.code, 0);
     assert.equal(sha256File(report.artifact), report.sha256);
     assert.ok(!fs.existsSync(`${out}.partial`));
     // A stale .partial from a killed run is replaced, not mixed in.
     fs.mkdirSync(`${out}.partial`);
     fs.writeFileSync(path.join(`${out}.partial`, "junk"), "x");
-    await convert("openstack", mib, "Keep-1_openstack");
+    await convert("qcow2", mib, "Keep-1_openstack");
     assert.ok(!fs.existsSync(path.join(out, "junk")));
 });
 
@@ -155,7 +193,7 @@ test("SIGTERM mid-conversion stops the running step at once and removes the part
     const pidFile = path.join(root, "slow.pid");
     fs.writeFileSync(path.join(bin, "qemu-img"), `#!/bin/sh\nif [ "$1" = convert ]; then echo $$ > "${pidFile}"; : > "$(eval echo \\\${$#})"; exec sleep 120; fi\nexec ${real} "$@"\n`, { mode: 0o755 });
     const out = path.join(root, "killed");
-    const child = spawn(script, ["openstack", mib, out, "Killed-1_openstack"], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(script, ["qcow2", mib, out, "Killed-1_openstack", "1.0.0"], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     child.stdout.on("data", (d) => (stdout += d));
     const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
@@ -177,7 +215,7 @@ test("SIGTERM mid-conversion stops the running step at once and removes the part
 
 test("aws: dynamic VHD that holds the same data", skipOpts, async (t) => {
     const { mib } = await testDisks();
-    const { report, seconds } = await convert("aws", mib, "Test-1.0.0_aws");
+    const { report, seconds } = await convert("vhd", mib, "Test-1.0.0_aws");
     t.diagnostic(`aws conversion: ${seconds} s`);
     assert.equal(path.basename(report.artifact), "Test-1.0.0_aws.vhd");
     assert.equal(report.format, "vhd");
@@ -192,10 +230,10 @@ test("aws: dynamic VHD that holds the same data", skipOpts, async (t) => {
 test("azure: fixed VHD, virtual size a whole number of MiB, rounded up when the input is not", skipOpts, async (t) => {
     const { mib, odd } = await testDisks();
     for (const [input, expected] of [[mib, 100 * MiB], [odd, 101 * MiB]] as const) {
-        const { report, seconds } = await convert("azure", input, "Test-1.0.0_azure");
+        const { report, seconds } = await convert("vhd-fixed", input, "Test-1.0.0_azure");
         t.diagnostic(`azure conversion (${path.basename(input)}): ${seconds} s`);
         assert.equal(path.basename(report.artifact), "Test-1.0.0_azure.vhd");
-        assert.equal(report.format, "vhd");
+        assert.equal(report.format, "vhd-fixed");
         const i = await info(report.artifact, "vpc");
         assert.equal(i.format, "vpc");
         assert.equal(i["virtual-size"], expected);
@@ -215,7 +253,7 @@ test("azure: fixed VHD, virtual size a whole number of MiB, rounded up when the 
 
 test("gcp: tar.gz with only disk.raw, GNU oldgnu sparse, a whole number of GiB, same data", skipOpts, async (t) => {
     const { odd, oddRaw } = await testDisks();
-    const { report, seconds } = await convert("gcp", odd, "Test-1.0.0_gcp");
+    const { report, seconds } = await convert("raw-tar", odd, "Test-1.0.0_gcp");
     t.diagnostic(`gcp conversion: ${seconds} s`);
     assert.equal(path.basename(report.artifact), "Test-1.0.0_gcp.tar.gz");
     assert.equal((await ok("tar", ["-tzf", report.artifact])).trim(), "disk.raw");
@@ -239,7 +277,7 @@ test("gcp: tar.gz with only disk.raw, GNU oldgnu sparse, a whole number of GiB, 
 
 test("openstack: compressed qcow2 that passes qemu-img check", skipOpts, async (t) => {
     const { mib } = await testDisks();
-    const { report, seconds } = await convert("openstack", mib, "Test-1.0.0_openstack");
+    const { report, seconds } = await convert("qcow2", mib, "Test-1.0.0_openstack");
     t.diagnostic(`openstack conversion: ${seconds} s`);
     assert.equal(path.basename(report.artifact), "Test-1.0.0_openstack.qcow2");
     const i = await info(report.artifact);
@@ -265,7 +303,10 @@ function checkOvf(ovf: string, diskFile: string, diskBytes: number, profile: "vm
     assert.match(ovf, new RegExp(`<File ovf:href="${diskFile}" ovf:id="file1" ovf:size="${diskBytes}"/>`));
     assert.match(ovf, new RegExp(`<Disk ovf:capacity="${100 * MiB}" ovf:capacityAllocationUnits="byte" ovf:diskId="vmdisk1" ovf:fileRef="file1" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>`));
     assert.match(ovf, /<NetworkSection>/);
-    assert.match(ovf, /<OperatingSystemSection ovf:id="101" vmw:osType="other3xLinux64Guest">/);
+    // The guest type from the OS file, each hypervisor its own; the description likewise.
+    if (profile === "vmware") assert.match(ovf, /<OperatingSystemSection ovf:id="101" vmw:osType="rockylinux_64Guest">/);
+    else assert.match(ovf, /<OperatingSystemSection ovf:id="101">[\s\S]*<vbox:OSType ovf:required="false">RedHat_64<\/vbox:OSType>/);
+    assert.match(ovf, /<Description>Rocky 9\.8<\/Description>/);
     assert.match(ovf, /<rasd:ResourceType>3<\/rasd:ResourceType>\s*<rasd:VirtualQuantity>2<\/rasd:VirtualQuantity>/);
     assert.match(ovf, /<rasd:ResourceType>4<\/rasd:ResourceType>\s*<rasd:VirtualQuantity>2048<\/rasd:VirtualQuantity>/);
     assert.match(ovf, /<rasd:HostResource>ovf:\/disk\/vmdisk1<\/rasd:HostResource>\s*<rasd:InstanceID>4<\/rasd:InstanceID>\s*<rasd:Parent>3<\/rasd:Parent>\s*<rasd:ResourceType>17</);
@@ -291,7 +332,7 @@ function checkOvf(ovf: string, diskFile: string, diskBytes: number, profile: "vm
 test("vmware: OVA with the .ovf first, a .mf whose SHA256 lines match, streamOptimized VMDK", skipOpts, async (t) => {
     const { mib } = await testDisks();
     const name = "Test-1.0.0_vmware";
-    const { report, seconds } = await convert("vmware", mib, name);
+    const { report, seconds } = await convert("ova", mib, name);
     t.diagnostic(`vmware conversion: ${seconds} s`);
     assert.equal(path.basename(report.artifact), `${name}.ova`);
     assert.equal(report.format, "ova");
@@ -312,7 +353,7 @@ test("vmware: OVA with the .ovf first, a .mf whose SHA256 lines match, streamOpt
 
 test("virtualbox: Vagrant box with metadata.json, Vagrantfile, box.ovf and a streamOptimized VMDK", skipOpts, async (t) => {
     const { mib } = await testDisks();
-    const { report, seconds } = await convert("virtualbox", mib, "Test-1.0.0_virtualbox");
+    const { report, seconds } = await convert("box", mib, "Test-1.0.0_virtualbox");
     t.diagnostic(`virtualbox conversion: ${seconds} s`);
     assert.equal(path.basename(report.artifact), "Test-1.0.0_virtualbox.box");
     assert.equal(report.format, "box");
@@ -323,6 +364,10 @@ test("virtualbox: Vagrant box with metadata.json, Vagrantfile, box.ovf and a str
     assert.equal(JSON.parse(fs.readFileSync(path.join(x, "metadata.json"), "utf8")).provider, "virtualbox");
     const vagrantfile = fs.readFileSync(path.join(x, "Vagrantfile"), "utf8");
     assert.match(vagrantfile, /^Vagrant\.configure\("2"\) do \|config\|\n {2}config\.vm\.base_mac = "080027[0-9A-F]{6}"\nend$/m);
+    // templates/vagrant/Vagrantfile follows: the vagrant user, and no /vagrant synced folder
+    // (the box has no Guest Additions to mount it).
+    assert.ok(vagrantfile.endsWith(fs.readFileSync(path.resolve(__dirname, "../../templates/vagrant/Vagrantfile"), "utf8")));
+    assert.match(vagrantfile, /config\.vm\.synced_folder "\.", "\/vagrant", disabled: true/);
     if (!missingTool("ruby")) await ok("ruby", ["-c", path.join(x, "Vagrantfile")]);
     const vmdk = path.join(x, "box-disk001.vmdk");
     await checkStreamVmdk(vmdk, mib);
@@ -367,7 +412,7 @@ test("docker: root filesystem tarball keeps setuid bits and numeric owners, excl
     const disk = path.join(dir, "rootfs.qcow2");
     await ok("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", fsImg, disk]);
 
-    const { out, report, seconds } = await convert("docker", disk, "Test-1.0.0_docker");
+    const { out, report, seconds } = await convert("rootfs", disk, "Test-1.0.0_docker");
     t.diagnostic(`docker conversion (libguestfs, TCG): ${seconds} s`);
     assert.equal(report.artifact, path.join(out, "Test-1.0.0_docker.tar.gz"));
     assert.equal(report.context, path.join(out, "context"));

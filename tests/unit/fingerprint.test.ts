@@ -5,11 +5,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, test } from "node:test";
 import { fingerprint } from "../../components/fingerprint";
-import { loadOs } from "../../components/recipe/os";
+import { providerModule, providerNames } from "../../components/providers";
 import { repoRoot } from "../../components/recipe/paths";
-import { PROVIDER_NAMES } from "../../components/recipe/providers";
-import { loadSite } from "../../components/recipe/site";
-import { baseInputs, conversionInputs, variantInputs } from "../../components/stages/inputs";
+import { Recipe } from "../../components/recipe/recipe";
+import { baseInputs } from "../../components/stages/base";
+import { conversionInputs } from "../../components/stages/conversion";
+import { variantInputs } from "../../components/stages/variant";
 import { tempDir } from "../support/tools";
 
 const root = tempDir("fingerprint");
@@ -18,18 +19,22 @@ after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const OSES = ["CentOS-7.3.1611", "Rocky-9.8"];
 
-/** Every stage's fingerprint, keyed "<os> base", "<os> <provider>", "<os> <provider> convert". */
-function all(overrides: Record<string, string> = {}, builders: Record<string, "variant" | "iso"> = {}): Map<string, string> {
+/**
+ * Every stage's fingerprint, keyed "<os> base", "<os> <provider>", "<os> <provider> convert",
+ * from a fresh Recipe of the copy (each reads the files as they are now).
+ */
+function all(overrides: Record<string, unknown> = {}, builders: Record<string, "variant" | "iso"> = {}): Map<string, string> {
     const out = new Map<string, string>();
-    const site = loadSite({ root, overrides });
+    const recipe = new Recipe({ root, siteOverrides: overrides });
     for (const id of OSES) {
-        const ctx = { os: loadOs(id, root), site, root };
-        const base = fingerprint(baseInputs(ctx), root);
+        const os = recipe.os(id);
+        const base = fingerprint(baseInputs(recipe, os), recipe);
         out.set(`${id} base`, base);
-        for (const p of PROVIDER_NAMES) {
-            const variant = fingerprint(variantInputs(ctx, p, builders[p] ?? "variant", base), root);
-            out.set(`${id} ${p}`, variant);
-            out.set(`${id} ${p} convert`, fingerprint(conversionInputs(p, `${id}-1.0.0_${p}`, variant), root));
+        for (const name of providerNames()) {
+            const p = providerModule(name);
+            const variant = fingerprint(variantInputs(recipe, os, p, builders[name] ?? "variant", base), recipe);
+            out.set(`${id} ${name}`, variant);
+            out.set(`${id} ${name} convert`, fingerprint(conversionInputs(os, p, `${id}-1.0.0_${name}`, variant), recipe));
         }
     }
     return out;
@@ -68,13 +73,26 @@ test("editing the conversion script changes every conversion and nothing before 
     assert.deepEqual(changed(before, all()), [...before.keys()].filter((k) => k.endsWith(" convert")).sort());
 });
 
+test("editing the box's Vagrantfile changes only the virtualbox conversions", () => {
+    const before = all();
+    edit("templates/vagrant/Vagrantfile", "\n# edited by the fingerprint test\n");
+    assert.deepEqual(changed(before, all()), OSES.map((os) => `${os} virtualbox convert`).sort());
+});
+
+test("an OS file's guest type changes that OS's stages only", () => {
+    const before = all();
+    const file = path.join(root, "templates/os/Rocky-9.8.pkrvars.hcl");
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace('guest_os_type_vsphere = "rockylinux_64Guest"', 'guest_os_type_vsphere = "centos9_64Guest"'));
+    assert.deepEqual(changed(before, all()), [...before.keys()].filter((k) => k.startsWith("Rocky-9.8 ")).sort());
+});
+
 test("the cleanup role and a site variable change everything; a run-only setting changes nothing", () => {
     const before = all();
     edit("ansible/roles/cleanup/tasks/main.yml", "\n# edited by the fingerprint test\n");
     const afterRole = all();
     assert.equal(changed(before, afterRole).length, before.size);
     assert.equal(changed(afterRole, all({ timezone: "Europe/Berlin" })).length, before.size);
-    assert.deepEqual(changed(afterRole, all({ accelerator: "tcg", memory: "4096" } as never)), []);
+    assert.deepEqual(changed(afterRole, all({ accelerator: "tcg", memory: 4096 })), []);
 });
 
 test("with the seed's ISO build, the provider's kickstart counts for that provider only", () => {

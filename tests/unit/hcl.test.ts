@@ -50,5 +50,10 @@ test("site variables: Packer's defaults, then the site file, then overrides; unk
     assert.equal(defaults.locale, "en_US.UTF-8");
     assert.ok(declaredVariables().includes("vm_name"));
     assert.equal(loadSite({ siteFile: "/nonexistent", overrides: { timezone: "Europe/London" } }).timezone, "Europe/London");
-    assert.throws(() => loadSite({ siteFile: "/nonexistent", overrides: { timezon: "UTC" } }), /site variable 'timezon' is not declared.*declared: .*timezone/);
+    assert.throws(() => loadSite({ siteFile: "/nonexistent", overrides: { timezon: "UTC" } }), /site variable: unknown key: 'timezon' is not valid; valid choices: .*timezone/);
+    // Packer declares more variables, but only the site variables are a site's to set.
+    for (const owned of ["iso_checksum", "ssh_private_key_file", "qemuargs", "output_dir", "build_name"]) {
+        assert.ok(declaredVariables().includes(owned), owned);
+        assert.throws(() => loadSite({ siteFile: "/nonexistent", overrides: { [owned]: "x" } }), new RegExp(`unknown key: '${owned}'`));
+    }
 });

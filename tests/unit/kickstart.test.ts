@@ -12,7 +12,7 @@ import { listKickstarts, renderKickstart, writeHttpDirectory } from "../../compo
 import { kickstartFamily, listOses, loadOs } from "../../components/recipe/os";
 import { repoRoot } from "../../components/recipe/paths";
 import { loadSite } from "../../components/recipe/site";
-import { PROVIDER_NAMES } from "../../components/recipe/providers";
+import { providerNames } from "../../components/providers";
 import { fixtureRoot, TEST_KEY, TEST_REPO_SERVER, testSite } from "../support/kickstart-fixtures";
 import { tempDir } from "../support/tools";
 
@@ -53,7 +53,7 @@ const METAL_HOSTS: Record<string, { network: string; drive: string; root: string
 };
 
 test("the recipe has all seven providers as virtual builds and at least two metal hosts", () => {
-    assert.deepEqual(listBuildNames("virtual"), [...PROVIDER_NAMES]);
+    assert.deepEqual(listBuildNames("virtual"), [...providerNames()]);
     assert.ok(listBuildNames("metal").length >= 2);
     for (const host of Object.keys(METAL_HOSTS)) assert.ok(listBuilds().includes(`metal/${host}`));
     assert.ok(listOses().length > 0, "templates/os has no OS files");

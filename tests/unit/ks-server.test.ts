@@ -170,9 +170,10 @@ test("hostile requests get 4xx with a short message, never a planted file, and n
     } finally {
         for (const [name, original] of saved) fsAny[name] = original as (...a: unknown[]) => unknown;
     }
-    const allowed = [path.join(root, "http", "builds"), path.join(root, "templates", "os")];
+    // components/providers is listed (every provider is a virtual build), never read.
+    const allowed = [path.join(root, "http", "builds"), path.join(root, "templates", "os"), path.join(root, "components", "providers")];
     const outside = touched.filter((p) => !allowed.some((dir) => p === dir || p.startsWith(dir + path.sep)));
-    assert.deepEqual(outside, [], "files read outside http/builds and templates/os");
+    assert.deepEqual(outside, [], "files read outside http/builds, templates/os and the provider folders");
     assert.ok(!touched.some((p) => p.includes("passwd")), `a planted file was opened: ${touched.filter((p) => p.includes("passwd"))}`);
     assert.ok(touched.length > 0, "the spy saw nothing: it is not wired");
 });

@@ -11,7 +11,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { BlobServiceClient } from "@azure/storage-blob";
-import { deletePageBlob, nonZeroRanges, serviceFromEnv, uploadPageBlob, UploadInputError } from "../../components/publish/page-blob-upload";
+import { deletePageBlob, nonZeroRanges, serviceFromEnv, uploadPageBlob, UploadInputError } from "../../components/providers/azure/page-blob-upload";
 import { repoRoot } from "../../components/recipe/paths";
 import { run, tempDir, freePort } from "../support/tools";
 
@@ -19,7 +19,7 @@ import { run, tempDir, freePort } from "../support/tools";
 const ACCOUNT = "devstoreaccount1";
 const KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 const AZURITE = path.join(repoRoot, "node_modules", ".bin", "azurite-blob");
-const CLI = path.join(repoRoot, "scripts", "upload-page-blob.ts");
+const CLI = path.join(repoRoot, "components", "providers", "azure", "upload-page-blob.ts");
 const MiB = 1024 * 1024;
 
 let azurite: ChildProcess | undefined;

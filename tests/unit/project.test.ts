@@ -7,7 +7,7 @@ import { parse } from "yaml";
 import { declaredConfig } from "../../components/config";
 import { listOses } from "../../components/recipe/os";
 import { repoRoot } from "../../components/recipe/paths";
-import { PROVIDER_NAMES } from "../../components/recipe/providers";
+import { providerModule, providerNames } from "../../components/providers";
 
 const read = (f: string) => fs.readFileSync(path.join(repoRoot, f), "utf8");
 
@@ -24,6 +24,11 @@ test("Pulumi.yaml: project gold-images on nodejs with typed, described, defaulte
         // Pulumi's project schema knows only these four types.
         assert.ok(["string", "integer", "boolean", "array"].includes(decl.type), `${key}: type ${decl.type}`);
         assert.ok(typeof decl.description === "string" && decl.description.length > 10, `${key} has a description`);
+        if (decl.secret) {
+            // A secret has no default: the CLI refuses it in plain text in the stack file.
+            assert.ok(!("default" in decl), `${key}: a secret has no default`);
+            continue;
+        }
         assert.ok("default" in decl, `${key} has a default`);
         if (decl.type === "array") {
             assert.ok(decl.items?.type, `${key} declares its items`);
@@ -33,14 +38,18 @@ test("Pulumi.yaml: project gold-images on nodejs with typed, described, defaulte
         }
     }
     for (const id of config.oses.default as string[]) assert.ok(listOses().includes(id), `default OS ${id} exists`);
-    for (const p of config.providers.default as string[]) assert.ok(PROVIDER_NAMES.includes(p as never), `default provider ${p}`);
+    for (const p of config.providers.default as string[]) assert.ok(providerNames().includes(p as never), `default provider ${p}`);
+    // Every secret a provider's publisher reads is declared secret.
+    for (const name of providerNames()) {
+        for (const secret of providerModule(name).secrets ?? []) assert.equal(config[secret]?.secret, true, `${name}'s ${secret} is declared with secret: true`);
+    }
 });
 
 test("Pulumi.dev.yaml: builds local artifacts only, with OSes and providers that exist", () => {
     const dev = parse(read("Pulumi.dev.yaml")).config;
     assert.equal(dev["gold-images:publish"], false);
     for (const id of dev["gold-images:oses"]) assert.ok(listOses().includes(id), `dev OS ${id} exists`);
-    for (const p of dev["gold-images:providers"]) assert.ok(PROVIDER_NAMES.includes(p), `dev provider ${p}`);
+    for (const p of dev["gold-images:providers"]) assert.ok(providerNames().includes(p), `dev provider ${p}`);
 });
 
 test("package.json pins @pulumi/command 1.2.1 and a TypeScript that ts-node can load", () => {

@@ -19,7 +19,7 @@ import {
     removeFromCatalog,
     removeVersion,
     withLock,
-} from "../../components/publish/vagrant-catalog";
+} from "../../components/providers/virtualbox/vagrant-catalog";
 import { repoRoot } from "../../components/recipe/paths";
 import { missingTool, pool, run, tempDir } from "../support/tools";
 
@@ -180,7 +180,7 @@ test("concurrent adds from several processes all land", async () => {
     // processes really overlap (ts-node start-up alone would spread them out).
     const startAt = Date.now() + 5000;
     const worker = `
-        const { addVersion } = require(${JSON.stringify(path.join(repoRoot, "components/publish/vagrant-catalog.ts"))});
+        const { addVersion } = require(${JSON.stringify(path.join(repoRoot, "components/providers/virtualbox/vagrant-catalog.ts"))});
         const [w, each, startAt, file] = process.argv.slice(1);
         const wait = Number(startAt) - Date.now();
         if (wait > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait);

@@ -1,11 +1,9 @@
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { HclValue } from "../recipe/hcl";
-import { OsVars } from "../recipe/os";
-import { SiteVars } from "../recipe/site";
-import { osFile } from "../recipe/os";
+import { OsVars, osFile } from "../recipe/os";
 import { recipePaths, repoRoot } from "../recipe/paths";
-import { sh } from "./shell";
+import { SiteVars } from "../recipe/site";
+import { sh } from "../shell";
 
 /** What every Packer stage of one OS is given. */
 export interface PackerStageArgs {
@@ -13,22 +11,20 @@ export interface PackerStageArgs {
     readonly os: OsVars;
     /** Image version: part of every artifact's name. */
     readonly version: string;
-    /** Site variables in effect (fingerprinted). */
-    readonly site: SiteVars;
-    /** Site variables set by the stack's config, passed to Packer as -var. */
-    readonly siteOverrides: Record<string, HclValue>;
+    /** Site variables set by the stack's config (checked), passed to Packer as -var. */
+    readonly siteOverrides: Partial<SiteVars>;
     /** Environment of the build (parallel slots, Packer cache): not fingerprinted. */
     readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /** HCL text of a value for `-var name=value` (Packer parses non-strings as HCL). */
-function hcl(value: HclValue): string {
+function hcl(value: unknown): string {
     if (typeof value === "string") return value;
     return JSON.stringify(value);
 }
 
 /** The variable files and -var options every Packer stage of one OS shares. */
-export function packerVarArgs(osId: string, version: string, siteOverrides: Record<string, HclValue>): string[] {
+export function packerVarArgs(osId: string, version: string, siteOverrides: Partial<SiteVars>): string[] {
     const site = recipePaths().siteFile;
     return [
         ...(fs.existsSync(site) ? [`-var-file=${site}`] : []),
@@ -42,12 +38,16 @@ export function packerVarArgs(osId: string, version: string, siteOverrides: Reco
 
 /**
  * An install from the ISO: the build key (made once per machine), the kickstart rendered into
- * <dir>.http for Packer's HTTP server, then the build of one source.
+ * <dir>.http for Packer's HTTP server with the same site variables as the fingerprinted one,
+ * then the build of one source.
  */
-export function isoBuildCommand(dir: string, osId: string, kickstartBuild: string, only: string, vars: string[]): string {
+export function isoBuildCommand(dir: string, args: PackerStageArgs, kickstartBuild: string, only: string, extra: string[] = []): string {
     return [
         sh(["scripts/gen-keys.sh"]) + " >&2",
-        sh(["node_modules/.bin/ts-node", "--transpile-only", "scripts/ks.ts", "--build", kickstartBuild, "--os", osId, "--out", `${dir}.http`]),
-        sh(["scripts/packer-build.sh", dir, only, ...vars, `-var=http_directory=${dir}.http`]),
+        sh([
+            "node_modules/.bin/ts-node", "--transpile-only", "scripts/ks.ts", "--build", kickstartBuild, "--os", args.os.vm_name,
+            "--site-json", JSON.stringify(args.siteOverrides), "--out", `${dir}.http`,
+        ]),
+        sh(["scripts/packer-build.sh", dir, only, ...packerVarArgs(args.os.vm_name, args.version, args.siteOverrides), ...extra, `-var=http_directory=${dir}.http`]),
     ].join(" && ");
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PublishInputs } from "./names";
-import { placeArtifact } from "./local-artifact";
+import { PublishInputs } from "../../publish/names";
+import { placeArtifact } from "../../publish/local-artifact";
 
 export interface VmwareOvaArgs extends PublishInputs {
     /** Where the OVA goes: the seed's artifacts/<version>/<vm_name>/vmware/<name>.ova. */

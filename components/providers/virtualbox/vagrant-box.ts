@@ -1,9 +1,9 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { repoRoot } from "../recipe/paths";
-import { sh } from "../build/shell";
-import { PublishInputs } from "./names";
-import { placeArtifact } from "./local-artifact";
+import { repoRoot } from "../../recipe/paths";
+import { sh } from "../../shell";
+import { PublishInputs } from "../../publish/names";
+import { placeArtifact } from "../../publish/local-artifact";
 
 export interface VagrantBoxArgs extends PublishInputs {
     /** Where the box goes: artifacts/<version>/<vm_name>/virtualbox/<name>.box. */

@@ -1,11 +1,11 @@
-// CLI over components/publish/page-blob-upload.ts, for the azure publish stage's Command:
-//   ts-node scripts/upload-page-blob.ts upload --file disk.vhd --container C --blob NAME [--concurrency N]
-//   ts-node scripts/upload-page-blob.ts delete --container C --blob NAME
+// CLI over ./page-blob-upload.ts, for the Azure publisher's Command:
+//   ts-node components/providers/azure/upload-page-blob.ts upload --file disk.vhd --container C --blob NAME [--concurrency N]
+//   ts-node components/providers/azure/upload-page-blob.ts delete --container C --blob NAME
 // Credentials: AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT + AZURE_STORAGE_KEY
 // (+ AZURE_STORAGE_BLOB_ENDPOINT for Azurite or sovereign clouds). Never printed.
 // stdout: one JSON line. Exit 0 ok, 2 bad input/config, 1 service or I/O failure.
-import { parseSubcommand } from "../components/cli/subcommand";
-import { deletePageBlob, uploadPageBlob, UploadInputError } from "../components/publish/page-blob-upload";
+import { parseSubcommand } from "../../cli/subcommand";
+import { deletePageBlob, uploadPageBlob, UploadInputError } from "./page-blob-upload";
 
 const USAGE = `usage:
   upload-page-blob.ts upload --file F --container C --blob NAME [--concurrency N]

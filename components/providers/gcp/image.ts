@@ -1,7 +1,13 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { GcpSettings } from "../config";
-import { PublishInputs, gcpName, imageName } from "./names";
+import { PublishInputs, imageName } from "../../publish/names";
+import type { GcpSettings } from ".";
+
+/** GCP names: [a-z]([-a-z0-9]*[a-z0-9])?, at most 63 characters. */
+export function gcpName(name: string): string {
+    const cleaned = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+/, "");
+    return cleaned.slice(0, 63).replace(/-+$/, "");
+}
 
 export interface GcpImageArgs extends PublishInputs {
     /** Project, bucket, family, guest OS features (config `gcp`). */

@@ -1,17 +1,17 @@
 import * as azure from "@pulumi/azure-native";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { AzureSettings } from "../config";
-import { repoRoot } from "../recipe/paths";
-import { sh } from "../build/shell";
-import { PublishInputs, imageName } from "./names";
+import { PublishInputs, imageName } from "../../publish/names";
+import { repoRoot } from "../../recipe/paths";
+import { sh } from "../../shell";
+import type { AzureSettings } from ".";
 
 export interface AzureImageArgs extends PublishInputs {
     /** Resource group, location, storage account, container, gallery (config `azure`). */
     readonly settings: AzureSettings;
 }
 
-const UPLOADER = ["node_modules/.bin/ts-node", "--transpile-only", "scripts/upload-page-blob.ts"];
+const UPLOADER = ["node_modules/.bin/ts-node", "--transpile-only", "components/providers/azure/upload-page-blob.ts"];
 
 /**
  * A managed image from a fixed VHD: uploaded as a page blob (only its non-zero ranges; the

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AwsSettings } from "../config";
-import { PublishInputs, imageName } from "./names";
+import { PublishInputs, imageName } from "../../publish/names";
+import type { AwsSettings } from ".";
 
 export interface AwsImageArgs extends PublishInputs {
     /** Region, bucket, role, copies and sharing (config `aws`). */

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { DockerSettings } from "../config";
-import { PublishInputs } from "./names";
+import { PublishInputs } from "../../publish/names";
+import type { DockerSettings } from ".";
 
 export interface DockerImageArgs extends PublishInputs {
     /** The build context the conversion made: a FROM scratch Dockerfile and rootfs.tar.gz only. */

@@ -1,8 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { StageInputs, describeInputs, fingerprint } from "../fingerprint";
+import { PlannedStage } from "../fingerprint";
 import { repoRoot } from "../recipe/paths";
-import { q } from "./shell";
+import { q } from "../shell";
 
 /** What every stage command prints: one JSON object on stdout, nothing else. */
 export interface StageResult {
@@ -26,8 +26,8 @@ export function parseStageResult(stdout: string, stage: string): StageResult {
 }
 
 export interface StageCommandArgs {
-    /** Exactly what the stage reads: its fingerprint is the command's trigger. */
-    readonly inputs: StageInputs;
+    /** The stage's planned inputs: its fingerprint is the command's trigger. */
+    readonly plan: PlannedStage;
     /** The directory the stage builds into; its `delete` removes that and nothing else. */
     readonly directory: string;
     /** Makes the command line from the directory. */
@@ -43,8 +43,7 @@ export interface StageCommandArgs {
  * artifact is built before the old one's directory is deleted), and only then.
  */
 export function stageCommand(name: string, args: StageCommandArgs, parent: pulumi.Resource) {
-    const fp = fingerprint(args.inputs);
-    const directory = `${args.directory}/${fp.slice(0, 12)}`;
+    const directory = `${args.directory}/${args.plan.fingerprint.slice(0, 12)}`;
     const cmd = new command.local.Command(
         `${name}-run`,
         {
@@ -56,10 +55,10 @@ export function stageCommand(name: string, args: StageCommandArgs, parent: pulum
             dir: repoRoot,
             interpreter: ["/bin/bash", "-c"],
             environment: args.environment,
-            triggers: [fp, describeInputs(args.inputs)],
+            triggers: args.plan.triggers,
         },
         { parent, customTimeouts: { create: args.timeout, update: "5m", delete: "30m" } },
     );
     const result = cmd.stdout.apply((s) => parseStageResult(s, name));
-    return { command: cmd, result, fingerprint: fp, directory };
+    return { command: cmd, result, directory };
 }

@@ -1,17 +1,14 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { OpenstackSettings } from "../config";
-import { OsVars } from "../recipe/os";
-import { PublishInputs, imageName } from "./names";
+import { PublishInputs, imageName } from "../../publish/names";
+import { OsVars } from "../../recipe/os";
+import type { OpenstackSettings } from ".";
 
 export interface OpenstackImageArgs extends PublishInputs {
     readonly os: OsVars;
     /** Visibility and extra image properties (config `openstack`). */
     readonly settings: OpenstackSettings;
 }
-
-// os_distro values of the libosinfo/Glance convention.
-const DISTRO: Record<string, string> = { CentOS: "centos", RedHat: "rhel", Rocky: "rocky", AlmaLinux: "almalinux", Debian: "debian" };
 
 /** A Glance image from the compressed qcow2, with the recommended hardware properties. */
 export class OpenstackImage extends pulumi.ComponentResource {
@@ -35,7 +32,7 @@ export class OpenstackImage extends pulumi.ComponentResource {
                     hw_vif_model: "virtio",
                     hw_qemu_guest_agent: "no",
                     os_type: "linux",
-                    os_distro: DISTRO[args.os.os_name] ?? args.os.os_name.toLowerCase(),
+                    os_distro: args.os.os_distro,
                     os_version: args.os.os_version,
                     ...args.settings.properties,
                 },

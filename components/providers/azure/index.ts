@@ -1,0 +1,37 @@
+// Microsoft Azure: a fixed VHD uploaded as a page blob, then a managed image (and a Compute
+// Gallery image version when a gallery is set).
+import { choice, text } from "../../recipe/fields";
+import { publishInputs } from "../../publish/names";
+import { Settings, defineProvider } from "../provider";
+import { AzureImage } from "./image";
+
+const fields = {
+    resourceGroup: text(/^[A-Za-z0-9][A-Za-z0-9._()-]*$/, "a resource group name", 90).optional(),
+    location: text(/^[a-z0-9]+$/, "an Azure location such as westeurope", 64).optional(),
+    storageAccount: text(/^[a-z0-9]{3,24}$/, "3-24 lowercase letters and digits").optional(),
+    container: text(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "a blob container name").default("images"),
+    gallery: text(/^[A-Za-z0-9][A-Za-z0-9._]*$/, "a gallery name (letters, digits, '.', '_')", 80).optional(),
+    hyperVGeneration: choice(["V1", "V2"]).default("V1"),
+};
+
+/** Config `azure`, checked. */
+export type AzureSettings = Settings<typeof fields>;
+
+export default defineProvider({
+    name: "azure",
+    title: "Microsoft Azure",
+    fields,
+    requiredToPublish: ["resourceGroup", "location", "storageAccount"],
+    check: (s, ctx) => {
+        if (ctx.publishing && s.gallery && !/^\d+\.\d+\.\d+$/.test(ctx.version)) {
+            throw new Error(`config version: '${ctx.version}' cannot be an Azure Compute Gallery image version, which must be MAJOR.MINOR.PATCH (unset azure.gallery or use such a version)`);
+        }
+    },
+    isoBuilder: "qemu",
+    format: "vhd-fixed",
+    outputs: ["imageId", "blobUrl", "galleryImageVersionId"],
+    publish: (a) => {
+        const img = new AzureImage(a.name, { ...publishInputs(a), settings: a.settings });
+        return { imageId: img.imageId, blobUrl: img.blobUrl, ...(img.galleryImageVersionId ? { galleryImageVersionId: img.galleryImageVersionId } : {}) };
+    },
+});

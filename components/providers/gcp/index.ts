@@ -1,0 +1,29 @@
+// Google Cloud Platform: disk.raw in an oldgnu tar.gz, uploaded to a bucket and imported as an image.
+import { list, text } from "../../recipe/fields";
+import { publishInputs } from "../../publish/names";
+import { Settings, defineProvider } from "../provider";
+import { GcpImage } from "./image";
+
+const fields = {
+    project: text(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a GCP project id").optional(),
+    bucket: text(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, "a GCS bucket name").optional(),
+    family: text(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "lowercase letters, digits and '-', at most 63").optional(),
+    guestOsFeatures: list(/^[A-Z_]+$/, "a list of feature names such as VIRTIO_SCSI_MULTIQUEUE").default([]),
+};
+
+/** Config `gcp`, checked. */
+export type GcpSettings = Settings<typeof fields>;
+
+export default defineProvider({
+    name: "gcp",
+    title: "Google Cloud Platform",
+    fields,
+    requiredToPublish: ["project", "bucket"],
+    isoBuilder: "qemu",
+    format: "raw-tar",
+    outputs: ["imageName", "selfLink", "project"],
+    publish: (a) => {
+        const img = new GcpImage(a.name, { ...publishInputs(a), settings: a.settings });
+        return { imageName: img.imageName, selfLink: img.selfLink, project: a.settings.project };
+    },
+});

@@ -1,0 +1,86 @@
+// What a provider (the seed's "build", e.g. a cloud) is: everything that is that provider's is
+// declared in its own folder, components/providers/<name>/index.ts, as one ProviderModule,
+// next to its publisher component; its image is made by the Ansible role of the same name
+// (ansible/roles/<name>/), and http/builds/virtual/<name>.yaml optionally changes its
+// kickstart. Nothing else in the program names a provider: the registry (./index.ts) finds
+// the folders, and every stage, check and output iterates it.
+import type * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import type { OsVars } from "../recipe/os";
+import type { SiteVars } from "../recipe/site";
+import type { ConversionStage } from "../stages/conversion";
+
+/** The Packer builders of the seed's full ISO build, one source each in templates/build.pkr.hcl. */
+export const ISO_BUILDERS = ["qemu", "virtualbox-iso", "vmware-iso"] as const;
+export type IsoBuilder = (typeof ISO_BUILDERS)[number];
+
+/** The artifact formats scripts/convert.sh makes (see its header). */
+export const FORMATS = ["vhd", "vhd-fixed", "raw-tar", "qcow2", "rootfs", "ova", "box"] as const;
+export type ArtifactFormat = (typeof FORMATS)[number];
+
+/** What a publisher is given for one OS's image of its provider. */
+export interface PublishArgs<S> {
+    /** The publisher component's name: `<os>-<provider>-publish`. */
+    readonly name: string;
+    readonly os: OsVars;
+    readonly version: string;
+    /** This provider's settings from config, checked and with defaults. */
+    readonly settings: S;
+    /** Site variables in effect (e.g. namespace). */
+    readonly site: SiteVars;
+    /** The converted artifact: path, sha256 and the conversion's other fields. */
+    readonly conversion: ConversionStage;
+    /** The seed's artifact name, `<vm_name>-<version>_<provider>`. */
+    readonly artifactName: string;
+    /** The seed's path of this artifact with an extension: artifacts/<version>/<os>/<provider>/<name>.<ext>. */
+    readonly seedPath: (ext: string) => string;
+    /** Secret config the publisher may need (e.g. a registry password). */
+    readonly secrets: Readonly<Record<string, pulumi.Output<string> | undefined>>;
+}
+
+/** Context of the checks that look beyond a provider's own settings. */
+export interface CheckContext {
+    readonly version: string;
+    /** Whether this stack publishes this provider. */
+    readonly publishing: boolean;
+}
+
+export interface ProviderModule<S = Record<string, unknown>> {
+    /** The provider's name: its folder, its role, its config key and its `providers` entry. */
+    readonly name: string;
+    /** What the target is called in messages and docs. */
+    readonly title: string;
+    /**
+     * Config `<name>`: its fields with what each must be and their defaults (zod). The registry
+     * adds `builder`; unknown fields are refused with the known ones listed.
+     */
+    readonly fields: z.core.$ZodLooseShape;
+    /** Secret top-level config keys its publisher reads (declared `secret: true` in Pulumi.yaml). */
+    readonly secrets?: readonly string[];
+    /** Fields that must be set when this provider is published. */
+    readonly requiredToPublish: readonly string[];
+    /** Checks across fields or with the version; throws an Error naming the config key. */
+    readonly check?: (settings: S, ctx: CheckContext) => void;
+    /** The seed's Packer builder for a full ISO build of this provider (`builder: iso`). */
+    readonly isoBuilder: IsoBuilder;
+    /** What the conversion makes of the provider's image (scripts/convert.sh FORMAT). */
+    readonly format: ArtifactFormat;
+    /** Repository files (besides its role) that its variant reads. */
+    readonly variantFiles?: readonly string[];
+    /** Repository files (besides scripts/convert.sh) that its conversion reads. */
+    readonly conversionFiles?: readonly string[];
+    /** The keys the publisher adds to `images[os][provider]` (besides artifact and sha256). */
+    readonly outputs: readonly string[];
+    /** Creates the publisher component; returns the `outputs` values. */
+    readonly publish: (args: PublishArgs<S>) => Record<string, pulumi.Input<unknown>>;
+}
+
+/** The checked settings that a provider's fields make. */
+export type Settings<F extends z.core.$ZodLooseShape> = z.infer<z.ZodObject<F>>;
+
+/** Declares a provider module, typing its settings from its fields. */
+export function defineProvider<F extends z.core.$ZodLooseShape>(
+    module: Omit<ProviderModule<Settings<F>>, "fields"> & { readonly fields: F },
+): ProviderModule<Settings<F>> {
+    return module;
+}

@@ -1,0 +1,37 @@
+// VirtualBox: a Vagrant box at the seed's path and its entry in the OS's box catalog.
+import { text } from "../../recipe/fields";
+import { publishInputs } from "../../publish/names";
+import { Settings, defineProvider } from "../provider";
+import { VagrantBox } from "./vagrant-box";
+
+const fields = {
+    /** Vagrant box name; default <namespace>/<OS>. */
+    boxName: text(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, "<namespace>/<name>").optional(),
+    /** Base URL of the boxes written into the catalog; default file:// of the artifacts. */
+    catalogUrl: text(/^(https?|file):\/\/\S+$/, "an http(s):// or file:// URL", 1024).optional(),
+};
+
+/** Config `virtualbox`, checked. */
+export type VirtualboxSettings = Settings<typeof fields>;
+
+export default defineProvider({
+    name: "virtualbox",
+    title: "VirtualBox (Vagrant box)",
+    fields,
+    requiredToPublish: [],
+    isoBuilder: "virtualbox-iso",
+    format: "box",
+    // The box's packaged Vagrantfile.
+    conversionFiles: ["templates/vagrant"],
+    outputs: ["boxPath", "catalogPath"],
+    publish: (a) => {
+        const box = new VagrantBox(a.name, {
+            ...publishInputs(a),
+            target: a.seedPath("box"),
+            catalog: `artifacts/${a.os.vm_name}.json`,
+            boxName: a.settings.boxName ?? `${a.site.namespace}/${a.os.vm_name}`,
+            catalogUrl: a.settings.catalogUrl,
+        });
+        return { boxPath: box.boxPath, catalogPath: box.catalogPath };
+    },
+});

@@ -1,0 +1,76 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PlannedStage, StageInputs } from "../fingerprint";
+import type { ProviderModule } from "../providers";
+import { OsVars } from "../recipe/os";
+import { sh } from "../shell";
+import { VariantStage } from "./variant";
+import { StageResult, stageCommand } from "./stage-command";
+
+/**
+ * The OS facts a conversion writes into its artifact (the OVF's guest types and description),
+ * taken from the OS file and given to scripts/convert.sh as options.
+ */
+export function osFacts(os: OsVars): string[] {
+    return [
+        "--os-description", `${os.os_name} ${os.os_version}`,
+        "--guest-os-vsphere", os.guest_os_type_vsphere,
+        "--guest-os-virtualbox", os.guest_os_type_virtualbox,
+    ];
+}
+
+/** What the conversion reads: the provider's image (upstream), the script and the OS facts. */
+export function conversionInputs(os: OsVars, provider: ProviderModule, name: string, variantFingerprint: string): StageInputs {
+    return {
+        files: ["scripts/convert.sh", ...(provider.conversionFiles ?? [])],
+        values: { stage: "convert", format: provider.format, name, facts: osFacts(os) },
+        upstream: variantFingerprint,
+    };
+}
+
+export interface ConversionStageArgs {
+    readonly os: OsVars;
+    readonly provider: ProviderModule;
+    /** The stage's planned inputs (conversionInputs). */
+    readonly plan: PlannedStage;
+    /** The image to convert. */
+    readonly variant: VariantStage;
+    /** Artifact base name: <vm_name>-<version>_<provider>. */
+    readonly name: string;
+    readonly version: string;
+    /** Where the converted artifact goes: artifacts/<version>/<vm_name>/<provider>. */
+    readonly directory: string;
+}
+
+/** Converts a provider's image into its target format (VHD, tar.gz, OVA, box…) + SHA256SUMS. */
+export class ConversionStage extends pulumi.ComponentResource {
+    public readonly result: pulumi.Output<StageResult>;
+    public readonly artifact: pulumi.Output<string>;
+    public readonly sha256: pulumi.Output<string>;
+    public readonly fingerprint: string;
+
+    constructor(name: string, args: ConversionStageArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Named gold:build:Conversion before the stages had one folder: the alias keeps its state.
+        super("gold:stage:Conversion", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: "gold:build:Conversion" }] });
+        const stage = stageCommand(
+            name,
+            {
+                plan: args.plan,
+                directory: `${args.directory}/converted`,
+                create: (dir) =>
+                    args.variant.result.apply((input) =>
+                        sh([
+                            "scripts/convert.sh", args.provider.format, input.artifact, dir, args.name, args.version,
+                            "--input-format", String(input.format ?? "qcow2"), ...osFacts(args.os),
+                        ]),
+                    ),
+                timeout: "2h",
+            },
+            this,
+        );
+        this.result = stage.result;
+        this.artifact = stage.result.apply((r) => r.artifact);
+        this.sha256 = stage.result.apply((r) => r.sha256);
+        this.fingerprint = args.plan.fingerprint;
+        this.registerOutputs({ artifact: this.artifact, sha256: this.sha256, fingerprint: this.fingerprint });
+    }
+}

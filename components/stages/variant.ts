@@ -1,0 +1,73 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PlannedStage, StageInputs } from "../fingerprint";
+import type { ProviderModule } from "../providers";
+import { OsVars } from "../recipe/os";
+import { Recipe } from "../recipe/recipe";
+import { sh } from "../shell";
+import { BaseStage } from "./base";
+import { PackerStageArgs, isoBuildCommand, packerVarArgs } from "./packer";
+import { PROVISIONING, buildValues, kickstartInput, osInput, packerFiles } from "./recipe-inputs";
+import { StageResult, stageCommand } from "./stage-command";
+
+/** "variant": a short boot of a copy of the OS's base disk; "iso": the seed's full ISO build. */
+export type Builder = "variant" | "iso";
+
+/** What a provider's image reads: its role on the base disk (variant), or a whole ISO install (iso). */
+export function variantInputs(recipe: Recipe, os: OsVars, provider: ProviderModule, builder: Builder, baseFingerprint?: string): StageInputs {
+    const files = [...packerFiles(recipe), ...PROVISIONING, `ansible/roles/${provider.name}`, ...(provider.variantFiles ?? [])];
+    if (builder === "variant") {
+        if (!baseFingerprint) throw new Error(`the ${provider.name} variant of ${os.vm_name} needs its base`);
+        return { files, values: { ...buildValues(recipe), stage: "variant", provider: provider.name }, upstream: baseFingerprint };
+    }
+    return {
+        files: [...files, "ansible/roles/base", osInput(recipe, os)],
+        values: { ...buildValues(recipe), stage: "iso", provider: provider.name, kickstart: kickstartInput(recipe, `virtual/${provider.name}`, os) },
+    };
+}
+
+export interface VariantStageArgs extends PackerStageArgs {
+    readonly provider: ProviderModule;
+    readonly builder: Builder;
+    /** The stage's planned inputs (variantInputs). */
+    readonly plan: PlannedStage;
+    /** The OS's base (required for builder "variant"). */
+    readonly base?: BaseStage;
+    /** SSH user of the base disk (a vendor image's user; root for our own bases). */
+    readonly sshUsername?: string;
+}
+
+/** One provider's image of one OS, provisioned with that provider's role, cleaned and zeroed. */
+export class VariantStage extends pulumi.ComponentResource {
+    /** The image (qcow2, or the VMDK of a VirtualBox/VMware ISO build) and its checksum. */
+    public readonly result: pulumi.Output<StageResult>;
+    public readonly artifact: pulumi.Output<string>;
+    public readonly fingerprint: string;
+
+    constructor(name: string, args: VariantStageArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Named gold:build:ImageVariant before the stages had one folder: the alias keeps its state.
+        super("gold:stage:Variant", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: "gold:build:ImageVariant" }] });
+        const { os, provider, version, builder, base } = args;
+        if (builder === "variant" && !base) throw new Error(`${name}: builder "variant" needs the OS's base`);
+        const buildName = `-var=build_name=${provider.name}`;
+        const stage = stageCommand(
+            name,
+            {
+                plan: args.plan,
+                directory: `artifacts/${version}/${os.vm_name}/${provider.name}`,
+                create: (dir) => {
+                    if (builder === "iso") return isoBuildCommand(dir, args, `virtual/${provider.name}`, `-only=${provider.isoBuilder}.iso`, [buildName]);
+                    const words = ["scripts/packer-build.sh", dir, "-only=qemu.variant", ...packerVarArgs(os.vm_name, version, args.siteOverrides), buildName];
+                    if (args.sshUsername) words.push(`-var=ssh_username=${args.sshUsername}`);
+                    return pulumi.interpolate`${sh(words)} ${base!.artifact.apply((a) => sh([`-var=source_disk=${a}`]))}`;
+                },
+                timeout: builder === "variant" ? "3h" : "6h",
+                environment: args.environment,
+            },
+            this,
+        );
+        this.result = stage.result;
+        this.artifact = stage.result.apply((r) => r.artifact);
+        this.fingerprint = args.plan.fingerprint;
+        this.registerOutputs({ artifact: this.artifact, fingerprint: this.fingerprint });
+    }
+}
