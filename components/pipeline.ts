@@ -64,7 +64,7 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
     const id = os.vm_name;
     // Builds share this machine: slots across every Packer run (scripts/packer-build.sh).
     const environment = { GOLD_PARALLEL_BUILDS: String(config.parallelBuilds) };
-    const common = { os, version: config.version, siteOverrides: config.siteOverrides, environment };
+    const common = { stack: config.stack, os, version: config.version, siteOverrides: config.siteOverrides, environment };
     const image = config.baseImages[id];
     const base = p.base ? new BaseStage(`${id}-base`, { ...common, plan: p.base, baseImage: image }) : undefined;
 
@@ -80,6 +80,7 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
         });
         const directory = `artifacts/${config.version}/${id}/${provider.name}`;
         const conversion = new ConversionStage(`${id}-${provider.name}-convert`, {
+            stack: config.stack,
             os,
             provider,
             plan: conversionPlan,

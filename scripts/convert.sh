@@ -160,6 +160,10 @@ trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 trap 'on_signal 129' HUP
 
+# A swap cut short by SIGKILL (between its two renames) left only OUTPUT_DIR.old: put it back.
+if [ ! -e "$out" ] && [ -d "$out.old" ]; then
+    mv "$out.old" "$out"
+fi
 rm -rf "$partial"
 mkdir -p "$partial"
 
@@ -168,7 +172,7 @@ virtual_size=$(img_number virtual-size "$input" "$in_fmt")
 
 # Writes an OVF 1.0 descriptor for one disk, shared by vmware (OVA) and virtualbox (box):
 #   write_ovf PROFILE OVF_FILE DISK_FILE
-# PROFILE vmware: vmx-10, SCSI lsilogic, VMXNET3; virtualbox: virtualbox-2.2, SATA AHCI, E1000/NAT.
+# PROFILE vmware: vmx-10, SATA AHCI, VMXNET3; virtualbox: virtualbox-2.2, SATA AHCI, E1000/NAT.
 write_ovf() {
     local profile=$1 ovf=$2 disk=$3
     local disk_bytes cpus=${GOLD_OVF_CPUS:-2} mem=${GOLD_OVF_MEMORY_MB:-2048}
@@ -176,7 +180,9 @@ write_ovf() {
     disk_bytes=$(stat -c %s "$disk")
     case "$profile" in
     vmware)
-        systype=vmx-10 ctl_name="SCSI Controller 0" ctl_type=6 ctl_sub=lsilogic nic_sub=VMXNET3 net_name="VM Network" vmw_type=$vsphere_os
+        # SATA (AHCI): every vSphere host (hardware version 10+) and every kernel has it; LSI
+        # Logic parallel SCSI's driver (mptspi) is gone from EL8 and later.
+        systype=vmx-10 ctl_name="SATA Controller 0" ctl_type=20 ctl_sub=vmware.sata.ahci nic_sub=VMXNET3 net_name="VM Network" vmw_type=$vsphere_os
         ;;
     virtualbox)
         systype=virtualbox-2.2 ctl_name="SATA Controller" ctl_type=20 ctl_sub=AHCI nic_sub=E1000 net_name=NAT vbox_type=$vbox_os
@@ -269,8 +275,9 @@ write_ovf() {
 EOF
 }
 
+# A VMDK's own adapter type has no SATA value: "ide" stands for it (the OVF's controller rules).
 stream_vmdk() {
-    step qemu-img convert -f "$in_fmt" -O vmdk -o subformat=streamOptimized,adapter_type=lsilogic "$input" "$1" >&2
+    step qemu-img convert -f "$in_fmt" -O vmdk -o subformat=streamOptimized,adapter_type=ide "$input" "$1" >&2
 }
 
 # Each format leaves its main file in $artifact (+ $extra JSON fields).
@@ -384,12 +391,17 @@ esac
 mv "$partial/.SHA256SUMS.tmp" "$partial/SHA256SUMS"
 
 # Swap in the finished directory: the old OUTPUT_DIR (if any) is moved aside, then removed.
+# No signal may come between the two renames (SIGKILL can: the next run puts .old back).
+trap '' INT TERM HUP
 if [ -e "$out" ]; then
     rm -rf "$out.old"
     mv "$out" "$out.old"
 fi
 mv "$partial" "$out"
 done_ok=1
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+trap 'on_signal 129' HUP
 rm -rf "$out.old"
 
 artifact="$out/${artifact#"$partial/"}"

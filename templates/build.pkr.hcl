@@ -52,16 +52,10 @@ build {
     ]
     extra_arguments = concat([
       "--extra-vars", jsonencode({
-        packer_build_name  = lookup(local.build_name, source.name, var.build_name)
-        packer_stage       = lookup(local.stage, source.name, "full")
-        packer_os          = local.packer_os
-        packer_namespace   = var.namespace
-        packer_version     = var.version
-        packer_locale      = var.locale
-        packer_keyboard    = var.keyboard
-        packer_timezone    = var.timezone
-        packer_repo_server = var.repo_server
+        packer_build_name = lookup(local.build_name, source.name, var.build_name)
+        packer_stage      = lookup(local.stage, source.name, "full")
       }),
+      "--extra-vars", local.ansible_unsafe_vars,
     ], var.ansible_extra_args)
   }
 

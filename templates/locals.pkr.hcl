@@ -23,6 +23,30 @@ locals {
     extra_repos = { for k, v in var.extra_repos : k => replace(v, "{{ repo_server }}", var.repo_server) }
   }
 
+  # Site and OS values reach Ansible tagged !unsafe: Ansible templates extra vars (a value
+  # holding "{{ ... }}" would run on the build host) unless they are tagged so. JSON cannot
+  # carry the tag: this is a YAML flow mapping, each value a JSON string (valid YAML).
+  ansible_site_vars = {
+    packer_namespace   = var.namespace
+    packer_version     = var.version
+    packer_locale      = var.locale
+    packer_keyboard    = var.keyboard
+    packer_timezone    = var.timezone
+    packer_repo_server = var.repo_server
+  }
+  ansible_os_strings = { for k, v in local.packer_os : k => v if k != "os_major" && k != "extra_repos" }
+  ansible_unsafe_vars = format(
+    "{%s, \"packer_os\": {%s, \"os_major\": %d, \"extra_repos\": {%s}}}",
+    join(", ", [for k, v in local.ansible_site_vars : "${jsonencode(k)}: !unsafe ${jsonencode(v)}"]),
+    join(", ", [for k, v in local.ansible_os_strings : "${jsonencode(k)}: !unsafe ${jsonencode(v)}"]),
+    var.os_major,
+    join(", ", [for k, v in local.packer_os.extra_repos : "${jsonencode(k)}: !unsafe ${jsonencode(v)}"]),
+  )
+
+  # QEMU's SSH forward on loopback: Packer 1.6.6 writes it without an address (all
+  # interfaces); a -netdev of our own replaces its default one.
+  loopback_ssh = [["-netdev", "user,id=user.0,hostfwd=tcp:127.0.0.1:{{ .SSHHostPort }}-:22"]]
+
   # A non-root build user (e.g. a vendor cloud image) runs the scripts through sudo.
   script_command = var.ssh_username == "root" ? "chmod +x {{ .Path }}; {{ .Vars }} {{ .Path }}" : "chmod +x {{ .Path }}; sudo -E env {{ .Vars }} {{ .Path }}"
 }

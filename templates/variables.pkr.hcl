@@ -215,6 +215,16 @@ variable "guest_os_type_vmware" {
   type = string
 }
 
+variable "ena_support" {
+  type        = bool
+  description = "The kernel has the ENA network driver (EC2's AMI is registered with ENA support)."
+}
+
+variable "imds_v2" {
+  type        = bool
+  description = "cloud-init speaks IMDSv2 (EC2's AMI requires tokens)."
+}
+
 variable "guest_os_type_vsphere" {
   type        = string
   description = "vSphere's name of the VMware guest type (the OVA's vmw:osType), e.g. centos7_64Guest."

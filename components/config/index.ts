@@ -13,7 +13,7 @@ import { listOses } from "../recipe/os";
 import { repoRoot } from "../recipe/paths";
 import { Recipe } from "../recipe/recipe";
 import { SITE_FIELDS, SiteVars } from "../recipe/site";
-import type { BaseImage } from "../stages/base";
+import { type BaseImage, diskImageProblem } from "../stages/base";
 import type { Builder } from "../stages/variant";
 
 export type { BaseImage } from "../stages/base";
@@ -63,17 +63,29 @@ export function declaredConfig(root: string = repoRoot): Record<string, Declared
 /** Set by the program itself: one version per stack, the rest per stage. */
 const OWNED_SITE = ["version"];
 
+/** A non-empty list of some of `valid`, each at most once. */
+function choices(valid: string[], rule: string) {
+    return z
+        .array(choice(valid as [string, ...string[]]), { error: rule })
+        .min(1, { error: `valid choices: ${valid.join(", ")}` })
+        .refine((l) => new Set(l).size === l.length, { error: `${rule}, each at most once` });
+}
+
 /** The whole config's schema, for these OS ids and providers. */
 function configSchema(decl: Record<string, Declared>, oses: string[], registry: ProviderModule[], stackOses: string[]) {
     const names = registry.map((p) => p.name) as [string, ...string[]];
     const withDefault = <T extends z.ZodType>(key: string, schema: T) => (decl[key] && "default" in decl[key] ? schema.default(decl[key].default as never) : schema.optional());
+    const qemuargsRule = 'a list of at most 16 argument lists of at most 8 words, e.g. [["-kernel", "/path/vmlinuz"]]';
     const baseImage = object(
         {
-            path: text(/^[^\0\n]+$/, "a path of a disk image", 4096),
+            path: text(/^[^\0-\x1f]+$/, "the path of a disk image (qcow2, raw, VMDK, VHD)", 4096).refine((p) => !diskImageProblem(p), {
+                error: (iss) => `the path of a disk image (qcow2, raw, VMDK, VHD): ${diskImageProblem(String(iss.input))}`,
+            }),
             checksum: text(/^(none|sha256:[0-9a-f]{64})$/, '"none" or "sha256:<64 hex>"').default("none"),
             sshUsername: text(/^[a-z_][a-z0-9_-]*$/, "a user name", 32).default("root"),
             qemuargs: z
-                .array(z.array(z.string().regex(/^[^\0\n]*$/).max(4096)), { error: 'a list of argument lists, e.g. [["-kernel", "/path/vmlinuz"]]' })
+                .array(z.array(text(/^[^\0-\x1f]*$/, qemuargsRule, 1024), { error: qemuargsRule }).min(1, { error: qemuargsRule }).max(8, { error: qemuargsRule }), { error: qemuargsRule })
+                .max(16, { error: qemuargsRule })
                 .default([]),
         },
         "an object with path, checksum, sshUsername, qemuargs",
@@ -81,8 +93,8 @@ function configSchema(decl: Record<string, Declared>, oses: string[], registry: 
     const site = Object.fromEntries(Object.entries(SITE_FIELDS).filter(([k]) => !OWNED_SITE.includes(k)));
     return object({
         version: withDefault("version", z.string({ error: "a string" })),
-        oses: withDefault("oses", z.array(choice(oses as [string, ...string[]]), { error: "a list of OS ids" }).min(1, { error: `valid choices: ${oses.join(", ")}` })),
-        providers: withDefault("providers", z.array(choice(names), { error: "a list of provider names" }).min(1, { error: `valid choices: ${names.join(", ")}` })),
+        oses: withDefault("oses", choices(oses, "a list of OS ids")),
+        providers: withDefault("providers", choices(names, "a list of provider names")),
         publish: withDefault("publish", z.boolean({ error: "true or false" })),
         parallelBuilds: withDefault("parallelBuilds", whole(0, 64, "a whole number: 0 (half the cores) or 1 to 64")),
         site: object(site, "an object of site variables (pulumi config set --path site.<name> <value>)").partial().default({}),
@@ -132,6 +144,9 @@ export function loadConfig(cfg = new pulumi.Config(), stack = pulumi.getStack())
     if (!SEMVER.test(version)) {
         throw new Error(`config version: '${version}' is not a semantic version (e.g. 1.4.0); set it, or name the stack after the version`);
     }
+    if (version.length > 64) throw new Error(`config version: '${version.slice(0, 70)}…' is too long (${version.length} characters): at most 64, it names directories and images`);
+    const siteOverrides = c.site as Partial<SiteVars>;
+    const recipe = new Recipe({ siteOverrides: { ...siteOverrides, version } });
     const selected = registry.filter((p) => (c.providers as string[]).includes(p.name));
     for (const p of selected) {
         const publishing = c.publish as boolean;
@@ -142,14 +157,13 @@ export function loadConfig(cfg = new pulumi.Config(), stack = pulumi.getStack())
                 }
             }
         }
-        p.check?.(c[p.name], { version, publishing });
+        p.check?.(c[p.name], { version, publishing, oses: stackOses.map((id) => recipe.os(id)) });
     }
-    const siteOverrides = c.site as Partial<SiteVars>;
-    const recipe = new Recipe({ siteOverrides: { ...siteOverrides, version } });
+
     return {
         stack,
         version,
-        oses: [...new Set(c.oses as string[])],
+        oses: c.oses,
         providers: selected,
         publish: c.publish,
         parallelBuilds: c.parallelBuilds || Math.max(1, Math.floor(os.cpus().length / 2)),

@@ -20,8 +20,8 @@ export function renderOsUrl(os: OsVars, key: string, template: string, site: Sit
         if (!SITE_NAMES.includes(name)) throw new Error(`OS ${os.vm_name}: ${key} uses {{ ${name} }}, which is not a site variable (${SITE_NAMES.join(", ")})`);
         if (site[name] === "" || site[name] === undefined) {
             throw new Error(
-                `OS ${os.vm_name}: ${key} uses {{ ${name} }} but the site variable '${name}' is empty; ` +
-                    `set ${name} in templates/site.pkrvars.hcl (or pass it as a site override)`,
+                `config site.${name}: '' is not valid for ${os.vm_name}, whose ${key} uses {{ ${name} }}; ` +
+                    `set it (pulumi config set --path site.${name} <url>) or ${name} in templates/site.pkrvars.hcl`,
             );
         }
     }

@@ -87,6 +87,10 @@ const DEFINITION = map({
     network: NETWORK,
     rootpw: ROOTPW,
     build_key: bool(),
+    clients: map({
+        ips: z.array(z.string({ error: "is not allowed" }).refine((a) => isIP(a) !== 0, { error: (iss) => `${quoted(iss.input)} is not an IP address` }), { error: "must be a list" }),
+        macs: names(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/),
+    }),
     ssh_keys: z.array(z.string({ error: "must be a string" }), { error: "must be a list" }),
     packages: map({ add: names(PACKAGE_RE), remove: names(PACKAGE_RE) }),
 });

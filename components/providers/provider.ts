@@ -43,6 +43,8 @@ export interface CheckContext {
     readonly version: string;
     /** Whether this stack publishes this provider. */
     readonly publishing: boolean;
+    /** The stack's OSes. */
+    readonly oses: readonly OsVars[];
 }
 
 export interface ProviderModule<S = Record<string, unknown>> {

@@ -6,7 +6,12 @@ import type { PublishArgs } from "../providers";
  * stacks coexist in one account and a replacement never collides with what it replaces.
  */
 export function imageName(vmName: string, version: string, sha256: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi.output(sha256).apply((sha) => `${vmName}-${version}-${sha.slice(0, 12)}`);
+    return pulumi.output(sha256).apply((sha) => imageTitle(vmName, version, sha));
+}
+
+/** The same name, of a known checksum (for the length checks before anything runs). */
+export function imageTitle(vmName: string, version: string, sha256: string): string {
+    return `${vmName}-${version}-${sha256.slice(0, 12)}`;
 }
 
 /** What every publisher receives from its conversion. */

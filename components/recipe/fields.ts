@@ -19,8 +19,9 @@ export const list = (re: RegExp, rule: string, max = 256) =>
         .array(text(re, rule, max), { error: rule })
         .refine((l) => new Set(l).size === l.length, { error: `${rule}, each at most once` });
 
-/** One of `values`. */
-export const choice = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: CHOICES + values.join(", ") });
+/** One of `values`; `why` explains a choice that looks missing (e.g. "UEFI: not built yet"). */
+export const choice = <const T extends readonly [string, ...string[]]>(values: T, why?: string) =>
+    z.enum(values, { error: CHOICES + values.join(", ") + (why ? ` (${why})` : "") });
 
 export const flag = () => z.boolean({ error: "true or false" });
 
@@ -51,7 +52,7 @@ export function checked<T>(schema: z.ZodType<T>, value: unknown, where: string):
     const path = [...issue.path];
     while (typeof path[path.length - 1] === "number") path.pop();
     const name = (where + path.map(String).join(".")).replace(/[ .:]+$/, "");
-    const choices = issue.message.startsWith(CHOICES) ? issue.message.slice(CHOICES.length).split(", ") : undefined;
+    const choices = issue.message.startsWith(CHOICES) ? [issue.message.slice(CHOICES.length)] : undefined;
     if (issue.code === "unrecognized_keys") throw badChoice(`${name}: unknown key`, issue.keys[0], choices ?? []);
     if (choices) throw badChoice(name, issue.input, choices);
     throw badValue(name, path.length === issue.path.length ? issue.input : valueAt(value, path), issue.message);

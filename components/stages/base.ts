@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlannedStage, StageInputs } from "../fingerprint";
 import { OsVars } from "../recipe/os";
 import { Recipe } from "../recipe/recipe";
-import { sh } from "../shell";
+import { q, sh } from "../shell";
 import { PackerStageArgs, isoBuildCommand, packerVarArgs } from "./packer";
 import { PROVISIONING, buildValues, kickstartInput, osInput, packerFiles } from "./recipe-inputs";
 import { StageResult, stageCommand } from "./stage-command";
@@ -31,12 +31,42 @@ export function baseInputs(recipe: Recipe, os: OsVars, image?: BaseImage): Stage
 
 /**
  * A disk image without a checksum is known by size and modification time: hashing gigabytes
- * on every preview would make preview slow. Give a checksum to be exact.
+ * on every preview would make preview slow. Give a checksum to be exact (and the same on
+ * every machine: a machine without the file sees "absent", and its stage says so).
  */
 function diskIdentity(file: string): string {
     const st = fs.statSync(file, { throwIfNoEntry: false });
-    if (!st) throw new Error(`base image ${file} does not exist`);
-    return `size=${st.size} mtime=${st.mtimeMs}`;
+    return st ? `size=${st.size} mtime=${st.mtimeMs}` : "absent";
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Why an existing path is not a disk image (undefined when it is one, or does not exist on
+ * this machine: a version stack also runs where the file is not; its stage checks then).
+ * Known by its header: qcow2, VMDK, VHD, VDI, or a raw disk with an MBR or GPT.
+ */
+export function diskImageProblem(file: string): string | undefined {
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    if (!st) return undefined;
+    if (!st.isFile()) return `${file} is not a regular file`;
+    if (st.size < MiB) return `${file} is ${st.size} bytes, too small for a disk image`;
+    const head = Buffer.alloc(1024);
+    const fd = fs.openSync(file, "r");
+    try {
+        fs.readSync(fd, head, 0, head.length, 0);
+    } finally {
+        fs.closeSync(fd);
+    }
+    const text = head.toString("latin1");
+    const known =
+        text.startsWith("QFI\xfb") || // qcow2
+        text.startsWith("KDMV") || text.startsWith("# Disk DescriptorFile") || // VMDK
+        text.startsWith("conectix") || // dynamic VHD (a fixed one is a raw disk with a footer)
+        text.slice(64, 68) === "\x7f\x10\xda\xbe" || // VDI
+        (head[510] === 0x55 && head[511] === 0xaa) || // a raw disk with an MBR
+        text.slice(512, 520) === "EFI PART"; // or with a GPT
+    return known ? undefined : `${file} is not a disk image (no qcow2, VMDK, VHD or VDI header, no partition table)`;
 }
 
 export interface BaseStageArgs extends PackerStageArgs {
@@ -66,10 +96,14 @@ export class BaseStage extends pulumi.ComponentResource {
             name,
             {
                 plan: args.plan,
+                stack: args.stack,
+                version,
                 directory: `artifacts/${version}/${os.vm_name}/base`,
                 create: (dir) => {
                     if (!image) return isoBuildCommand(dir, args, "virtual", "-only=qemu.base");
-                    return sh([
+                    // The image is this machine's: another machine running the stack may lack it.
+                    const missing = `config baseImages.${os.vm_name}.path: ${image.path} does not exist on this machine (or is not a file)`;
+                    return `{ [ -f ${q(image.path)} ] || { echo ${q(missing)} >&2; exit 2; }; } && ` + sh([
                         "scripts/packer-build.sh", dir, "-only=qemu.base-disk", ...packerVarArgs(os.vm_name, version, args.siteOverrides),
                         `-var=source_disk=${image.path}`, `-var=source_disk_checksum=${image.checksum}`,
                         `-var=ssh_username=${image.sshUsername}`, `-var=qemuargs=${JSON.stringify(image.qemuargs)}`,

@@ -28,6 +28,8 @@ export function conversionInputs(os: OsVars, provider: ProviderModule, name: str
 }
 
 export interface ConversionStageArgs {
+    /** The stack: artifacts/<version>/ is this stack's alone. */
+    readonly stack: string;
     readonly os: OsVars;
     readonly provider: ProviderModule;
     /** The stage's planned inputs (conversionInputs). */
@@ -55,6 +57,8 @@ export class ConversionStage extends pulumi.ComponentResource {
             name,
             {
                 plan: args.plan,
+                stack: args.stack,
+                version: args.version,
                 directory: `${args.directory}/converted`,
                 create: (dir) =>
                     args.variant.result.apply((input) =>

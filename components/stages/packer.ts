@@ -7,6 +7,8 @@ import { sh } from "../shell";
 
 /** What every Packer stage of one OS is given. */
 export interface PackerStageArgs {
+    /** The stack: artifacts/<version>/ is this stack's alone. */
+    readonly stack: string;
     /** The OS (templates/os/<vm_name>.pkrvars.hcl). */
     readonly os: OsVars;
     /** Image version: part of every artifact's name. */

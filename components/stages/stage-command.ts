@@ -26,6 +26,9 @@ export function parseStageResult(stdout: string, stage: string): StageResult {
 }
 
 export interface StageCommandArgs {
+    /** The stack that owns artifacts/<version>/ (scripts/claim-version.sh): one version, one stack. */
+    readonly stack: string;
+    readonly version: string;
     /** The stage's planned inputs: its fingerprint is the command's trigger. */
     readonly plan: PlannedStage;
     /** The directory the stage builds into; its `delete` removes that and nothing else. */
@@ -44,12 +47,15 @@ export interface StageCommandArgs {
  */
 export function stageCommand(name: string, args: StageCommandArgs, parent: pulumi.Resource) {
     const directory = `${args.directory}/${args.plan.fingerprint.slice(0, 12)}`;
+    const versionDir = q(`artifacts/${args.version}`);
+    const stack = q(args.stack);
     const cmd = new command.local.Command(
         `${name}-run`,
         {
-            create: args.create(directory),
-            // Its siblings are directory.partial, .http, .failed.log: this build's own leftovers.
-            delete: `rm -rf -- ${q(directory)} ${q(directory)}.*`,
+            create: pulumi.interpolate`scripts/claim-version.sh ${versionDir} ${stack} && ${args.create(directory)}`,
+            // Its siblings are directory.partial, .http, .failed.log: this build's own leftovers;
+            // none when another stack owns the version's directory (nothing of this one is there).
+            delete: `if scripts/claim-version.sh --check ${versionDir} ${stack}; then rm -rf -- ${q(directory)} ${q(directory)}.*; fi`,
             // An environment-only change keeps the artifact: print the stored result again.
             update: 'printf "%s" "$PULUMI_COMMAND_STDOUT"',
             dir: repoRoot,

@@ -53,6 +53,8 @@ export class VariantStage extends pulumi.ComponentResource {
             name,
             {
                 plan: args.plan,
+                stack: args.stack,
+                version,
                 directory: `artifacts/${version}/${os.vm_name}/${provider.name}`,
                 create: (dir) => {
                     if (builder === "iso") return isoBuildCommand(dir, args, `virtual/${provider.name}`, `-only=${provider.isoBuilder}.iso`, [buildName]);

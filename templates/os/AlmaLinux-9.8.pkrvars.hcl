@@ -27,3 +27,6 @@ guest_os_type_virtualbox = "RedHat_64"
 guest_os_type_vmware = "almalinux-64"
 # The vSphere API name of the same guest type (the OVA's vmw:osType).
 guest_os_type_vsphere = "almalinux_64Guest"
+# EC2: the kernel has the ENA driver and cloud-init speaks IMDSv2 (its AMI requires tokens).
+ena_support = true
+imds_v2     = true

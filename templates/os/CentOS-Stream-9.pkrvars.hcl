@@ -28,3 +28,6 @@ guest_os_type_virtualbox = "RedHat_64"
 guest_os_type_vmware     = "centos9-64"
 # The vSphere API name of the same guest type (the OVA's vmw:osType).
 guest_os_type_vsphere = "centos9_64Guest"
+# EC2: the kernel has the ENA driver and cloud-init speaks IMDSv2 (its AMI requires tokens).
+ena_support = true
+imds_v2     = true

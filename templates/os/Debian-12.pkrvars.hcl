@@ -24,3 +24,6 @@ guest_os_type_virtualbox = "Debian_64"
 guest_os_type_vmware     = "debian12-64"
 # The vSphere API name of the same guest type (the OVA's vmw:osType).
 guest_os_type_vsphere = "debian12_64Guest"
+# EC2: the kernel has the ENA driver and cloud-init speaks IMDSv2 (its AMI requires tokens).
+ena_support = true
+imds_v2     = true

@@ -28,3 +28,7 @@ guest_os_type_virtualbox = "RedHat_64"
 guest_os_type_vmware     = "rhel7-64"
 # The vSphere API name of the same guest type (the OVA's vmw:osType).
 guest_os_type_vsphere = "rhel7_64Guest"
+# EC2: the kernel has no ENA driver (in EL kernels from 7.4), and this release's cloud-init
+# predates IMDSv2: its AMI is registered without ENA and with IMDSv1 allowed.
+ena_support = false
+imds_v2     = false

@@ -51,5 +51,10 @@ test("stage commands: fingerprint triggers, own directory deleted, Packer run by
     }
     const packer = commands.filter((c) => !c.name.endsWith("-convert-run"));
     for (const c of packer) assert.match(c.inputs.create, /scripts\/packer-build\.sh /, c.name);
-    for (const c of commands.filter((c) => c.name.endsWith("-convert-run"))) assert.match(c.inputs.create, /^scripts\/convert\.sh /);
+    for (const c of commands.filter((c) => c.name.endsWith("-convert-run"))) assert.match(c.inputs.create, / scripts\/convert\.sh /);
+    // One version, one stack: every stage claims artifacts/<version>/ first; a delete checks it.
+    for (const c of commands) {
+        assert.ok(c.inputs.create.startsWith(`scripts/claim-version.sh artifacts/${dev["gold-images:version"]} dev && `), c.name);
+        assert.match(c.inputs.delete, /^if scripts\/claim-version\.sh --check artifacts\/\S+ dev; then rm -rf /);
+    }
 });

@@ -22,6 +22,14 @@ function qualifiedType(urn: string): string {
     return parts[2] === "pulumi:pulumi:Stack" ? "" : parts[2];
 }
 
+/**
+ * Resources the program no longer makes, on purpose: each is named with its reason. Every other
+ * URN of the fixture must be kept.
+ */
+const RETIRED: [RegExp, string][] = [
+    [/::gold:publish:AwsImage\$aws:iam\/(role:Role|rolePolicy:RolePolicy)::/, "the account-wide vmimport role is made once outside the version stacks (examples/aws-vmimport-role)"],
+];
+
 function urnOf(stack: string, project: string, parentUrn: string | undefined, type: string, name: string): string {
     const prefix = parentUrn ? qualifiedType(parentUrn) : "";
     return `urn:pulumi:${stack}::${project}::${prefix ? `${prefix}$` : ""}${type}::${name}`;
@@ -57,10 +65,11 @@ test("every URN of the fixture is this program's own, or the alias of one of its
             owner.set(urn, r.urn);
         }
     }
-    const lost = fixture.urns.filter((u) => !owner.has(u));
+    const retired = fixture.urns.filter((u) => !owner.has(u) && RETIRED.some(([re]) => re.test(u)));
+    const lost = fixture.urns.filter((u) => !owner.has(u) && !retired.includes(u));
     assert.deepEqual(lost, [], "URNs of the fixture that no resource keeps (their resources would be deleted and created anew)");
-    // Nothing added or merged: one resource now for each one then.
-    assert.equal(regs.length, fixture.urns.length);
-    const renamed = fixture.urns.filter((u) => !byUrn.has(u)).length;
-    console.log(`# ${fixture.urns.length} URNs: ${fixture.urns.length - renamed} unchanged, ${renamed} kept by aliases`);
+    for (const [re, why] of RETIRED) assert.ok(retired.some((u) => re.test(u)), `the retirement ${re} (${why}) matches nothing: remove it`);
+    const renamed = fixture.urns.filter((u) => !byUrn.has(u) && !retired.includes(u)).length;
+    const added = regs.filter((r) => !answersFor(r).some((u) => fixture.urns.includes(u)));
+    console.log(`# ${fixture.urns.length} URNs: ${fixture.urns.length - renamed - retired.length} unchanged, ${renamed} kept by aliases, ${retired.length} retired; ${added.length} resources added (${[...new Set(added.map((r) => r.type))].join(", ")})`);
 });

@@ -12,7 +12,8 @@ export function fullConfig(providers: readonly string[]): Record<string, unknown
         publish: true,
         site: { repo_server: "http://mirror.example.com/repos" },
         baseImages: { "Debian-12": { path: "/var/lib/images/debian-12.qcow2", checksum: `sha256:${"a".repeat(64)}` } },
-        aws: { region: "eu-west-1", bucket: "gold-images-import", createRole: true, copyRegions: ["us-east-1", "eu-west-1"], shareWithAccounts: ["123456789012"] },
+        // (The fixture was written with aws.createRole: true; the role has left the version stacks.)
+        aws: { region: "eu-west-1", bucket: "gold-images-import", copyRegions: ["us-east-1", "eu-west-1"], shareWithAccounts: ["123456789012"] },
         azure: { resourceGroup: "images", location: "westeurope", storageAccount: "goldimages", gallery: "gold" },
         gcp: { project: "gold-images-1", bucket: "gold-images-upload", family: "gold", guestOsFeatures: ["VIRTIO_SCSI_MULTIQUEUE"] },
         openstack: { visibility: "shared", properties: { hw_rng_model: "virtio" } },

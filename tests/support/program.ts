@@ -14,6 +14,7 @@ export interface Registered {
     readonly propertyDependencies: Record<string, string[]>;
     readonly customTimeouts?: { create: string; update: string; delete: string };
     readonly replaceOnChanges: string[];
+    readonly deleteBeforeReplace: boolean;
     /** Alias specs as the SDK sends them (the engine turns them into old URNs). */
     readonly aliases: AliasSpec[];
 }
@@ -31,10 +32,12 @@ export const registered: Registered[] = [];
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
 /** What a stage command prints for real (see scripts/packer-build.sh and convert.sh). */
-function commandStdout(name: string): string {
+function commandStdout(name: string, create: string): string {
     if (name.endsWith("-run")) {
         const artifact = `/work/artifacts/${name}/image`;
-        return JSON.stringify({ artifact, sha256: sha(name), bytes: 1024, context: `${artifact}.context` });
+        // The VirtualBox and VMware ISO builds make a VMDK; QEMU's builds a qcow2.
+        const format = /-only=(virtualbox|vmware)-iso\.iso/.test(create) ? "vmdk" : "qcow2";
+        return JSON.stringify({ artifact, sha256: sha(name), bytes: 1024, format, context: `${artifact}.context` });
     }
     if (name.endsWith("-page-blob")) return JSON.stringify({ url: `https://acct.blob.core.windows.net/images/${name}.vhd`, bytes: 1024 });
     if (name.endsWith("-box") || name.endsWith("-ova")) return `/work/artifacts/${name}`;
@@ -56,6 +59,7 @@ MockMonitor.prototype.registerResource = function (req: any, callback: any) {
         propertyDependencies: propDeps,
         customTimeouts: timeouts ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() } : undefined,
         replaceOnChanges: req.getReplaceonchangesList(),
+        deleteBeforeReplace: req.getDeletebeforereplace(),
         aliases: req.getAliasesList().map((a: any): AliasSpec => {
             if (a.hasUrn()) return { urn: a.getUrn() };
             const s = a.getSpec();
@@ -76,9 +80,9 @@ export function installMocks(stack: string, config: Record<string, unknown>): vo
                 const entry = [...registered].reverse().find((r) => r.name === args.name && r.type === args.type);
                 if (entry) entry.inputs = args.inputs;
                 const state: Record<string, unknown> = { ...args.inputs };
-                if (args.type === "command:local:Command") state.stdout = commandStdout(args.name);
+                if (args.type === "command:local:Command") state.stdout = commandStdout(args.name, String(args.inputs.create ?? ""));
                 if (args.type === "gcp:compute/image:Image") state.selfLink = `https://www.googleapis.com/compute/v1/projects/p/global/images/${args.inputs.name}`;
-                if (args.type === "docker:index/image:Image") state.repoDigest = `${args.inputs.imageName}@sha256:${sha(args.name)}`;
+                if (args.type === "docker:index/registryImage:RegistryImage") state.sha256Digest = `sha256:${sha(args.name)}`;
                 return { id: `${args.name}-id`, state };
             },
             call(args) {

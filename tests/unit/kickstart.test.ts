@@ -188,7 +188,7 @@ test("an OS that needs repo_server fails clearly when the site has none", () => 
     const noRepo = loadSite({ overrides: { repo_server: "" } });
     assert.throws(
         () => renderKickstart({ build: "virtual/aws", os: rhel, site: noRepo, sshPublicKey: TEST_KEY }),
-        (e: Error) => e.message.includes(`OS ${rhel}`) && e.message.includes("site variable 'repo_server' is empty"),
+        (e: Error) => e.message.includes(`config site.repo_server: '' is not valid for ${rhel}`),
     );
 });
 

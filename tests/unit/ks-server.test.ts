@@ -11,7 +11,7 @@ import * as path from "path";
 import { spawn } from "child_process";
 import { createKsServer } from "../../components/kickstart/server";
 import { listKickstartOses, listOses, loadOs } from "../../components/recipe/os";
-import { repoRoot } from "../../components/recipe/paths";
+import { recipePaths, repoRoot } from "../../components/recipe/paths";
 import { fixtureRoot, TEST_KEY, testSite } from "../support/kickstart-fixtures";
 
 const MARKER = "PLANTED-SECRET-MUST-NOT-BE-SERVED";
@@ -32,16 +32,23 @@ interface Reply {
     status: number;
     body: string;
     type?: string;
+    headers: http.IncomingHttpHeaders;
 }
 
+/** The MACs of the example hosts (http/builds/metal/host1.yaml, host2.yaml), as anaconda sends them. */
+const MACS: Record<string, http.OutgoingHttpHeaders> = {
+    "metal/host1": { "X-RHN-Provisioning-MAC-0": "eth0 52:54:00:00:00:11" },
+    "metal/host2": { "X-RHN-Provisioning-MAC-0": "eno1 52:54:00:00:00:00", "X-RHN-Provisioning-MAC-1": "eno2 52:54:00:00:00:12" },
+};
+
 /** Raw request: the path is sent byte for byte (fetch would normalise "..", which is the point). */
-function request(rawPath: string, method = "GET"): Promise<Reply> {
+function request(rawPath: string, method = "GET", headers: http.OutgoingHttpHeaders = {}): Promise<Reply> {
     return new Promise((resolve, reject) => {
-        const req = http.request({ host: "127.0.0.1", port, method, path: rawPath, agent: false }, (res) => {
+        const req = http.request({ host: "127.0.0.1", port, method, path: rawPath, agent: false, headers }, (res) => {
             let body = "";
             res.setEncoding("utf8");
             res.on("data", (d) => (body += d));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body, type: res.headers["content-type"] }));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body, type: res.headers["content-type"], headers: res.headers }));
         });
         req.on("error", reject);
         req.end();
@@ -59,10 +66,11 @@ after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 test("GET /ks.cfg and /ks.php serve the same kickstart as text/plain", async () => {
     for (const build of ["virtual/aws", "virtual/docker", "metal/host1", "metal/host2"]) {
-        const cfg = await request(`/ks.cfg?build=${build}&os=${os}`);
-        const php = await request(`/ks.php?build=${encodeURIComponent(build)}&os=${os}`);
+        const cfg = await request(`/ks.cfg?build=${build}&os=${os}`, "GET", MACS[build]);
+        const php = await request(`/ks.php?build=${encodeURIComponent(build)}&os=${os}`, "GET", MACS[build]);
         assert.equal(cfg.status, 200, cfg.body);
         assert.match(cfg.type ?? "", /^text\/plain/);
+        assert.equal(cfg.headers["x-content-type-options"], "nosniff");
         assert.match(cfg.body, new RegExp(`^# build: ${build} `, "m"));
         assert.equal(php.status, 200);
         assert.equal(php.body, cfg.body);
@@ -170,8 +178,11 @@ test("hostile requests get 4xx with a short message, never a planted file, and n
     } finally {
         for (const [name, original] of saved) fsAny[name] = original as (...a: unknown[]) => unknown;
     }
-    // components/providers is listed (every provider is a virtual build), never read.
-    const allowed = [path.join(root, "http", "builds"), path.join(root, "templates", "os"), path.join(root, "components", "providers")];
+    // components/providers is listed (every provider is a virtual build), never read; the
+    // recipe's own files (templates, site and variable files, the build key) are stamped to
+    // know when a render is stale: fixed paths, never one a request names.
+    const paths = recipePaths(root);
+    const allowed = [path.join(root, "http"), paths.osDir, path.join(root, "components", "providers"), paths.variables, paths.siteFile, path.join(root, "keys", "packer.pub")];
     const outside = touched.filter((p) => !allowed.some((dir) => p === dir || p.startsWith(dir + path.sep)));
     assert.deepEqual(outside, [], "files read outside http/builds, templates/os and the provider folders");
     assert.ok(!touched.some((p) => p.includes("passwd")), `a planted file was opened: ${touched.filter((p) => p.includes("passwd"))}`);
@@ -209,4 +220,71 @@ test("npm run ks-server listens on loopback and shuts down cleanly on SIGTERM", 
     child.kill("SIGTERM");
     assert.equal(await exited, 0, stderr);
     assert.match(stderr, /SIGTERM, shutting down/);
+});
+
+test("a metal host's kickstart goes only to its own clients: by address or by the installer's MAC", async () => {
+    const url = `/ks.cfg?build=metal/host1&os=${os}`;
+    const denied = await request(url);
+    assert.equal(denied.status, 403, denied.body);
+    assert.match(denied.body, /metal\/host1 is served only to the clients its definition lists/);
+    assert.ok(!denied.body.includes("$6$"), "no hash in a refusal");
+    assert.equal((await request(url, "GET", { "X-RHN-Provisioning-MAC-0": "eth0 52:54:00:00:00:99" })).status, 403, "another MAC");
+    assert.equal((await request(url, "GET", MACS["metal/host2"])).status, 403, "another host's MAC");
+    assert.equal((await request(url, "GET", { "X-RHN-Provisioning-MAC-0": "eth0 52:54:00:00:00:11" })).status, 200);
+    // By address: a host whose clients.ips holds this test's loopback address.
+    const file = path.join(root, "http/builds/metal/host1.yaml");
+    const original = fs.readFileSync(file, "utf8");
+    try {
+        fs.writeFileSync(file, original.replace("ips: [192.0.2.11]", "ips: [192.0.2.11, 127.0.0.1]"));
+        assert.equal((await request(url)).status, 200);
+    } finally {
+        fs.writeFileSync(file, original);
+    }
+    assert.equal((await request(url)).status, 403, "the edit is undone: refused again");
+    // Virtual builds hold no secret: anyone.
+    assert.equal((await request(`/ks.cfg?build=virtual/aws&os=${os}`)).status, 200);
+});
+
+test("renders are kept until a file they come from changes", async () => {
+    const url = `/ks.cfg?build=virtual/gcp&os=${os}`;
+    const first = await request(url);
+    const file = path.join(root, "http/builds/virtual/gcp.yaml");
+    const original = fs.readFileSync(file, "utf8");
+    // A render from the cache does not read the definition again.
+    const reads: string[] = [];
+    const saved = fsModule.readFileSync;
+    (fsModule as any).readFileSync = function (p: unknown, ...rest: unknown[]) {
+        reads.push(String(p));
+        return (saved as any).call(this, p, ...rest);
+    };
+    let again: Reply;
+    try {
+        again = await request(url);
+    } finally {
+        (fsModule as any).readFileSync = saved;
+    }
+    assert.equal(again.body, first.body);
+    assert.ok(!reads.some((r) => r.endsWith("gcp.yaml")), `the cached render read ${reads.join(", ")}`);
+    try {
+        fs.writeFileSync(file, original.replace(/^comment: .*$/m, 'comment: "gcp: edited by the cache test"'));
+        const edited = await request(url);
+        assert.match(edited.body, /^# gcp: edited by the cache test$/m);
+    } finally {
+        fs.writeFileSync(file, original);
+    }
+    assert.equal((await request(url)).body, first.body);
+});
+
+test("a broken definition is a 500 that names the file relative to the recipe, never the server's paths", async () => {
+    const file = path.join(root, "http/builds/virtual/openstack.yaml");
+    const original = fs.readFileSync(file, "utf8");
+    try {
+        fs.writeFileSync(file, original + "\nselinux: sometimes\n");
+        const r = await request(`/ks.cfg?build=virtual/openstack&os=${os}`);
+        assert.equal(r.status, 500);
+        assert.match(r.body, /http\/builds\/virtual\/openstack\.yaml: selinux must be one of/);
+        assert.ok(!r.body.includes(root), r.body);
+    } finally {
+        fs.writeFileSync(file, original);
+    }
 });

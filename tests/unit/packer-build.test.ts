@@ -6,19 +6,26 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { repoRoot } from "../../components/recipe/paths";
+import { createHash } from "node:crypto";
 import { run, tempDir } from "../support/tools";
+
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 // Behaves like `packer build` for the wrapper: writes into -var output_dir=..., logs to
 // PACKER_LOG_PATH, and on SIGINT removes its output as Packer does.
+// FAKE_QEMU starts a child that stands for QEMU (its pid in FAKE_QEMU_PID_FILE); FAKE_DEAF makes
+// the fake ignore SIGINT (a Packer that does not stop); FAKE_FORMAT=vmdk writes a VirtualBox-like
+// output (an .ovf and a larger .vmdk).
 const FAKE_PACKER = `#!/usr/bin/env bash
 out=""
 for a in "$@"; do case "$a" in output_dir=*) out="\${a#output_dir=}";; esac; done
 echo "fake packer log" >> "$PACKER_LOG_PATH"
 mkdir "$out" || exit 1
-printf 'disk' > "$out/image.qcow2"
+if [ "\${FAKE_FORMAT:-}" = vmdk ]; then printf 'ovf' > "$out/box.ovf"; printf 'vmdk disk' > "$out/box-disk001.vmdk"; else printf 'disk' > "$out/image.qcow2"; fi
 echo "$$" > "$FAKE_PID_FILE"
 [ -z "\${FAKE_TRACE:-}" ] || echo "start $(date +%s%N) $*" >> "$FAKE_TRACE"
-trap 'rm -rf "$out"; exit 1' INT
+if [ -n "\${FAKE_QEMU:-}" ]; then sleep 300 & echo "$!" > "$FAKE_QEMU_PID_FILE"; fi
+if [ -n "\${FAKE_DEAF:-}" ]; then trap '' INT; else trap 'rm -rf "$out"; exit 1' INT; fi
 if [ -n "\${FAKE_SLEEP:-}" ]; then sleep "$FAKE_SLEEP" & wait $!; fi
 [ -z "\${FAKE_FAIL:-}" ] || { echo "==> role failed"; exit 3; }
 [ -z "\${FAKE_TRACE:-}" ] || echo "end $(date +%s%N)" >> "$FAKE_TRACE"
@@ -34,6 +41,7 @@ function setup() {
         ...process.env,
         PATH: `${bin}:${process.env.PATH}`,
         FAKE_PID_FILE: path.join(dir, "pid"),
+        FAKE_QEMU_PID_FILE: path.join(dir, "qemu.pid"),
         XDG_CACHE_HOME: path.join(dir, "cache"),
     };
     return { dir, env, out: path.join(dir, "artifacts", "1.0.0", "OS", "gcp") };
@@ -131,5 +139,101 @@ test("VirtualBox and QEMU builds never overlap, even with free slots", async () 
         }
     }
     assert.equal(running.size, 2);
+    fs.rmSync(dir, { recursive: true });
+});
+
+/** A live process (a killed one whose parent died too may linger as a zombie until reaped: dead). */
+const alive = (pid: number) => {
+    try {
+        return !/^\d+ \(.*\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+        return false;
+    }
+};
+
+async function waitFor(file: string): Promise<number> {
+    for (let i = 0; i < 200 && !(fs.existsSync(file) && fs.readFileSync(file, "utf8").trim()); i++) await new Promise((r) => setTimeout(r, 50));
+    return Number(fs.readFileSync(file, "utf8"));
+}
+
+test("after kill -9 of the wrapper, a retry stops the orphaned Packer and QEMU first, then builds", async () => {
+    const { dir, env, out } = setup();
+    // Two slots: the orphans must not keep a retry from starting, nor their cleanup remove its output.
+    const slow = { ...env, FAKE_SLEEP: "300", FAKE_QEMU: "1", GOLD_PARALLEL_BUILDS: "2" };
+    const child = spawn(script, [out, "-only=qemu.variant"], { env: slow, stdio: "ignore", detached: true });
+    const packerPid = await waitFor(path.join(dir, "pid"));
+    const qemuPid = await waitFor(path.join(dir, "qemu.pid"));
+    process.kill(child.pid!, "SIGKILL");
+    await new Promise((r) => child.on("close", r));
+    assert.ok(alive(packerPid) && alive(qemuPid), "kill -9 of the wrapper leaves Packer and QEMU running (as a killed `pulumi up` would)");
+    fs.rmSync(path.join(dir, "pid"));
+    const started = Date.now();
+    const r = await run(script, [out, "-only=qemu.variant"], { env: { ...env, GOLD_PARALLEL_BUILDS: "2", GOLD_STOP_TIMEOUT: "10" } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /an earlier build of .* is still running .*: stopping it/);
+    assert.ok(!alive(packerPid) && !alive(qemuPid), "the orphans are gone");
+    assert.ok(Date.now() - started < 15000);
+    const report = JSON.parse(r.stdout.trim());
+    assert.equal(report.artifact, path.join(out, "image.qcow2"));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(fs.existsSync(report.artifact), "nothing removed the retry's output");
+    fs.rmSync(dir, { recursive: true });
+});
+
+test("a stop is bounded: a Packer that ignores SIGINT is killed after GOLD_STOP_TIMEOUT, or at a second signal", async () => {
+    for (const second of [false, true]) {
+        const { dir, env, out } = setup();
+        const deaf = { ...env, FAKE_SLEEP: "300", FAKE_DEAF: "1", FAKE_QEMU: "1", GOLD_STOP_TIMEOUT: second ? "120" : "2" };
+        const child = spawn(script, [out], { env: deaf, stdio: "ignore" });
+        const packerPid = await waitFor(path.join(dir, "pid"));
+        const qemuPid = await waitFor(path.join(dir, "qemu.pid"));
+        const closed = new Promise((r) => child.on("close", r));
+        const at = Date.now();
+        child.kill("SIGTERM");
+        if (second) {
+            await new Promise((r) => setTimeout(r, 500));
+            child.kill("SIGTERM");
+        }
+        assert.equal(await closed, 130);
+        assert.ok(Date.now() - at < (second ? 5000 : 8000), `stopped in ${Date.now() - at} ms`);
+        assert.ok(!alive(packerPid) && !alive(qemuPid), "Packer and QEMU are gone");
+        assert.ok(!fs.existsSync(out) && !fs.existsSync(`${out}.partial`));
+        fs.rmSync(dir, { recursive: true });
+    }
+});
+
+test("a build Packer finished but that was stopped while checksummed is resumed, not built again", async () => {
+    const { dir, env, out } = setup();
+    const bin = path.join(dir, "bin");
+    // A sha256sum that takes its time: the wrapper is stopped in the middle of it.
+    fs.writeFileSync(path.join(bin, "sha256sum"), "#!/bin/sh\ntouch \"$FAKE_HASHING\"\nsleep 30\n", { mode: 0o755 });
+    const hashing = path.join(dir, "hashing");
+    const child = spawn(script, [out], { env: { ...env, FAKE_HASHING: hashing }, stdio: "ignore", detached: true });
+    for (let i = 0; i < 200 && !fs.existsSync(hashing); i++) await new Promise((r) => setTimeout(r, 50));
+    process.kill(-child.pid!, "SIGKILL");
+    await new Promise((r) => child.on("close", r));
+    assert.ok(fs.existsSync(`${out}.built`), "the finished build is kept as OUTPUT_DIR.built");
+    assert.ok(!fs.existsSync(out));
+    fs.rmSync(path.join(bin, "sha256sum"));
+    const trace = path.join(dir, "trace");
+    const r = await run(script, [out], { env: { ...env, FAKE_TRACE: trace } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /resuming .*: Packer had finished it/);
+    assert.ok(!fs.existsSync(trace), "Packer did not run again");
+    assert.ok(fs.existsSync(path.join(out, "SHA256SUMS")) && !fs.existsSync(`${out}.built`) && !fs.existsSync(`${out}.sums`));
+    assert.equal(JSON.parse(r.stdout).sha256, sha256(fs.readFileSync(path.join(out, "image.qcow2"))));
+    fs.rmSync(dir, { recursive: true });
+});
+
+test("a relative OUTPUT_DIR is the caller's, for the build and its cleanup alike; a VMDK output is reported as such", async () => {
+    const { dir, env } = setup();
+    const cwd = path.join(dir, "caller");
+    fs.mkdirSync(cwd);
+    const r = await run(script, ["rel/out", "-only=virtualbox-iso.iso"], { env: { ...env, FAKE_FORMAT: "vmdk" }, cwd });
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.artifact, path.join(cwd, "rel", "out", "box-disk001.vmdk"));
+    assert.equal(report.format, "vmdk");
+    assert.ok(!fs.existsSync(path.join(repoRoot, "rel")));
     fs.rmSync(dir, { recursive: true });
 });

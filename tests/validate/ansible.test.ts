@@ -162,3 +162,42 @@ test("gold_inject_failure makes the build fail with a clear message", { skip: no
     assert.notEqual(r.status, 0, output(r));
     assert.match(output(r), /gold_inject_failure is set: failing the build on purpose/);
 });
+
+test("site and OS values reach Ansible tagged !unsafe: a value holding Jinja is data, never run on the build host", { skip: noAnsible || (have("packer") ? false : "packer is not installed") }, () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gold-unsafe-"));
+    try {
+        const planted = path.join(dir, "ran");
+        const jinja = `{{ lookup('pipe', 'touch ${planted}') }}`;
+        // What the ansible provisioner receives, from the templates themselves (packer console):
+        // with values that the program refuses, to show that Ansible would not run them anyway.
+        const consoled = spawnSync("packer", ["console", "-var-file=templates/os/Rocky-9.8.pkrvars.hcl", `-var=locale=${jinja}`, `-var=repo_server=http://x/${jinja}`, "templates"], {
+            cwd: root,
+            input: "local.ansible_unsafe_vars\n",
+            encoding: "utf8",
+        });
+        assert.equal(consoled.status, 0, consoled.stderr);
+        const extraVars = consoled.stdout.trim().split("\n").pop()!;
+        assert.match(extraVars, /"packer_locale": !unsafe /);
+        const play = path.join(dir, "use.yml");
+        // The values used the way the roles use them: inside templates and filters.
+        fs.writeFileSync(
+            play,
+            [
+                "- hosts: localhost",
+                "  gather_facts: false",
+                "  tasks:",
+                "    - ansible.builtin.copy:",
+                `        dest: ${path.join(dir, "out")}`,
+                '        content: "{{ packer_locale }}|{{ packer_repo_server }}|{{ (gold_os_defaults | default({})) | combine(packer_os) | to_json }}"',
+                "        mode: '0644'",
+            ].join("\n") + "\n",
+        );
+        const r = run("ansible-playbook", ["-i", "localhost,", "-c", "local", play, "-e", extraVars]);
+        assert.equal(r.status, 0, output(r));
+        assert.ok(!fs.existsSync(planted), "the Jinja in a site value ran on the build host");
+        const out = fs.readFileSync(path.join(dir, "out"), "utf8");
+        assert.ok(out.startsWith(`${jinja}|http://x/${jinja}|`), out);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+});

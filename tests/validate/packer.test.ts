@@ -1,6 +1,7 @@
 // Packer 1.6.6 (Debian's) checks every OS variables file with every source of the templates.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
@@ -89,3 +90,56 @@ test("packer validate rejects a bad checksum, build name and accelerator", { ski
         assert.match((r.stdout + r.stderr).replace(/\s+/g, " "), message);
     }
 });
+
+test("Packer's HTTP server and QEMU's SSH forward listen on loopback only", { skip: skip ?? missingTool("ss") ?? missingTool("qemu-system-x86_64"), timeout: 180_000 }, async () => {
+    // A blank "ISO": nothing boots, but Packer serves the kickstart and QEMU forwards SSH.
+    const iso = path.join(fixtures.dir, "blank.iso");
+    fs.writeFileSync(iso, Buffer.alloc(1024 * 1024));
+    const sum = createHash("sha256").update(fs.readFileSync(iso)).digest("hex");
+    const http = path.join(fixtures.dir, "http");
+    fs.mkdirSync(http, { recursive: true });
+    fs.writeFileSync(path.join(http, "ks.cfg"), "# nothing\n");
+    const out = path.join(fixtures.dir, "out");
+    const packer = spawn(
+        "packer",
+        [
+            "build", "-only=qemu.base", `-var-file=${osFile("Rocky-9.8")}`, `-var=ssh_private_key_file=${fixtures.key}`,
+            `-var=iso_url=file://${iso}`, `-var=iso_checksum=sha256:${sum}`, `-var=http_directory=${http}`, `-var=output_dir=${out}`,
+            "-var=accelerator=tcg", "-var=memory=256", "-var=cpus=1", "-var=disk_size=2048", "-var=boot_wait=1s", "-var=ssh_timeout=10m", "templates",
+        ],
+        { cwd: paths.root, stdio: "ignore", detached: true, env: { ...process.env, PACKER_CACHE_DIR: path.join(fixtures.dir, "cache") } },
+    );
+    try {
+        // Every TCP listener of Packer and of the QEMU it started, once both listen.
+        let listeners: string[] = [];
+        const deadline = Date.now() + 120_000;
+        while (Date.now() < deadline) {
+            const ss = (await run("ss", ["-ltnpH"])).stdout.split("\n");
+            const ours = new RegExp(`pid=(${await descendants(packer.pid!)}),`);
+            listeners = ss.filter((l) => ours.test(l));
+            if (listeners.some((l) => l.includes("qemu")) && listeners.some((l) => l.includes("packer"))) break;
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+        assert.ok(listeners.some((l) => l.includes("qemu")), `QEMU listens:\n${listeners.join("\n")}`);
+        assert.ok(listeners.some((l) => l.includes("packer")), `Packer's HTTP server listens:\n${listeners.join("\n")}`);
+        for (const l of listeners) assert.match(l.split(/\s+/)[3], /^127\.0\.0\.1:\d+$/, `listening beyond loopback: ${l}`);
+    } finally {
+        try {
+            process.kill(-packer.pid!, "SIGKILL");
+        } catch {
+            /* gone */
+        }
+        await run("pkill", ["-KILL", "-f", fixtures.dir]);
+    }
+});
+
+/** The pids under a process, joined by "|" for a regular expression. */
+async function descendants(pid: number): Promise<string> {
+    const all = (await run("ps", ["-eo", "pid=,ppid="])).stdout.trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number));
+    const found = new Set([pid]);
+    for (let grew = true; grew; ) {
+        grew = false;
+        for (const [p, pp] of all) if (found.has(pp) && !found.has(p)) (found.add(p), (grew = true));
+    }
+    return [...found].join("|");
+}

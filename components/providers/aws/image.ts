@@ -1,16 +1,20 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PublishInputs, imageName } from "../../publish/names";
+import { OsVars } from "../../recipe/os";
 import type { AwsSettings } from ".";
 
 export interface AwsImageArgs extends PublishInputs {
+    /** The OS: whether its kernel has ENA and its cloud-init speaks IMDSv2. */
+    readonly os: OsVars;
     /** Region, bucket, role, copies and sharing (config `aws`). */
     readonly settings: AwsSettings;
 }
 
 /**
- * An AMI from a VHD: S3 upload → EBS snapshot import (VM Import, with the vmimport role) →
- * AMI (hvm, gp3, ENA, IMDSv2) → copies per extra region → launch permissions per account.
+ * An AMI from a VHD: S3 upload → EBS snapshot import (VM Import, with the account's vmimport
+ * role: examples/aws-vmimport-role) → AMI (hvm, gp3; ENA and IMDSv2-only where the OS has
+ * them) → copies per extra region → launch permissions per account.
  */
 export class AwsImage extends pulumi.ComponentResource {
     public readonly amiId: pulumi.Output<string>;
@@ -24,46 +28,6 @@ export class AwsImage extends pulumi.ComponentResource {
         const bucket = s.bucket!;
         const title = imageName(args.vmName, args.version, args.sha256);
         const tags = { "gold:os": args.vmName, "gold:version": args.version };
-
-        const policies: pulumi.Resource[] = [];
-        if (s.createRole) {
-            // VM Import assumes this role to read the bucket and register the snapshot.
-            const role = new aws.iam.Role(
-                `${name}-vmimport`,
-                {
-                    name: s.roleName,
-                    assumeRolePolicy: JSON.stringify({
-                        Version: "2012-10-17",
-                        Statement: [
-                            {
-                                Effect: "Allow",
-                                Principal: { Service: "vmie.amazonaws.com" },
-                                Action: "sts:AssumeRole",
-                                Condition: { StringEquals: { "sts:Externalid": "vmimport" } },
-                            },
-                        ],
-                    }),
-                    tags,
-                },
-                { parent: this },
-            );
-            policies.push(
-                new aws.iam.RolePolicy(
-                    `${name}-vmimport`,
-                    {
-                        role: role.name,
-                        policy: JSON.stringify({
-                            Version: "2012-10-17",
-                            Statement: [
-                                { Effect: "Allow", Action: ["s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] },
-                                { Effect: "Allow", Action: ["ec2:ModifySnapshotAttribute", "ec2:CopySnapshot", "ec2:RegisterImage", "ec2:Describe*"], Resource: "*" },
-                            ],
-                        }),
-                    },
-                    { parent: this },
-                ),
-            );
-        }
 
         const object = new aws.s3.BucketObjectv2(
             `${name}-vhd`,
@@ -88,7 +52,7 @@ export class AwsImage extends pulumi.ComponentResource {
                 tags: { ...tags, Name: title },
             },
             // An import takes 15-60 minutes, more for large disks.
-            { parent: this, dependsOn: policies, customTimeouts: { create: "4h", delete: "30m" } },
+            { parent: this, customTimeouts: { create: "4h", delete: "30m" } },
         );
 
         const ami = new aws.ec2.Ami(
@@ -102,8 +66,10 @@ export class AwsImage extends pulumi.ComponentResource {
                 architecture: "x86_64",
                 rootDeviceName: "/dev/xvda",
                 ebsBlockDevices: [{ deviceName: "/dev/xvda", snapshotId: snapshot.id, volumeType: "gp3", deleteOnTermination: true }],
-                enaSupport: true,
-                imdsSupport: "v2.0",
+                // Per OS: an AMI marked ENA needs the driver (EL7.2/7.3 kernels have none), and an
+                // IMDSv2-only AMI needs a cloud-init that asks for tokens (CentOS 7's does not).
+                enaSupport: args.os.ena_support,
+                imdsSupport: args.os.imds_v2 ? "v2.0" : undefined,
                 bootMode: s.bootMode,
                 tags: { ...tags, Name: title },
             },

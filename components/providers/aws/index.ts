@@ -2,18 +2,23 @@
 import { choice, flag, list, text } from "../../recipe/fields";
 import { publishInputs } from "../../publish/names";
 import { Settings, defineProvider } from "../provider";
+import { imageTitle } from "../../publish/names";
 import { AwsImage } from "./image";
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const NOT_UEFI = "every image is a BIOS/MBR disk: UEFI needs a hybrid disk, not built yet";
 
 const fields = {
     region: text(REGION, "an AWS region such as eu-west-1").optional(),
     bucket: text(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name").optional(),
-    roleName: text(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "an IAM role name", 64).default("vmimport"),
-    createRole: flag().default(false),
+    /** The VM Import service role, made once per account (examples/aws-vmimport-role). */
+    roleName: text(/^[A-Za-z0-9+=,.@_-]{1,64}$/, "an IAM role name", 64).default("vmimport"),
+    createRole: flag()
+        .refine((v) => !v, { error: "false: the vmimport role is the account's, not a version's: create it once with the stack in examples/aws-vmimport-role" })
+        .optional(),
     copyRegions: list(REGION, "a list of AWS regions").default([]),
     shareWithAccounts: list(/^\d{12}$/, "a list of 12-digit AWS account ids").default([]),
-    bootMode: choice(["legacy-bios", "uefi", "uefi-preference"]).default("legacy-bios"),
+    bootMode: choice(["legacy-bios"], NOT_UEFI).default("legacy-bios"),
 };
 
 /** Config `aws`, checked. */
@@ -24,11 +29,18 @@ export default defineProvider({
     title: "Amazon Web Services",
     fields,
     requiredToPublish: ["region", "bucket"],
+    check: (_s, ctx) => {
+        // AMI names: at most 128 characters, the sha256 suffix included.
+        for (const os of ctx.oses) {
+            const name = imageTitle(os.vm_name, ctx.version, "0".repeat(64));
+            if (name.length > 128) throw new Error(`config version: '${ctx.version}' is too long: the AMI name ${name} has ${name.length} characters, at most 128`);
+        }
+    },
     isoBuilder: "virtualbox-iso",
     format: "vhd",
     outputs: ["amiId", "amiIds", "region"],
     publish: (a) => {
-        const img = new AwsImage(a.name, { ...publishInputs(a), settings: a.settings });
+        const img = new AwsImage(a.name, { ...publishInputs(a), os: a.os, settings: a.settings });
         return { amiId: img.amiId, amiIds: img.amiIds, region: a.settings.region };
     },
 });

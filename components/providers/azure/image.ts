@@ -65,6 +65,9 @@ export class AzureImage extends pulumi.ComponentResource {
         if (s.gallery) {
             // The image definition (one per OS, shared by every version) is made once, outside
             // the version stacks (README): destroying a version must not remove it.
+            // Its name is the version's, its source the image's: a rebuilt image of the same version
+            // (a changed recipe) cannot be a new source of the same version in Azure, so the old
+            // version is deleted first and made again from the new image.
             const version = new azure.compute.GalleryImageVersion(
                 `${name}-gallery-version`,
                 {
@@ -76,7 +79,7 @@ export class AzureImage extends pulumi.ComponentResource {
                     storageProfile: { source: { id: image.id } },
                     publishingProfile: { targetRegions: [{ name: s.location!, regionalReplicaCount: 1 }] },
                 },
-                { parent: this, customTimeouts: { create: "2h" } },
+                { parent: this, customTimeouts: { create: "2h" }, deleteBeforeReplace: true, replaceOnChanges: ["storageProfile"] },
             );
             this.galleryImageVersionId = version.id;
         }

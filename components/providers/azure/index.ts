@@ -1,7 +1,7 @@
 // Microsoft Azure: a fixed VHD uploaded as a page blob, then a managed image (and a Compute
 // Gallery image version when a gallery is set).
 import { choice, text } from "../../recipe/fields";
-import { publishInputs } from "../../publish/names";
+import { imageTitle, publishInputs } from "../../publish/names";
 import { Settings, defineProvider } from "../provider";
 import { AzureImage } from "./image";
 
@@ -11,7 +11,7 @@ const fields = {
     storageAccount: text(/^[a-z0-9]{3,24}$/, "3-24 lowercase letters and digits").optional(),
     container: text(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "a blob container name").default("images"),
     gallery: text(/^[A-Za-z0-9][A-Za-z0-9._]*$/, "a gallery name (letters, digits, '.', '_')", 80).optional(),
-    hyperVGeneration: choice(["V1", "V2"]).default("V1"),
+    hyperVGeneration: choice(["V1"], "every image is a BIOS/MBR disk: V2 (UEFI) needs a hybrid disk, not built yet").default("V1"),
 };
 
 /** Config `azure`, checked. */
@@ -23,8 +23,13 @@ export default defineProvider({
     fields,
     requiredToPublish: ["resourceGroup", "location", "storageAccount"],
     check: (s, ctx) => {
-        if (ctx.publishing && s.gallery && !/^\d+\.\d+\.\d+$/.test(ctx.version)) {
+        if (ctx.publishing && s.gallery && !/^\d{1,9}\.\d{1,9}\.\d{1,9}$/.test(ctx.version)) {
             throw new Error(`config version: '${ctx.version}' cannot be an Azure Compute Gallery image version, which must be MAJOR.MINOR.PATCH (unset azure.gallery or use such a version)`);
+        }
+        // Managed image names: at most 80 characters, the sha256 suffix included.
+        for (const os of ctx.oses) {
+            const name = imageTitle(os.vm_name, ctx.version, "0".repeat(64));
+            if (name.length > 80) throw new Error(`config version: '${ctx.version}' is too long: the Azure image name ${name} has ${name.length} characters, at most 80`);
         }
     },
     isoBuilder: "qemu",

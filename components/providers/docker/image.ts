@@ -12,7 +12,11 @@ export interface DockerImageArgs extends PublishInputs {
     readonly password?: pulumi.Input<string>;
 }
 
-/** A container image of the OS's root filesystem, pushed when a registry is configured. */
+/**
+ * A container image of the OS's root filesystem, built by the local engine and, when a registry
+ * is configured, pushed as a RegistryImage, whose delete removes the tag from the registry
+ * (retiring a version leaves nothing behind there).
+ */
 export class DockerImage extends pulumi.ComponentResource {
     public readonly imageName: pulumi.Output<string>;
     public readonly repoDigest?: pulumi.Output<string>;
@@ -34,13 +38,24 @@ export class DockerImage extends pulumi.ComponentResource {
                     // A new rootfs is a new image even when the context path is reused.
                     args: { GOLD_ROOTFS_SHA256: pulumi.output(args.sha256) },
                 },
-                skipPush: !s.registry,
-                registry: s.registry ? { server: s.registry, username: s.username, password: args.password } : undefined,
+                skipPush: true,
             },
             { parent: this, customTimeouts: { create: "1h" } },
         );
         this.imageName = image.imageName;
-        if (s.registry) this.repoDigest = image.repoDigest;
+        if (s.registry) {
+            const pushed = new docker.RegistryImage(
+                `${name}-push`,
+                {
+                    name: image.imageName,
+                    keepRemotely: false,
+                    triggers: { sha256: pulumi.output(args.sha256) },
+                    authConfig: { address: s.registry, username: s.username, password: args.password },
+                },
+                { parent: this, customTimeouts: { create: "1h" } },
+            );
+            this.repoDigest = pulumi.interpolate`${repository}@${pushed.sha256Digest}`;
+        }
         this.registerOutputs({ imageName: this.imageName, repoDigest: this.repoDigest });
     }
 }

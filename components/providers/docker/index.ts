@@ -25,7 +25,10 @@ export default defineProvider({
     format: "rootfs",
     outputs: ["imageName", "repoDigest"],
     publish: (a) => {
-        const context = a.conversion.result.apply((r) => String(r.context));
+        const context = a.conversion.result.apply((r) => {
+            if (typeof r.context !== "string" || r.context === "") throw new Error(`${a.name}: the conversion reported no build context (format rootfs makes OUTPUT_DIR/context)`);
+            return r.context;
+        });
         const img = new DockerImage(a.name, { ...publishInputs(a), context, settings: a.settings, password: a.secrets.dockerPassword });
         return { imageName: img.imageName, ...(img.repoDigest ? { repoDigest: img.repoDigest } : {}) };
     },

@@ -3,10 +3,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { PublishInputs, imageName } from "../../publish/names";
 import type { GcpSettings } from ".";
 
-/** GCP names: [a-z]([-a-z0-9]*[a-z0-9])?, at most 63 characters. */
+/**
+ * A GCP resource name: [a-z]([-a-z0-9]*[a-z0-9])?, at most 63 characters. The config checks
+ * (./index.ts) make sure an image name fits whole, so its sha256 suffix is never cut.
+ */
 export function gcpName(name: string): string {
-    const cleaned = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+/, "");
-    return cleaned.slice(0, 63).replace(/-+$/, "");
+    return name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+/, "").replace(/-+$/, "");
+}
+
+/** A GCP label value: lowercase letters, digits, '_' and '-', at most 63 (digits may lead). */
+export function gcpLabel(value: string): string {
+    return value.toLowerCase().replace(/[^a-z0-9_-]+/g, "-").slice(0, 63);
 }
 
 export interface GcpImageArgs extends PublishInputs {
@@ -44,7 +51,7 @@ export class GcpImage extends pulumi.ComponentResource {
                 // Compute Engine takes the https form of the object, not gs://.
                 rawDisk: { source: pulumi.interpolate`https://storage.googleapis.com/${object.bucket}/${object.name}` },
                 guestOsFeatures: s.guestOsFeatures.map((type) => ({ type })),
-                labels: { "gold-os": gcpName(args.vmName), "gold-version": gcpName(args.version) || "v" },
+                labels: { "gold-os": gcpLabel(args.vmName), "gold-version": gcpLabel(args.version) },
             },
             { parent: this, customTimeouts: { create: "1h" } },
         );

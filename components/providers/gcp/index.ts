@@ -1,14 +1,16 @@
 // Google Cloud Platform: disk.raw in an oldgnu tar.gz, uploaded to a bucket and imported as an image.
 import { list, text } from "../../recipe/fields";
-import { publishInputs } from "../../publish/names";
+import { imageTitle, publishInputs } from "../../publish/names";
 import { Settings, defineProvider } from "../provider";
-import { GcpImage } from "./image";
+import { GcpImage, gcpName } from "./image";
 
 const fields = {
     project: text(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a GCP project id").optional(),
     bucket: text(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, "a GCS bucket name").optional(),
     family: text(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "lowercase letters, digits and '-', at most 63").optional(),
-    guestOsFeatures: list(/^[A-Z_]+$/, "a list of feature names such as VIRTIO_SCSI_MULTIQUEUE").default([]),
+    guestOsFeatures: list(/^[A-Z_]+$/, "a list of feature names such as VIRTIO_SCSI_MULTIQUEUE")
+        .refine((l) => !l.includes("UEFI_COMPATIBLE"), { error: "a list without UEFI_COMPATIBLE: every image is a BIOS/MBR disk (UEFI needs a hybrid disk, not built yet)" })
+        .default([]),
 };
 
 /** Config `gcp`, checked. */
@@ -19,6 +21,13 @@ export default defineProvider({
     title: "Google Cloud Platform",
     fields,
     requiredToPublish: ["project", "bucket"],
+    check: (_s, ctx) => {
+        // Image names: at most 63 characters with the sha256 suffix whole.
+        for (const os of ctx.oses) {
+            const name = gcpName(imageTitle(os.vm_name, ctx.version, "0".repeat(64)));
+            if (name.length > 63) throw new Error(`config version: '${ctx.version}' is too long: the GCP image name ${name} has ${name.length} characters, at most 63`);
+        }
+    },
     isoBuilder: "qemu",
     format: "raw-tar",
     outputs: ["imageName", "selfLink", "project"],

@@ -10,6 +10,22 @@ export interface OpenstackImageArgs extends PublishInputs {
     readonly settings: OpenstackSettings;
 }
 
+/** What the publisher sets on every image: the hardware it was built for and the OS file's facts. */
+function ownProperties(os: OsVars): Record<string, string> {
+    return {
+        hw_disk_bus: "scsi",
+        hw_scsi_model: "virtio-scsi",
+        hw_vif_model: "virtio",
+        hw_qemu_guest_agent: "no",
+        os_type: "linux",
+        os_distro: os.os_distro,
+        os_version: os.os_version,
+    };
+}
+
+/** Properties config `openstack.properties` may not set. */
+export const OWN_PROPERTIES = Object.keys(ownProperties({ os_distro: "", os_version: "" } as OsVars));
+
 /** A Glance image from the compressed qcow2, with the recommended hardware properties. */
 export class OpenstackImage extends pulumi.ComponentResource {
     public readonly imageId: pulumi.Output<string>;
@@ -25,17 +41,9 @@ export class OpenstackImage extends pulumi.ComponentResource {
                 containerFormat: "bare",
                 diskFormat: "qcow2",
                 visibility: args.settings.visibility,
-                tags: ["gold", args.version],
-                properties: {
-                    hw_disk_bus: "scsi",
-                    hw_scsi_model: "virtio-scsi",
-                    hw_vif_model: "virtio",
-                    hw_qemu_guest_agent: "no",
-                    os_type: "linux",
-                    os_distro: args.os.os_distro,
-                    os_version: args.os.os_version,
-                    ...args.settings.properties,
-                },
+                tags: ["gold", args.version, ...args.settings.tags],
+                protected: args.settings.protected,
+                properties: { ...args.settings.properties, ...ownProperties(args.os) },
             },
             // os_* properties are taken only at create: any change is a new image.
             { parent: this, replaceOnChanges: ["name", "properties"], customTimeouts: { create: "2h" } },

@@ -1,14 +1,21 @@
 // OpenStack: a compressed qcow2 as a Glance image with the recommended hardware properties.
 import { z } from "zod";
-import { choice } from "../../recipe/fields";
+import { choice, flag, list } from "../../recipe/fields";
 import { publishInputs } from "../../publish/names";
 import { Settings, defineProvider } from "../provider";
-import { OpenstackImage } from "./image";
+import { OWN_PROPERTIES, OpenstackImage } from "./image";
 
 const fields = {
     visibility: choice(["private", "public", "shared", "community"]).default("private"),
-    /** Extra Glance properties. */
-    properties: z.record(z.string().regex(/^[A-Za-z0-9_:.-]+$/), z.string().max(255), { error: "an object of string values (Glance property names to values)" }).default({}),
+    /** Glance's protected flag: the image cannot be deleted (the seed's --protected); destroy then fails until it is cleared. */
+    protected: flag().default(false),
+    /** Extra tags besides "gold" and the version (the seed tagged its images "packer"). */
+    tags: list(/^[A-Za-z0-9_.:-]{1,64}$/, "a list of tags (letters, digits, '_', '.', ':', '-')").max(16, { error: "at most 16 tags" }).default([]),
+    /** Extra Glance properties; the hardware and OS properties are the publisher's own. */
+    properties: z
+        .record(z.string().regex(/^[A-Za-z0-9_:.-]{1,255}$/), z.string().max(255), { error: "an object of string values (Glance property names to values)" })
+        .refine((p) => !OWN_PROPERTIES.some((k) => k in p), { error: `an object of extra properties, without ${OWN_PROPERTIES.join(", ")} (the publisher sets those from the OS file)` })
+        .default({}),
 };
 
 /** Config `openstack`, checked. */

@@ -8,7 +8,9 @@ const fields = {
     /** Vagrant box name; default <namespace>/<OS>. */
     boxName: text(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, "<namespace>/<name>").optional(),
     /** Base URL of the boxes written into the catalog; default file:// of the artifacts. */
-    catalogUrl: text(/^(https?|file):\/\/\S+$/, "an http(s):// or file:// URL", 1024).optional(),
+    catalogUrl: text(/^(https?:\/\/[A-Za-z0-9.-]+(:\d+)?|file:\/\/)(\/[A-Za-z0-9._~%!$&'()*+,;=:@\/-]*)?$/, "an http(s):// or file:// URL", 1024)
+        .refine((u) => URL.canParse(u), { error: "an http(s):// or file:// URL" })
+        .optional(),
 };
 
 /** Config `virtualbox`, checked. */

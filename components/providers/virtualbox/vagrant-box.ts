@@ -1,5 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
 import { repoRoot } from "../../recipe/paths";
 import { sh } from "../../shell";
 import { PublishInputs } from "../../publish/names";
@@ -29,10 +30,10 @@ export class VagrantBox extends pulumi.ComponentResource {
     constructor(name: string, args: VagrantBoxArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gold:publish:VagrantBox", name, {}, opts);
         this.boxPath = placeArtifact(`${name}-box`, args.artifact, args.target, args.sha256, this);
-        const artifactsDir = `${repoRoot}/artifacts`;
-        const url = this.boxPath.apply((p) =>
-            args.catalogUrl ? `${args.catalogUrl.replace(/\/$/, "")}/${p.slice(artifactsDir.length + 1)}` : `file://${p}`,
-        );
+        // Published: the catalog URL + the box's place under artifacts/ (known, not cut out of a
+        // resolved path, which a symlinked checkout would change); else the box's own file:// URL.
+        const published = args.catalogUrl && `${args.catalogUrl.replace(/\/$/, "")}/${path.posix.relative("artifacts", args.target)}`;
+        const url = this.boxPath.apply((p) => published || `file://${p}`);
         const entry = new command.local.Command(
             `${name}-catalog`,
             {
