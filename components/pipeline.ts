@@ -5,6 +5,7 @@ import { ProviderModule } from "./providers";
 import { OsVars, hasKickstart } from "./recipe/os";
 import { BaseStage, baseInputs } from "./stages/base";
 import { ConversionStage, conversionInputs } from "./stages/conversion";
+import { FirstBootStage, firstBootInputs } from "./stages/first-boot";
 import { Builder, VariantStage, variantInputs } from "./stages/variant";
 
 /** One provider's image of one OS: its stages, planned. */
@@ -15,6 +16,8 @@ export interface ImagePlan {
     readonly artifactName: string;
     readonly variant: PlannedStage;
     readonly conversion: PlannedStage;
+    /** Its first-boot test (config firstBoot). */
+    readonly test?: PlannedStage;
 }
 
 /** One OS of the stack: its base (when a provider builds from it) and its images. */
@@ -44,11 +47,18 @@ export function preflight(config: GoldConfig): OsPlan[] {
         const images = config.providers.map((provider): ImagePlan => {
             const builder = config.builders[provider.name];
             const artifactName = `${id}-${config.version}_${provider.name}`;
-            const variant = plan(variantInputs(recipe, os, provider, builder, base?.fingerprint), recipe);
-            return { provider, builder, artifactName, variant, conversion: plan(conversionInputs(os, provider, artifactName, variant.fingerprint), recipe) };
+            const variant = plan(variantInputs(recipe, os, provider, builder, base?.fingerprint, providerVars(config, provider)), recipe);
+            const conversion = plan(conversionInputs(os, provider, artifactName, variant.fingerprint), recipe);
+            const test = config.firstBoot ? plan(firstBootInputs(os, provider, conversion.fingerprint), recipe) : undefined;
+            return { provider, builder, artifactName, variant, conversion, test };
         });
         return { os, base, images };
     });
+}
+
+/** A provider's build settings for its role, from its config. */
+function providerVars(config: GoldConfig, provider: ProviderModule): Record<string, string> {
+    return provider.buildVars?.(config.settings[provider.name]) ?? {};
 }
 
 /** Per provider of one OS: the artifact fields, plus the published ids when publishing. */
@@ -69,7 +79,7 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
     const base = p.base ? new BaseStage(`${id}-base`, { ...common, plan: p.base, baseImage: image }) : undefined;
 
     const images: OsImages = {};
-    for (const { provider, builder, artifactName, variant: variantPlan, conversion: conversionPlan } of p.images) {
+    for (const { provider, builder, artifactName, variant: variantPlan, conversion: conversionPlan, test: testPlan } of p.images) {
         const variant = new VariantStage(`${id}-${provider.name}`, {
             ...common,
             provider,
@@ -77,6 +87,7 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
             plan: variantPlan,
             base,
             sshUsername: builder === "variant" && image ? image.sshUsername : undefined,
+            providerVars: providerVars(config, provider),
         });
         const directory = `artifacts/${config.version}/${id}/${provider.name}`;
         const conversion = new ConversionStage(`${id}-${provider.name}-convert`, {
@@ -89,6 +100,11 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
             version: config.version,
             directory,
         });
+        // A publisher takes the artifact out of its test: a failed test publishes nothing.
+        const test = testPlan
+            ? new FirstBootStage(`${id}-${provider.name}-test`, { stack: config.stack, os, provider, version: config.version, plan: testPlan, conversion, directory, environment })
+            : undefined;
+        const tested = test ?? conversion;
         const ids = config.publish
             ? provider.publish({
                   name: `${id}-${provider.name}-publish`,
@@ -97,12 +113,15 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
                   settings: config.settings[provider.name],
                   site: config.recipe.site,
                   conversion,
+                  artifact: tested.artifact,
+                  sha256: tested.sha256,
                   artifactName,
                   seedPath: (ext) => `${directory}/${artifactName}.${ext}`,
                   secrets: config.secrets,
               })
             : {};
-        images[provider.name] = pulumi.output({ artifact: conversion.artifact, sha256: conversion.sha256, ...ids });
+        const firstBoot = test ? test.result.apply((r) => ({ login: r.login, checks: r.checks, seconds: r.seconds })) : "off";
+        images[provider.name] = pulumi.output({ artifact: tested.artifact, sha256: tested.sha256, firstBoot, ...ids });
     }
     return images;
 }

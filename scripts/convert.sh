@@ -170,6 +170,49 @@ mkdir -p "$partial"
 virtual_size=$(img_number virtual-size "$input" "$in_fmt")
 [ -n "$virtual_size" ] || die "cannot read the virtual size of $input as $in_fmt"
 
+# The OVA's ProductSection: the properties vSphere asks for at deployment, as cloud-init reads them.
+ovf_product() {
+    cat <<EOF
+    <ProductSection ovf:required="false">
+      <Info>Cloud-init customization: the machine's name and its user's SSH key, read at first boot</Info>
+      <Product>$name</Product>
+      <Version>$version</Version>
+      <Property ovf:key="instance-id" ovf:type="string" ovf:userConfigurable="true" ovf:value="id-ovf">
+        <Label>Instance id</Label>
+        <Description>Changing it makes cloud-init treat the VM as new</Description>
+      </Property>
+      <Property ovf:key="hostname" ovf:type="string" ovf:userConfigurable="true" ovf:value="">
+        <Label>Hostname</Label>
+        <Description>The VM's host name</Description>
+      </Property>
+      <Property ovf:key="public-keys" ovf:type="string" ovf:userConfigurable="true" ovf:value="">
+        <Label>SSH public key</Label>
+        <Description>Authorized for the image's default user</Description>
+      </Property>
+      <Property ovf:key="user-data" ovf:type="string" ovf:userConfigurable="true" ovf:value="">
+        <Label>cloud-init user data</Label>
+        <Description>Base64-encoded cloud-config</Description>
+      </Property>
+    </ProductSection>
+EOF
+}
+
+# A CD-ROM on the SATA controller: where vSphere puts ovf-env.xml at power-on.
+ovf_cdrom() {
+    cat <<EOF
+
+      <Item ovf:required="false">
+        <rasd:AddressOnParent>1</rasd:AddressOnParent>
+        <rasd:AutomaticAllocation>false</rasd:AutomaticAllocation>
+        <rasd:ElementName>CD/DVD drive 1</rasd:ElementName>
+        <rasd:InstanceID>6</rasd:InstanceID>
+        <rasd:Parent>3</rasd:Parent>
+        <rasd:ResourceSubType>vmware.cdrom.remotepassthrough</rasd:ResourceSubType>
+        <rasd:ResourceType>15</rasd:ResourceType>
+      </Item>
+EOF
+}
+
 # Writes an OVF 1.0 descriptor for one disk, shared by vmware (OVA) and virtualbox (box):
 #   write_ovf PROFILE OVF_FILE DISK_FILE
 # PROFILE vmware: vmx-10, SATA AHCI, VMXNET3; virtualbox: virtualbox-2.2, SATA AHCI, E1000/NAT.
@@ -190,9 +233,16 @@ write_ovf() {
     *) die "write_ovf: unknown profile $profile" ;;
     esac
     # Each hypervisor reads its own guest type; the other's is left out.
-    local os_attr="" os_vbox=""
+    local os_attr="" os_vbox="" product="" transport="" cdrom=""
     [ -z "$vmw_type" ] || os_attr=" vmw:osType=\"$vmw_type\""
     [ -z "$vbox_type" ] || os_vbox=$'\n'"      <vbox:OSType ovf:required=\"false\">$vbox_type</vbox:OSType>"
+    if [ "$profile" = vmware ]; then
+        # vSphere's way into the VM: vApp properties that cloud-init's OVF datasource reads,
+        # delivered at power-on as ovf-env.xml on a CD-ROM (the ISO transport).
+        transport=' ovf:transport="iso"'
+        product=$(ovf_product)
+        cdrom=$(ovf_cdrom)
+    fi
     cat >"$ovf" <<EOF
 <?xml version="1.0" encoding="UTF-8"?>
 <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1" xmlns:cim="http://schemas.dmtf.org/wbem/wscim/1/common" xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData" xmlns:vssd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData" xmlns:vmw="http://www.vmware.com/schema/ovf" xmlns:vbox="http://www.virtualbox.org/ovf/machine" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ovf:version="1.0">
@@ -216,11 +266,12 @@ write_ovf() {
       <Info>A human-readable annotation</Info>
       <Annotation>$name version $version</Annotation>
     </AnnotationSection>
+$product
     <OperatingSystemSection ovf:id="101"$os_attr>
       <Info>The kind of installed guest operating system</Info>
       <Description>${os_desc:-Linux 64-Bit}</Description>$os_vbox
     </OperatingSystemSection>
-    <VirtualHardwareSection>
+    <VirtualHardwareSection$transport>
       <Info>Virtual hardware requirements</Info>
       <System>
         <vssd:ElementName>Virtual Hardware Family</vssd:ElementName>
@@ -268,7 +319,7 @@ write_ovf() {
         <rasd:InstanceID>5</rasd:InstanceID>
         <rasd:ResourceSubType>$nic_sub</rasd:ResourceSubType>
         <rasd:ResourceType>10</rasd:ResourceType>
-      </Item>
+      </Item>$cdrom
     </VirtualHardwareSection>
   </VirtualSystem>
 </Envelope>

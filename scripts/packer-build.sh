@@ -94,33 +94,12 @@ rm -rf "$partial" "$out.failed.log" "$ui"
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/gold-images
 export PACKER_CACHE_DIR="${PACKER_CACHE_DIR:-$cache/packer}"
-locks=${GOLD_LOCK_DIR:-$cache/locks}
-mkdir -p "$locks" "$PACKER_CACHE_DIR"
+mkdir -p "$PACKER_CACHE_DIR"
 
-# A slot: the first free one of N lock files, held (by this shell and Packer) until exit.
-slots=${GOLD_PARALLEL_BUILDS:-1}
-while :; do
-    for i in $(seq 1 "$slots"); do
-        exec {slot}>"$locks/slot-$i"
-        if flock -n "$slot"; then break 2; fi
-        exec {slot}>&-
-    done
-    sleep 2
-done
-
-# The hypervisor: a build holds its own kind shared; it may start only while no build of
-# the other kind holds theirs (checked under a gate, so the two kinds cannot start together).
-case " $* " in *virtualbox-iso.*) kind=virtualbox other=qemu ;; *) kind=qemu other=virtualbox ;; esac
-exec {gate}>"$locks/hypervisor.gate" {mine}>"$locks/hypervisor-$kind" {theirs}>"$locks/hypervisor-$other"
-flock "$gate"
-until flock -n "$theirs"; do
-    flock -u "$gate"
-    sleep 2
-    flock "$gate"
-done
-flock -u "$theirs"
-flock -s "$mine"
-flock -u "$gate"
+# A build slot and the hypervisor's lock (scripts/slots.sh), held until this build ends.
+# shellcheck source=slots.sh source-path=SCRIPTDIR
+. "$here/scripts/slots.sh"
+case " $* " in *virtualbox-iso.*) take_slot virtualbox ;; *) take_slot qemu ;; esac
 
 cd "$here"
 # timeout puts itself and what it starts (Packer, its plugins, QEMU) in a process group of

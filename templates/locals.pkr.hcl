@@ -36,11 +36,12 @@ locals {
   }
   ansible_os_strings = { for k, v in local.packer_os : k => v if k != "os_major" && k != "extra_repos" }
   ansible_unsafe_vars = format(
-    "{%s, \"packer_os\": {%s, \"os_major\": %d, \"extra_repos\": {%s}}}",
+    "{%s, \"packer_os\": {%s, \"os_major\": %d, \"extra_repos\": {%s}}, \"provider_vars\": {%s}}",
     join(", ", [for k, v in local.ansible_site_vars : "${jsonencode(k)}: !unsafe ${jsonencode(v)}"]),
     join(", ", [for k, v in local.ansible_os_strings : "${jsonencode(k)}: !unsafe ${jsonencode(v)}"]),
     var.os_major,
     join(", ", [for k, v in local.packer_os.extra_repos : "${jsonencode(k)}: !unsafe ${jsonencode(v)}"]),
+    join(", ", [for k, v in var.provider_vars : "${jsonencode(k)}: !unsafe ${jsonencode(v)}"]),
   )
 
   # QEMU's SSH forward on loopback: Packer 1.6.6 writes it without an address (all

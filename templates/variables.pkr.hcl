@@ -139,6 +139,12 @@ variable "build_name" {
   }
 }
 
+variable "provider_vars" {
+  type        = map(string)
+  default     = {}
+  description = "The provider's build settings from its config, for its role (e.g. guest_repo)."
+}
+
 variable "qemuargs" {
   type        = list(list(string))
   default     = []
@@ -213,6 +219,11 @@ variable "guest_os_type_virtualbox" {
 
 variable "guest_os_type_vmware" {
   type = string
+}
+
+variable "cloud_user" {
+  type        = string
+  description = "The user cloud-init makes by default on this OS (its cloud.cfg), e.g. debian, rocky, cloud-user."
 }
 
 variable "ena_support" {

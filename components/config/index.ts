@@ -27,6 +27,8 @@ export interface GoldConfig {
     /** The selected providers' modules, in the registry's order. */
     readonly providers: ProviderModule[];
     readonly publish: boolean;
+    /** Every image is booted as its cloud would and checked before it is published. */
+    readonly firstBoot: boolean;
     readonly parallelBuilds: number;
     /** The recipe: OS files, and the site variables in effect (with this version). */
     readonly recipe: Recipe;
@@ -96,6 +98,7 @@ function configSchema(decl: Record<string, Declared>, oses: string[], registry: 
         oses: withDefault("oses", choices(oses, "a list of OS ids")),
         providers: withDefault("providers", choices(names, "a list of provider names")),
         publish: withDefault("publish", z.boolean({ error: "true or false" })),
+        firstBoot: withDefault("firstBoot", z.boolean({ error: "true or false" })),
         parallelBuilds: withDefault("parallelBuilds", whole(0, 64, "a whole number: 0 (half the cores) or 1 to 64")),
         site: object(site, "an object of site variables (pulumi config set --path site.<name> <value>)").partial().default({}),
         baseImages: object(Object.fromEntries(stackOses.map((id) => [id, baseImage.optional()])), "an object of OS ids").default({}),
@@ -166,6 +169,7 @@ export function loadConfig(cfg = new pulumi.Config(), stack = pulumi.getStack())
         oses: c.oses,
         providers: selected,
         publish: c.publish,
+        firstBoot: c.firstBoot,
         parallelBuilds: c.parallelBuilds || Math.max(1, Math.floor(os.cpus().length / 2)),
         recipe,
         siteOverrides,

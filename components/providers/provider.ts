@@ -6,6 +6,7 @@
 // the folders, and every stage, check and output iterates it.
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
+import type { FirstBoot } from "../firstboot/mechanism";
 import type { OsVars } from "../recipe/os";
 import type { SiteVars } from "../recipe/site";
 import type { ConversionStage } from "../stages/conversion";
@@ -28,8 +29,11 @@ export interface PublishArgs<S> {
     readonly settings: S;
     /** Site variables in effect (e.g. namespace). */
     readonly site: SiteVars;
-    /** The converted artifact: path, sha256 and the conversion's other fields. */
+    /** The conversion (its result's other fields, e.g. the docker build context). */
     readonly conversion: ConversionStage;
+    /** The artifact to publish and its sha256: out of its first-boot test (or the conversion without one). */
+    readonly artifact: pulumi.Output<string>;
+    readonly sha256: pulumi.Output<string>;
     /** The seed's artifact name, `<vm_name>-<version>_<provider>`. */
     readonly artifactName: string;
     /** The seed's path of this artifact with an extension: artifacts/<version>/<os>/<provider>/<name>.<ext>. */
@@ -67,10 +71,17 @@ export interface ProviderModule<S = Record<string, unknown>> {
     readonly isoBuilder: IsoBuilder;
     /** What the conversion makes of the provider's image (scripts/convert.sh FORMAT). */
     readonly format: ArtifactFormat;
+    /** Settings its role reads (Ansible's provider_vars), from its config: part of its variant's fingerprint. */
+    readonly buildVars?: (settings: S) => Record<string, string>;
     /** Repository files (besides its role) that its variant reads. */
     readonly variantFiles?: readonly string[];
     /** Repository files (besides scripts/convert.sh) that its conversion reads. */
     readonly conversionFiles?: readonly string[];
+    /**
+     * Its first-boot test (its first-boot.ts): how its cloud gives a new machine the user's key,
+     * played for the test, and its contract, checked from inside once logged in.
+     */
+    readonly firstBoot: FirstBoot;
     /** The keys the publisher adds to `images[os][provider]` (besides artifact and sha256). */
     readonly outputs: readonly string[];
     /** Creates the publisher component; returns the `outputs` values. */

@@ -27,5 +27,5 @@ export interface PublishInputs {
 
 /** The PublishInputs of a provider's publish arguments. */
 export function publishInputs(a: PublishArgs<unknown>): PublishInputs {
-    return { vmName: a.os.vm_name, version: a.version, artifact: a.conversion.artifact, sha256: a.conversion.sha256 };
+    return { vmName: a.os.vm_name, version: a.version, artifact: a.artifact, sha256: a.sha256 };
 }

@@ -36,6 +36,8 @@ const OS_FILE = z.object({
     guest_os_type_vmware: text("a VMware guestOS such as centos7-64", /^[a-z0-9-]+$/),
     /** vSphere's name of the same type (the OVA's vmw:osType), e.g. centos7_64Guest. */
     guest_os_type_vsphere: text("a vSphere guest id such as centos7_64Guest", /^[A-Za-z0-9_]+Guest$/),
+    /** The user cloud-init makes by default on this OS (its cloud.cfg): clouds give it the key. */
+    cloud_user: text("a user name", /^[a-z_][a-z0-9_-]*$/),
     /** The kernel has the ENA network driver (EC2: in EL kernels from 7.4). */
     ena_support: z.boolean({ error: "true or false" }),
     /** cloud-init speaks IMDSv2 (EC2 tokens; cloud-init 19.4 and later). */

@@ -13,15 +13,16 @@ import { StageResult, stageCommand } from "./stage-command";
 export type Builder = "variant" | "iso";
 
 /** What a provider's image reads: its role on the base disk (variant), or a whole ISO install (iso). */
-export function variantInputs(recipe: Recipe, os: OsVars, provider: ProviderModule, builder: Builder, baseFingerprint?: string): StageInputs {
+export function variantInputs(recipe: Recipe, os: OsVars, provider: ProviderModule, builder: Builder, baseFingerprint?: string, providerVars: Record<string, string> = {}): StageInputs {
     const files = [...packerFiles(recipe), ...PROVISIONING, `ansible/roles/${provider.name}`, ...(provider.variantFiles ?? [])];
+    const values = { ...buildValues(recipe), provider: provider.name, providerVars };
     if (builder === "variant") {
         if (!baseFingerprint) throw new Error(`the ${provider.name} variant of ${os.vm_name} needs its base`);
-        return { files, values: { ...buildValues(recipe), stage: "variant", provider: provider.name }, upstream: baseFingerprint };
+        return { files, values: { ...values, stage: "variant" }, upstream: baseFingerprint };
     }
     return {
         files: [...files, "ansible/roles/base", osInput(recipe, os)],
-        values: { ...buildValues(recipe), stage: "iso", provider: provider.name, kickstart: kickstartInput(recipe, `virtual/${provider.name}`, os) },
+        values: { ...values, stage: "iso", kickstart: kickstartInput(recipe, `virtual/${provider.name}`, os) },
     };
 }
 
@@ -34,6 +35,8 @@ export interface VariantStageArgs extends PackerStageArgs {
     readonly base?: BaseStage;
     /** SSH user of the base disk (a vendor image's user; root for our own bases). */
     readonly sshUsername?: string;
+    /** The provider's build settings for its role (its module's buildVars). */
+    readonly providerVars?: Record<string, string>;
 }
 
 /** One provider's image of one OS, provisioned with that provider's role, cleaned and zeroed. */
@@ -48,7 +51,7 @@ export class VariantStage extends pulumi.ComponentResource {
         super("gold:stage:Variant", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: "gold:build:ImageVariant" }] });
         const { os, provider, version, builder, base } = args;
         if (builder === "variant" && !base) throw new Error(`${name}: builder "variant" needs the OS's base`);
-        const buildName = `-var=build_name=${provider.name}`;
+        const buildVars = [`-var=build_name=${provider.name}`, ...(Object.keys(args.providerVars ?? {}).length ? [`-var=provider_vars=${JSON.stringify(args.providerVars)}`] : [])];
         const stage = stageCommand(
             name,
             {
@@ -57,8 +60,8 @@ export class VariantStage extends pulumi.ComponentResource {
                 version,
                 directory: `artifacts/${version}/${os.vm_name}/${provider.name}`,
                 create: (dir) => {
-                    if (builder === "iso") return isoBuildCommand(dir, args, `virtual/${provider.name}`, `-only=${provider.isoBuilder}.iso`, [buildName]);
-                    const words = ["scripts/packer-build.sh", dir, "-only=qemu.variant", ...packerVarArgs(os.vm_name, version, args.siteOverrides), buildName];
+                    if (builder === "iso") return isoBuildCommand(dir, args, `virtual/${provider.name}`, `-only=${provider.isoBuilder}.iso`, buildVars);
+                    const words = ["scripts/packer-build.sh", dir, "-only=qemu.variant", ...packerVarArgs(os.vm_name, version, args.siteOverrides), ...buildVars];
                     if (args.sshUsername) words.push(`-var=ssh_username=${args.sshUsername}`);
                     return pulumi.interpolate`${sh(words)} ${base!.artifact.apply((a) => sh([`-var=source_disk=${a}`]))}`;
                 },

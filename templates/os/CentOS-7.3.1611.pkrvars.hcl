@@ -17,8 +17,10 @@ iso_url   = "https://vault.centos.org/7.3.1611/isos/x86_64/CentOS-7-x86_64-Minim
 iso_checksum = "sha256:27bd866242ee058b7a5754e83d8ee8403e216b93d130d800852a96f41c34d86a"
 # http, not https: the 2016 installer's CA bundle predates the vault's current certificate chain.
 install_url = "http://vault.centos.org/7.3.1611/os/x86_64/"
+# extras holds cloud-init and WALinuxAgent (ansible/package-sources.yml): the cloud roles need it.
 extra_repos = {
   updates = "http://vault.centos.org/7.3.1611/updates/x86_64/"
+  extras  = "http://vault.centos.org/7.3.1611/extras/x86_64/"
 }
 # isolinux menu (BIOS): the default entry is "Test this media & install CentOS 7";
 # <up> selects "Install CentOS 7", <tab> opens its kernel line for editing.
@@ -33,3 +35,5 @@ guest_os_type_vsphere = "centos7_64Guest"
 # predates IMDSv2: its AMI is registered without ENA and with IMDSv1 allowed.
 ena_support = false
 imds_v2     = false
+# The user cloud-init makes by default (this OS's cloud.cfg): clouds give it the user's key.
+cloud_user = "centos"

@@ -31,3 +31,5 @@ guest_os_type_vsphere = "centos9_64Guest"
 # EC2: the kernel has the ENA driver and cloud-init speaks IMDSv2 (its AMI requires tokens).
 ena_support = true
 imds_v2     = true
+# The user cloud-init makes by default (this OS's cloud.cfg): clouds give it the user's key.
+cloud_user = "cloud-user"

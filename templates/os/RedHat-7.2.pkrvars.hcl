@@ -15,9 +15,15 @@ iso_checksum = "sha256:03f3a0291634335f6995534d829bd21ffaa0d000004dfeb1b2fb81052
 # Expected site mirror layout under repo_server (plain HTTP, yum repositories):
 #   rhel-7.2/os/x86_64/       the contents of rhel-server-7.2-x86_64-dvd.iso (install tree, .treeinfo, repodata)
 #   rhel-7.2/updates/x86_64/  reposync of rhel-7-server-rpms frozen at the 7.2 point (or an EUS 7.2 channel), with createrepo
+#   rhel-7/extras/x86_64/     reposync of rhel-7-server-extras-rpms (WALinuxAgent)
+#   rhel-7/rh-common/x86_64/  reposync of rhel-7-server-rh-common-rpms (cloud-init)
+#   rhel-7/atomic-host/x86_64/ reposync of rhel-atomic-host-rpms (cloud-utils-growpart, which 7.2's other channels lack)
 install_url = "{{ repo_server }}/rhel-7.2/os/x86_64/"
 extra_repos = {
-  updates = "{{ repo_server }}/rhel-7.2/updates/x86_64/"
+  updates     = "{{ repo_server }}/rhel-7.2/updates/x86_64/"
+  extras      = "{{ repo_server }}/rhel-7/extras/x86_64/"
+  rh-common   = "{{ repo_server }}/rhel-7/rh-common/x86_64/"
+  atomic-host = "{{ repo_server }}/rhel-7/atomic-host/x86_64/"
 }
 # isolinux menu (BIOS): the default entry is "Test this media & install Red Hat Enterprise Linux 7.2";
 # <up> selects "Install Red Hat Enterprise Linux 7.2", <tab> opens its kernel line for editing.
@@ -32,3 +38,5 @@ guest_os_type_vsphere = "rhel7_64Guest"
 # predates IMDSv2: its AMI is registered without ENA and with IMDSv1 allowed.
 ena_support = false
 imds_v2     = false
+# The user cloud-init makes by default (this OS's cloud.cfg): clouds give it the user's key.
+cloud_user = "cloud-user"

@@ -1,8 +1,9 @@
 // End to end, for real: index.ts runs through the harness (tests/e2e/harness.ts), so every
 // stage command the program generates executes — Packer 1.6.6 + QEMU (TCG) + the real Ansible
-// roles + cleanup + zero, then every conversion — from a Debian 12 base disk built by
-// debootstrap. Then every artifact is checked independently of the code that made it, and
-// each bootable one boots from its own bootloader.
+// roles + cleanup + zero, then every conversion, then every first-boot test (each image booted
+// the way its cloud starts a machine, a user let in with a key made for the test) — from a
+// Debian 12 base disk built by debootstrap. Then every artifact is checked independently of
+// the code that made it.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -13,10 +14,10 @@ import { repoRoot } from "../../components/recipe/paths";
 import { providerNames } from "../../components/providers";
 import { missingTool, pool, run, tempDir } from "../support/tools";
 import { baseDisk, type RunReport, stackConfig, up as runUp } from "./setup";
-import { bootAndProbe, extractDisk, liveQemuCount } from "./support/boot";
-import { inspectImage, isLockedPasswordField } from "./support/inspect";
+import { extractDisk, liveQemuCount } from "../../components/firstboot/vm";
+import { inspectImage, isLockedPasswordField } from "../../components/firstboot/inspect";
 
-const REQUIRED = ["packer", "qemu-system-x86_64", "qemu-img", "ansible-playbook", "debootstrap", "guestfish", "vagrant", "sfdisk", "mke2fs", "zstd"];
+const REQUIRED = ["packer", "qemu-system-x86_64", "qemu-img", "ansible-playbook", "debootstrap", "guestfish", "vagrant", "sfdisk", "mke2fs", "zstd", "genisoimage", "ssh"];
 const skip = process.getuid?.() !== 0 ? "needs root (debootstrap)" : REQUIRED.map(missingTool).find(Boolean);
 
 // GOLD_E2E_PROVIDERS=openstack,gcp runs a subset (the default is all seven).
@@ -59,8 +60,8 @@ before(async () => {
 });
 
 /** One `pulumi up` of this repo (or of a copy) with this test's config, state and logs. */
-const up = (opts: { root?: string; env?: Record<string, string>; state?: string } = {}) =>
-    runUp({ config, stack: "0.0.0-e2e", state: opts.state ?? stateFile, logs: logDir, root: opts.root, env: opts.env });
+const up = (opts: { root?: string; env?: Record<string, string>; state?: string; config?: Record<string, unknown> } = {}) =>
+    runUp({ config: opts.config ?? config, stack: "0.0.0-e2e", state: opts.state ?? stateFile, logs: logDir, root: opts.root, env: opts.env });
 
 test("the program's own commands build the base, every provider's variant and every conversion", { skip }, async () => {
     const started = Date.now();
@@ -76,7 +77,7 @@ test("the program's own commands build the base, every provider's variant and ev
         if (took) timings[`packer ${name}`] = Number(took[1] ?? 0) * 60 + Number(took[2] ?? 0);
     }
     assert.deepEqual(Object.keys(first.images!["Debian-12"]).sort(), [...providers].sort());
-    for (const name of ["Debian-12-base-run", ...providers.flatMap((p) => [`Debian-12-${p}-run`, `Debian-12-${p}-convert-run`])]) {
+    for (const name of ["Debian-12-base-run", ...providers.flatMap((p) => [`Debian-12-${p}-run`, `Debian-12-${p}-convert-run`, `Debian-12-${p}-test-run`])]) {
         assert.ok(state[name], `${name} is in the state`);
     }
     for (const p of providers) assert.ok(fs.statSync(artifactOf(p)).size > 0, `${p} artifact exists`);
@@ -174,28 +175,39 @@ async function bootables(): Promise<{ provider: string; disk: string; format: st
     return out;
 }
 
-test("cleanup held: no host keys, empty machine-id, no build key, root locked — and each image boots from its own bootloader and makes new host keys", { skip }, async (t) => {
+test("every image passed its first-boot test: its cloud's way in, with a key made for the test, and its contract", { skip }, async (t) => {
     if (!needsFirstRun(t)) return;
-    // The edit-and-rebuild test's runs go on beside the boots (its one guest would leave a core idle).
+    for (const p of providers) {
+        const fb = first.images!["Debian-12"][p].firstBoot as { login: string; checks: { name: string; ok: boolean }[]; seconds: number };
+        assert.ok(fb && typeof fb === "object", `${p}: tested`);
+        assert.ok(fb.checks.length > 0 && fb.checks.every((c) => c.ok), `${p}: ${JSON.stringify(fb.checks)}`);
+        timings[`first boot ${p}`] = fb.seconds;
+        t.diagnostic(`${p}: ${fb.login}; ${fb.checks.length} checks; ${fb.seconds.toFixed(0)} s`);
+    }
+    // Every test kept its serial console and report beside the artifact.
+    for (const p of providers) {
+        const out = path.join(repoRoot, /--out (\S+)/.exec(stateOf()[`Debian-12-${p}-test-run`].create)![1]);
+        assert.equal(JSON.parse(fs.readFileSync(path.join(out, "result.json"), "utf8")).ok, true, `${p}: ${out}/result.json`);
+        if (p !== "docker") assert.ok(fs.statSync(path.join(out, "serial.log")).size > 0, `${p}: its serial console is kept`);
+    }
+    assert.equal(liveQemuCount(), 0, "no QEMU of the tests left running");
+});
+
+test("cleanup held in every image: no host keys, empty machine-id, no build key, root locked (read offline)", { skip }, async (t) => {
+    if (!needsFirstRun(t)) return;
+    // The edit-and-rebuild test's runs go on beside the inspections (one guest would leave a core idle).
     rebuildInBackground().catch(() => undefined);
     const buildKey = fs.readFileSync(path.join(repoRoot, "keys/packer.pub"), "utf8").trim().split(/\s+/)[1];
-    // Two at a time, as the builds: each boot is one TCG guest.
     await pool(await bootables(), 2, async ({ provider, disk, format }) => {
         const started = Date.now();
         const seen = await inspectImage(disk, format);
+        timings[`inspect ${provider}`] = (Date.now() - started) / 1000;
         assert.deepEqual(seen.sshHostKeys, [], `${provider}: no SSH host keys in the image`);
         assert.ok(seen.machineId.trim() === "" || seen.machineId.trim() === "uninitialized", `${provider}: empty machine-id, found ${JSON.stringify(seen.machineId)}`);
         assert.ok(!seen.rootAuthorizedKeys.includes(buildKey), `${provider}: the build key is gone`);
         assert.ok(isLockedPasswordField(seen.rootPasswordField), `${provider}: root password locked (${seen.rootPasswordField?.slice(0, 3)}…)`);
         assert.match(seen.osRelease, /bookworm/);
-        const boot = await bootAndProbe({ disk, format, timeoutSec: 420, logFile: path.join(logDir, `boot-${provider}.serial.log`) });
-        timings[`boot ${provider}`] = boot.bootSeconds;
-        timings[`inspect+boot ${provider}`] = (Date.now() - started) / 1000;
-        assert.ok(boot.booted, `${provider} did not boot (${boot.reason}):\n${boot.serialTail}`);
-        assert.ok(boot.sawLogin, `${provider}: login prompt`);
-        assert.ok(boot.hostKeys.length > 0, `${provider}: the booted guest made SSH host keys`);
     });
-    assert.equal(liveQemuCount(), 0, "no QEMU of the boot tests left running");
 });
 
 test("a second run with nothing changed executes no stage command", { skip }, async (t) => {
@@ -205,10 +217,13 @@ test("a second run with nothing changed executes no stage command", { skip }, as
     timings["second run (nothing changed)"] = (Date.now() - started) / 1000;
     assert.ok(again.ok, again.error);
     assert.deepEqual(again.executed, []);
-    assert.equal(again.skipped.length, 1 + 2 * providers.length);
+    assert.equal(again.skipped.length, 1 + 3 * providers.length);
 });
 
-/** A copy of the repo (node_modules linked) whose role of the `edited` provider is edited. */
+/**
+ * A copy of the repo (node_modules linked) whose role of the `edited` provider is edited: it
+ * marks the image and, for virtualbox, breaks the box's way in (Vagrant's key removed).
+ */
 function editedCopy(): string {
     const copy = path.join(scratch, "repo");
     fs.mkdirSync(copy);
@@ -217,32 +232,34 @@ function editedCopy(): string {
         fs.cpSync(path.join(repoRoot, entry), path.join(copy, entry), { recursive: true });
     }
     for (const link of ["node_modules", "keys"]) fs.symlinkSync(path.join(repoRoot, link), path.join(copy, link));
+    const breakIn = edited === "virtualbox" ? "\n- name: Remove Vagrant's key (the way in, broken by the end-to-end test)\n  ansible.builtin.file:\n    path: /home/vagrant/.ssh/authorized_keys\n    state: absent\n" : "";
     fs.appendFileSync(
         path.join(copy, `ansible/roles/${edited}/tasks/main.yml`),
-        "\n- name: Mark the image (edited by the end-to-end test)\n  ansible.builtin.copy:\n    dest: /etc/gold-e2e-edit\n    content: \"edited\\n\"\n    mode: \"0644\"\n",
+        "\n- name: Mark the image (edited by the end-to-end test)\n  ansible.builtin.copy:\n    dest: /etc/gold-e2e-edit\n    content: \"edited\\n\"\n    mode: \"0644\"\n" + breakIn,
     );
     return copy;
 }
 
 /**
- * In a copy whose `edited` role is edited: a run with GOLD_INJECT_FAILURE fails that stage and
- * leaves nothing; the rerun creates only that provider's variant and conversion, which carry the edit.
+ * In a copy whose `edited` role is edited, publishing that provider: a run with
+ * GOLD_INJECT_FAILURE fails its variant and leaves nothing; the rerun builds only that
+ * provider's variant and conversion, which carry the edit, and its first-boot test — which,
+ * the way in broken, fails within its bounded wait: the publish never runs.
  */
 async function editFailRebuild(): Promise<void> {
     const copy = editedCopy();
-    // The copy's state lacks the edited provider: its rebuild is new there, so no old `delete` reaches
-    // into this repo's artifacts (which later runs on this machine reuse).
+    // The copy's state holds the base only: the edited provider's stages are new there, so no
+    // old `delete` reaches into this repo's artifacts (which later runs on this machine reuse).
     const state = path.join(scratch, "state.json");
-    const commands = stateOf();
-    delete commands[`Debian-12-${edited}-run`];
-    delete commands[`Debian-12-${edited}-convert-run`];
+    const commands = Object.fromEntries(Object.entries(stateOf()).filter(([name]) => name === "Debian-12-base-run"));
     fs.writeFileSync(state, JSON.stringify({ commands }));
+    const copyConfig = { ...config, providers: [edited], publish: true };
 
-    const failed = await up({ root: copy, state, env: { GOLD_INJECT_FAILURE: "true" } });
+    const failed = await up({ root: copy, state, config: copyConfig, env: { GOLD_INJECT_FAILURE: "true" } });
     assert.equal(failed.ok, false);
     assert.match(failed.error ?? "", new RegExp(`Debian-12-${edited}-run: create failed`));
-    // The copy lives elsewhere: every command's `dir` changed, an update (re-printing the stored
-    // result), as the engine would do; no other stage is created.
+    // The copy lives elsewhere: the base command's `dir` changed, an update (re-printing the
+    // stored result), as the engine would do; no other stage is created.
     assert.deepEqual(failed.executed.filter((e) => e.action !== "update").map((e) => `${e.name} ${e.ok}`), [`Debian-12-${edited}-run false`]);
     assert.ok(failed.executed.filter((e) => e.action === "update").every((e) => e.ok), "every update succeeded");
     const editedDir = path.join(copy, `artifacts/0.0.0-e2e/Debian-12/${edited}`);
@@ -251,10 +268,21 @@ async function editFailRebuild(): Promise<void> {
     assert.equal(JSON.parse(fs.readFileSync(state, "utf8")).commands[`Debian-12-${edited}-run`], undefined, "nothing recorded");
 
     const started = Date.now();
-    const retried = await up({ root: copy, state });
-    timings[`rebuild after editing the ${edited} role`] = (Date.now() - started) / 1000;
-    assert.ok(retried.ok, retried.error);
-    assert.deepEqual(retried.executed.filter((e) => e.action === "create").map((e) => e.name).sort(), [`Debian-12-${edited}-convert-run`, `Debian-12-${edited}-run`]);
+    const retried = await up({ root: copy, state, config: copyConfig });
+    timings[`rebuild after editing the ${edited} role (variant, conversion, failing test)`] = (Date.now() - started) / 1000;
+    const created = retried.executed.filter((e) => e.action === "create");
+    assert.deepEqual(created.map((e) => `${e.name} ${e.ok}`).sort(), [`Debian-12-${edited}-convert-run true`, `Debian-12-${edited}-run true`, `Debian-12-${edited}-test-run ${edited !== "virtualbox"}`].sort());
+    if (edited === "virtualbox") {
+        assert.equal(retried.ok, false);
+        assert.match(retried.error ?? "", new RegExp(`Debian-12-${edited}-test-run: create failed`));
+        assert.match(retried.error ?? "", /no login as vagrant/, "the failure names what failed");
+        const test = created.find((e) => e.name.endsWith("-test-run"))!;
+        timings["first boot with the way in broken, until it fails"] = test.seconds;
+        assert.ok(test.seconds < 900, `the failing test is bounded: ${test.seconds} s`);
+        assert.deepEqual(retried.executed.filter((e) => e.name.includes("-publish")), [], "nothing of the publish ran");
+        const failedOut = fs.readdirSync(path.join(editedDir, "tested")).find((f) => f.endsWith(".failed"));
+        assert.ok(failedOut && fs.statSync(path.join(editedDir, "tested", failedOut, "serial.log")).size > 0, "the serial console is kept beside the artifact");
+    }
     // The variant's qcow2 (before conversion) carries the edit.
     const variant = JSON.parse(JSON.parse(fs.readFileSync(state, "utf8")).commands[`Debian-12-${edited}-run`].stdout).artifact;
     const seen = await inspectImage(variant, "qcow2", { files: ["/etc/gold-e2e-edit"] });
@@ -265,7 +293,7 @@ let rebuilding: Promise<void> | undefined;
 /** Started once, by the boot test (beside the boots) or else by its own test. */
 const rebuildInBackground = () => (rebuilding ??= editFailRebuild());
 
-test("a failing role leaves no artifact and records nothing; after editing one role only that provider rebuilds", { skip }, async (t) => {
+test("a failing role leaves no artifact and records nothing; after editing one role only that provider rebuilds, and an image its users cannot get into is never published", { skip }, async (t) => {
     if (!needsFirstRun(t)) return;
     await rebuildInBackground();
 });

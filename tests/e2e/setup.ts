@@ -7,7 +7,7 @@ import { run } from "../support/tools";
 export interface RunReport {
     ok: boolean;
     error?: string;
-    images?: Record<string, Record<string, { artifact: string; sha256: string }>>;
+    images?: Record<string, Record<string, { artifact: string; sha256: string; firstBoot?: unknown }>>;
     executed: { name: string; action: string; seconds: number; ok: boolean }[];
     skipped: string[];
 }

@@ -20,7 +20,8 @@ test("dev stack: one base, a variant and a conversion per provider, no cloud res
     assert.equal(byType("gold:stage:Base").length, oses.length);
     assert.equal(byType("gold:stage:Variant").length, oses.length * providers.length);
     assert.equal(byType("gold:stage:Conversion").length, oses.length * providers.length);
-    assert.equal(byType("command:local:Command").length, oses.length * (1 + 2 * providers.length));
+    assert.equal(byType("gold:test:FirstBoot").length, oses.length * providers.length);
+    assert.equal(byType("command:local:Command").length, oses.length * (1 + 3 * providers.length));
     const clouds = registered.filter((r) => /^(aws|azure-native|gcp|openstack|docker):/.test(r.type) || r.type.startsWith("gold:publish:"));
     assert.deepEqual(clouds.map((r) => r.type), []);
 });
@@ -31,7 +32,7 @@ test("dev stack outputs: version and, per OS and provider, only the artifact fie
     for (const os of dev["gold-images:oses"]) {
         assert.deepEqual(Object.keys(images[os]).sort(), [...dev["gold-images:providers"]].sort());
         for (const fields of Object.values(images[os])) {
-            assert.deepEqual(Object.keys(fields).sort(), ["artifact", "sha256"]);
+            assert.deepEqual(Object.keys(fields).sort(), ["artifact", "firstBoot", "sha256"]);
             assert.match(String(fields.sha256), /^[0-9a-f]{64}$/);
         }
     }
@@ -49,7 +50,8 @@ test("stage commands: fingerprint triggers, own directory deleted, Packer run by
         assert.match(c.inputs.update, /PULUMI_COMMAND_STDOUT/);
         assert.ok(c.customTimeouts?.create, `${c.name} has a create timeout`);
     }
-    const packer = commands.filter((c) => !c.name.endsWith("-convert-run"));
+    const packer = commands.filter((c) => !c.name.endsWith("-convert-run") && !c.name.endsWith("-test-run"));
+    for (const c of commands.filter((c) => c.name.endsWith("-test-run"))) assert.match(c.inputs.create, / scripts\/with-slot\.sh node_modules\/\.bin\/ts-node --transpile-only scripts\/first-boot\.ts --provider \S+ --image \S+ --sha256 [0-9a-f]{64} /);
     for (const c of packer) assert.match(c.inputs.create, /scripts\/packer-build\.sh /, c.name);
     for (const c of commands.filter((c) => c.name.endsWith("-convert-run"))) assert.match(c.inputs.create, / scripts\/convert\.sh /);
     // One version, one stack: every stage claims artifacts/<version>/ first; a delete checks it.

@@ -39,6 +39,7 @@ test("resource types and counts for seven OSes × seven providers", async () => 
         "gold:stage:Base": n,
         "gold:stage:Variant": 7 * n,
         "gold:stage:Conversion": 7 * n,
+        "gold:test:FirstBoot": 7 * n,
         "gold:publish:AwsImage": n,
         "gold:publish:AzureImage": n,
         "gold:publish:GcpImage": n,
@@ -64,16 +65,25 @@ test("resource types and counts for seven OSes × seven providers", async () => 
     for (const [type, count] of Object.entries(expected)) assert.equal(byType(type).length, count, type);
 });
 
-test("dependency chain: publish ← conversion ← variant ← base", () => {
+test("dependency chain: publish ← first-boot test ← conversion ← variant ← base", () => {
     const os = oses[0];
     const base = one("command:local:Command", `${os}-base-run`);
     const variant = one("command:local:Command", `${os}-gcp-run`);
     const convert = one("command:local:Command", `${os}-gcp-convert-run`);
+    const tested = one("command:local:Command", `${os}-gcp-test-run`);
     const object = one("gcp:storage/bucketObject:BucketObject", `${os}-gcp-publish`);
     const image = one("gcp:compute/image:Image", `${os}-gcp-publish`);
     assert.ok(dependsOn(variant, base), "variant boots the base disk");
     assert.ok(dependsOn(convert, variant), "conversion reads the variant");
-    assert.ok(dependsOn(object, convert), "upload reads the conversion");
+    assert.ok(dependsOn(tested, convert), "the test boots the conversion's artifact");
+    assert.ok(dependsOn(object, tested), "upload reads what the test passed");
+    // Every publish resource that reads the artifact depends on the test of its own image.
+    for (const p of providerNames()) {
+        const test = one("command:local:Command", `${os}-${p}-test-run`);
+        const publishers = registered.filter((r) => r.name.startsWith(`${os}-${p}-publish`) && !r.type.startsWith("gold:publish:"));
+        assert.ok(publishers.length > 0, p);
+        assert.ok(publishers.some((r) => dependsOn(r, test)), `${p}: its publish depends on its first-boot test`);
+    }
     assert.ok(dependsOn(image, object), "image reads the upload");
     const parentOf = (r: Registered) => registered.find((x) => x.urn === r.parent)?.type;
     assert.equal(parentOf(base), "gold:stage:Base");
@@ -185,7 +195,7 @@ test("outputs: version and images[os][provider] with the artifact and each cloud
         // Exactly what each provider's module declares (with every option set, all of them).
         for (const provider of providerNames()) {
             const fields = images[os][provider];
-            assert.deepEqual(Object.keys(fields).sort(), ["artifact", "sha256", ...providerModule(provider).outputs].sort(), `${os}.${provider}`);
+            assert.deepEqual(Object.keys(fields).sort(), ["artifact", "firstBoot", "sha256", ...providerModule(provider).outputs].sort(), `${os}.${provider}`);
             for (const [key, value] of Object.entries(fields)) assert.ok(value !== undefined && value !== "", `${os}.${provider}.${key}`);
         }
         assert.deepEqual(Object.keys(images[os].aws.amiIds as object).sort(), ["eu-west-1", "us-east-1"]);

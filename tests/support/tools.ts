@@ -1,7 +1,6 @@
 import { spawn, spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 
@@ -74,14 +73,4 @@ export function sha256File(file: string, limit = Infinity): string {
 }
 
 /** A TCP port free on loopback now (for QEMU's SSH forward, Azurite, …). */
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.unref();
-        srv.on("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
-}
+export { freePort } from "../../components/firstboot/ports";

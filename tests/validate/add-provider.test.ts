@@ -18,6 +18,7 @@ const MODULE = `// A provider that exists only in this test: a qcow2 "published"
 import * as pulumi from "@pulumi/pulumi";
 import { text } from "../../recipe/fields";
 import { defineProvider } from "../provider";
+import { VmFirstBoot } from "../../firstboot/mechanism";
 
 class FakeImage extends pulumi.ComponentResource {
     public readonly imagePath: pulumi.Output<string>;
@@ -35,8 +36,10 @@ export default defineProvider({
     requiredToPublish: ["zone"],
     isoBuilder: "qemu",
     format: "qcow2",
+    // Its cloud gives the key to cloud-init's default user, without metadata; nothing to check.
+    firstBoot: { kind: "vm", bus: "virtio", graceSec: 60, play: (g) => ({ user: g.defaultUser, login: "the fake cloud", setsHostname: false }), contract: [] } satisfies VmFirstBoot,
     outputs: ["imagePath"],
-    publish: (a) => ({ imagePath: new FakeImage(a.name, a.conversion.artifact).imagePath }),
+    publish: (a) => ({ imagePath: new FakeImage(a.name, a.artifact).imagePath }),
 });
 `;
 
@@ -85,10 +88,11 @@ test("the program registers the new provider's stages and publisher, and checks 
     const ok = await program({ oses: ["Rocky-9.8"], providers: ["fake", "gcp"], publish: true, fake: { zone: "north-1" }, gcp: { project: "gold-images-1", bucket: "b-images" } });
     assert.ok(ok.ok, ok.error);
     const names = ok.registered.map((r: { type: string; name: string }) => `${r.type} ${r.name}`);
-    for (const expected of ["gold:stage:Variant Rocky-9.8-fake", "gold:stage:Conversion Rocky-9.8-fake-convert", "gold:publish:FakeImage Rocky-9.8-fake-publish", "command:local:Command Rocky-9.8-fake-run", "command:local:Command Rocky-9.8-fake-convert-run"]) {
+    for (const expected of ["gold:stage:Variant Rocky-9.8-fake", "gold:stage:Conversion Rocky-9.8-fake-convert", "gold:test:FirstBoot Rocky-9.8-fake-test", "gold:publish:FakeImage Rocky-9.8-fake-publish", "command:local:Command Rocky-9.8-fake-run", "command:local:Command Rocky-9.8-fake-convert-run", "command:local:Command Rocky-9.8-fake-test-run"]) {
         assert.ok(names.includes(expected), `${expected} is registered`);
     }
-    assert.match(ok.images["Rocky-9.8"].fake.imagePath, /Rocky-9\.8-fake-convert/);
+    // It publishes what its first-boot test passed.
+    assert.match(ok.images["Rocky-9.8"].fake.imagePath, /Rocky-9\.8-fake-test-run/);
 
     const missing = await program({ oses: ["Rocky-9.8"], providers: ["fake"], publish: true });
     assert.equal(missing.ok, false);

@@ -2,6 +2,7 @@
 import { choice, flag, list, text } from "../../recipe/fields";
 import { publishInputs } from "../../publish/names";
 import { Settings, defineProvider } from "../provider";
+import { firstBoot } from "./first-boot";
 import { imageTitle } from "../../publish/names";
 import { AwsImage } from "./image";
 
@@ -38,6 +39,7 @@ export default defineProvider({
     },
     isoBuilder: "virtualbox-iso",
     format: "vhd",
+    firstBoot,
     outputs: ["amiId", "amiIds", "region"],
     publish: (a) => {
         const img = new AwsImage(a.name, { ...publishInputs(a), os: a.os, settings: a.settings });

@@ -3,6 +3,7 @@
 import { choice, text } from "../../recipe/fields";
 import { imageTitle, publishInputs } from "../../publish/names";
 import { Settings, defineProvider } from "../provider";
+import { firstBoot } from "./first-boot";
 import { AzureImage } from "./image";
 
 const fields = {
@@ -34,6 +35,7 @@ export default defineProvider({
     },
     isoBuilder: "qemu",
     format: "vhd-fixed",
+    firstBoot,
     outputs: ["imageId", "blobUrl", "galleryImageVersionId"],
     publish: (a) => {
         const img = new AzureImage(a.name, { ...publishInputs(a), settings: a.settings });

@@ -1,7 +1,9 @@
 // Docker: the root filesystem as an image FROM scratch, pushed when a registry is set.
+import * as pulumi from "@pulumi/pulumi";
 import { text } from "../../recipe/fields";
 import { publishInputs } from "../../publish/names";
 import { Settings, defineProvider } from "../provider";
+import { firstBoot } from "./first-boot";
 import { DockerImage } from "./image";
 
 const fields = {
@@ -23,9 +25,11 @@ export default defineProvider({
     secrets: ["dockerPassword"],
     isoBuilder: "qemu",
     format: "rootfs",
+    firstBoot,
     outputs: ["imageName", "repoDigest"],
     publish: (a) => {
-        const context = a.conversion.result.apply((r) => {
+        // After the test: the sha256 is the tested image's.
+        const context = pulumi.all([a.conversion.result, a.sha256]).apply(([r]): string => {
             if (typeof r.context !== "string" || r.context === "") throw new Error(`${a.name}: the conversion reported no build context (format rootfs makes OUTPUT_DIR/context)`);
             return r.context;
         });

@@ -2,12 +2,17 @@
 import { list, text } from "../../recipe/fields";
 import { imageTitle, publishInputs } from "../../publish/names";
 import { Settings, defineProvider } from "../provider";
+import { firstBoot } from "./first-boot";
 import { GcpImage, gcpName } from "./image";
 
 const fields = {
     project: text(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a GCP project id").optional(),
     bucket: text(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, "a GCS bucket name").optional(),
     family: text(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "lowercase letters, digits and '-', at most 63").optional(),
+    /** A mirror of Google's guest environment repository for EL (default: packages.cloud.google.com). */
+    guestRepo: text(/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._~%\/-]*)?$/, "an http(s):// URL of a yum repository", 1024).optional(),
+    /** Its signing key, when the mirror's differs. */
+    guestRepoGpgKey: text(/^(https?|file):\/\/[A-Za-z0-9._~%\/:-]+$/, "an http(s):// or file:// URL of a GPG key", 1024).optional(),
     guestOsFeatures: list(/^[A-Z_]+$/, "a list of feature names such as VIRTIO_SCSI_MULTIQUEUE")
         .refine((l) => !l.includes("UEFI_COMPATIBLE"), { error: "a list without UEFI_COMPATIBLE: every image is a BIOS/MBR disk (UEFI needs a hybrid disk, not built yet)" })
         .default([]),
@@ -21,6 +26,7 @@ export default defineProvider({
     title: "Google Cloud Platform",
     fields,
     requiredToPublish: ["project", "bucket"],
+    buildVars: (s) => ({ ...(s.guestRepo ? { guest_repo: s.guestRepo } : {}), ...(s.guestRepoGpgKey ? { guest_repo_gpgkey: s.guestRepoGpgKey } : {}) }),
     check: (_s, ctx) => {
         // Image names: at most 63 characters with the sha256 suffix whole.
         for (const os of ctx.oses) {
@@ -30,6 +36,7 @@ export default defineProvider({
     },
     isoBuilder: "qemu",
     format: "raw-tar",
+    firstBoot,
     outputs: ["imageName", "selfLink", "project"],
     publish: (a) => {
         const img = new GcpImage(a.name, { ...publishInputs(a), settings: a.settings });

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { choice, flag, list } from "../../recipe/fields";
 import { publishInputs } from "../../publish/names";
 import { Settings, defineProvider } from "../provider";
+import { firstBoot } from "./first-boot";
 import { OWN_PROPERTIES, OpenstackImage } from "./image";
 
 const fields = {
@@ -28,6 +29,7 @@ export default defineProvider({
     requiredToPublish: [],
     isoBuilder: "qemu",
     format: "qcow2",
+    firstBoot,
     outputs: ["imageId"],
     publish: (a) => ({ imageId: new OpenstackImage(a.name, { ...publishInputs(a), os: a.os, settings: a.settings }).imageId }),
 });

@@ -2,6 +2,7 @@
 import { text } from "../../recipe/fields";
 import { publishInputs } from "../../publish/names";
 import { Settings, defineProvider } from "../provider";
+import { firstBoot } from "./first-boot";
 import { VagrantBox } from "./vagrant-box";
 
 const fields = {
@@ -25,6 +26,7 @@ export default defineProvider({
     format: "box",
     // The box's packaged Vagrantfile.
     conversionFiles: ["templates/vagrant"],
+    firstBoot,
     outputs: ["boxPath", "catalogPath"],
     publish: (a) => {
         const box = new VagrantBox(a.name, {

@@ -2,6 +2,7 @@
 // (vSphere's "Deploy OVF Template", govc import.ova) is the user's: ovftool is not free.
 import { publishInputs } from "../../publish/names";
 import { defineProvider } from "../provider";
+import { firstBoot } from "./first-boot";
 import { VmwareOva } from "./ova";
 
 export default defineProvider({
@@ -11,6 +12,7 @@ export default defineProvider({
     requiredToPublish: [],
     isoBuilder: "vmware-iso",
     format: "ova",
+    firstBoot,
     outputs: ["ovaPath"],
     publish: (a) => ({ ovaPath: new VmwareOva(a.name, { ...publishInputs(a), target: a.seedPath("ova") }).ovaPath }),
 });

@@ -19,8 +19,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { missingTool, run, tempDir } from "../../support/tools";
-import { bootAndProbe, extractDisk, liveQemuCount, sawLoginPrompt } from "./boot";
-import { buildScript, inspectImage, isLockedPasswordField, parseOsRelease, parseOutput, rootShadowField } from "./inspect";
+import { bootAndProbe, extractDisk, liveQemuCount, sawLoginPrompt } from "../../../components/firstboot/vm";
+import { buildScript, inspectImage, isLockedPasswordField, parseOsRelease, parseOutput, rootShadowField } from "../../../components/firstboot/inspect";
 
 const root = tempDir("e2e-support");
 process.on("exit", () => fs.rmSync(root, { recursive: true, force: true }));

@@ -1,16 +1,28 @@
-// Boots a disk image from ITS OWN bootloader (no -kernel) under QEMU TCG, on a throwaway qcow2
-// overlay so the artifact is never modified, and waits (bounded) for proof that the guest came up:
-// a `login:` prompt on the serial console AND SSH host keys served on port 22 (the image ships
-// none, so the guest generated them at first boot). QEMU is always killed: in `finally`, on
-// process exit/SIGINT/SIGTERM, and by a detached watchdog if this process dies by SIGKILL.
+// Boots a disk image from ITS OWN bootloader (no -kernel) under QEMU (KVM when /dev/kvm is
+// usable, TCG otherwise), on a throwaway qcow2 overlay so the artifact is never modified, and
+// waits (bounded) for proof that the guest came up: a `login:` prompt on the serial console AND
+// SSH host keys served on port 22 (the image ships none, so the guest generated them at first
+// boot); then runs the caller's probe while the guest runs. The guest's network is QEMU's user
+// network, restricted: it reaches only the addresses forwarded to this machine's loopback (the
+// metadata servers a first-boot test plays), and SSH is forwarded from 127.0.0.1 only.
+// QEMU is always killed: in `finally`, on process exit/SIGINT/SIGTERM, and by a detached
+// watchdog if this process dies by SIGKILL.
 import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { freePort } from "../../support/tools";
+import { freePort } from "./ports";
 
 export type BootFormat = "qcow2" | "raw" | "vpc" | "vmdk" | "vdi" | "vhdx";
-export type DiskBus = "virtio" | "scsi" | "ide" | "sata";
+export type DiskBus = "virtio" | "scsi" | "ide" | "sata" | "nvme";
+
+/** A guest address (in 168.0.0.0/7) whose TCP port is forwarded to a server on 127.0.0.1. */
+export interface GuestForward {
+    readonly ip: string;
+    readonly port: number;
+    /** The loopback port it reaches. */
+    readonly to: number;
+}
 
 export interface BootOptions {
     readonly disk: string;
@@ -34,6 +46,17 @@ export interface BootOptions {
     readonly extraQemuArgs?: readonly string[];
     /** Called with the QEMU pid once started (tests only). */
     readonly onStart?: (info: { pid: number; overlay: string; port: number }) => void;
+    /** SMBIOS tables, each a `-smbios` value (a cloud's identity), and the machine's UUID. */
+    readonly smbios?: readonly string[];
+    readonly uuid?: string;
+    /** Guest addresses forwarded to servers on this machine (metadata services). */
+    readonly forwards?: readonly GuestForward[];
+    /** The host name QEMU's DHCP hands out. */
+    readonly dhcpHostname?: string;
+    /** ISO images attached as CD-ROMs (/dev/sr0, …): provisioning media. */
+    readonly cdroms?: readonly string[];
+    /** Runs once the guest is up, while it runs (its result is the result's `probe`). */
+    readonly probe?: (sshPort: number) => Promise<unknown>;
 }
 
 export interface BootResult {
@@ -53,6 +76,8 @@ export interface BootResult {
     /** QEMU's own stderr (argument errors, port-forward failures). */
     readonly qemuStderr: string;
     readonly sshPort: number;
+    /** What `probe` returned (when the guest came up and a probe was given). */
+    readonly probe?: unknown;
 }
 
 /** A getty prompt at the start of a line: "login:" or "<hostname> login:". */
@@ -180,6 +205,33 @@ function driveArgs(overlay: string, bus: DiskBus): string[] {
             return ["-drive", `${file},if=ide,cache=unsafe`];
         case "sata":
             return ["-device", "ahci,id=ahci0", "-drive", `${file},if=none,id=d0,cache=unsafe`, "-device", "ide-hd,drive=d0,bus=ahci0.0,bootindex=0"];
+        case "nvme":
+            return ["-drive", `${file},if=none,id=d0,cache=unsafe`, "-device", "nvme,drive=d0,serial=gold0,bootindex=0"];
+    }
+}
+
+/**
+ * QEMU's user network, restricted: DHCP, the SSH forward from 127.0.0.1, and each forward
+ * (one relay process per connection: QEMU's `guestfwd=…-cmd:`). 168.0.0.0/7 holds both
+ * 169.254.169.254 (instance metadata) and 168.63.129.16 (Azure's wire server).
+ */
+export function netdevArg(sshPort: number, forwards: readonly GuestForward[] = [], dhcpHostname?: string): string {
+    const relay = (to: number) => `bash -c 'exec 3<>/dev/tcp/127.0.0.1/${to}; cat <&3 & exec cat >&3'`;
+    return [
+        "user,id=n0,net=168.0.0.0/7,restrict=on",
+        ...(dhcpHostname ? [`hostname=${dhcpHostname}`] : []),
+        `hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
+        ...forwards.map((f) => `guestfwd=tcp:${f.ip}:${f.port}-cmd:${relay(f.to)}`),
+    ].join(",");
+}
+
+/** KVM when this machine can use it, else TCG (software emulation). */
+export function accelerator(): string {
+    try {
+        fs.accessSync("/dev/kvm", fs.constants.R_OK | fs.constants.W_OK);
+        return "kvm:tcg";
+    } catch {
+        return "tcg";
     }
 }
 
@@ -232,7 +284,7 @@ export async function bootAndProbe(opts: BootOptions): Promise<BootResult> {
         await createOverlay(opts.disk, opts.format, overlay);
         port = await freePort();
         const args = [
-            "-machine", "accel=tcg",
+            "-machine", `accel=${accelerator()}`,
             "-m", String(opts.memoryMiB ?? 1024),
             "-smp", "2",
             "-nographic",
@@ -240,8 +292,11 @@ export async function bootAndProbe(opts: BootOptions): Promise<BootResult> {
             "-monitor", "none",
             "-serial", `file:${path.resolve(opts.logFile)}`,
             ...driveArgs(overlay, opts.bus ?? "virtio"),
-            "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:22`,
+            ...(opts.cdroms ?? []).flatMap((iso, i) => ["-drive", `file=${path.resolve(iso).replace(/,/g, ",,")},media=cdrom,if=ide,index=${2 + i},readonly=on`]),
+            "-netdev", netdevArg(port, opts.forwards, opts.dhcpHostname),
             "-device", `${opts.nic ?? "virtio-net-pci"},netdev=n0`,
+            ...(opts.smbios ?? []).flatMap((t) => ["-smbios", t]),
+            ...(opts.uuid ? ["-uuid", opts.uuid] : []),
             ...(opts.extraQemuArgs ?? []),
         ];
         const child = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "ignore", "pipe"] });
@@ -305,7 +360,9 @@ export async function bootAndProbe(opts: BootOptions): Promise<BootResult> {
             const more = await Promise.all(["rsa", "ecdsa", "ed25519"].map((t) => keyscan(port, 30, t)));
             hostKeys = [...new Set([...hostKeys, ...more.flat()])].sort();
         }
+        const probe = booted && opts.probe ? await opts.probe(port) : undefined;
         return {
+            probe,
             booted,
             bootSeconds: bootSeconds ?? elapsed(),
             sawLogin,

@@ -1,0 +1,90 @@
+// What a provider declares for its first-boot test (components/providers/<name>/first-boot.ts):
+// how its cloud gives a fresh machine its user's key (played here: identity in SMBIOS, metadata
+// servers, provisioning media), which user that is, and its contract: checks, as data, that
+// a machine of that cloud needs to pass once a user is in.
+import type * as http from "http";
+import type { DiskBus } from "./vm";
+
+/** A check run in the guest as root (through sudo when the user is not root): exit 0 passes. */
+export interface Check {
+    readonly name: string;
+    /** A shell command; per OS family when they differ. */
+    readonly run: string | { readonly Debian: string; readonly RedHat: string };
+}
+
+/** What the test knows of the machine it starts: the cloud tells the guest these. */
+export interface Guest {
+    /** The public half of the test's own key pair, made for this test only. */
+    readonly publicKey: string;
+    readonly hostname: string;
+    readonly instanceId: string;
+    /** A UUID for SMBIOS (cloud-init keys first boot on the instance id). */
+    readonly uuid: string;
+    /** A scratch directory of this test (media are made here). */
+    readonly work: string;
+    /** The user cloud-init makes by default on this OS (the OS file's cloud_user). */
+    readonly defaultUser: string;
+    /** The OS gets the instance metadata with IMDSv2 tokens only (the AMI is registered so). */
+    readonly imdsV2Only: boolean;
+}
+
+/** A metadata service the test serves on loopback, as `ip:port` in the guest's network. */
+export interface Service {
+    readonly ip: string;
+    readonly port: number;
+    readonly handler: http.RequestListener;
+}
+
+/** How the cloud was played for one boot. */
+export interface Played {
+    /** The user the cloud's mechanism makes, and who logs in with the test's key. */
+    readonly user: string;
+    /** How the key reached the guest, for the report (e.g. "EC2 IMDSv2 public-keys"). */
+    readonly login: string;
+    readonly smbios?: readonly string[];
+    /** The machine's UUID when the cloud's identity needs one of its own (EC2's "ec2…"). */
+    readonly uuid?: string;
+    readonly services?: readonly Service[];
+    /** The host name the network's DHCP gives the guest (GCE's way). */
+    readonly dhcpHostname?: string;
+    /** Provisioning media (ISO files) attached as CD-ROMs. */
+    readonly cdroms?: readonly string[];
+    /** A private key of the cloud's own to log in with instead of the test's (Vagrant's). */
+    readonly key?: string;
+    /** Whether the cloud names the machine (its hostname is then checked). */
+    readonly setsHostname: boolean;
+}
+
+/** A virtual machine's first boot. */
+export interface VmFirstBoot {
+    readonly kind: "vm";
+    /** The disk controller the cloud (or the artifact's descriptor) gives the disk. */
+    readonly bus: DiskBus;
+    /** Seconds after sshd answers that the cloud's agent may take to let the user in. */
+    readonly graceSec: number;
+    readonly play: (guest: Guest) => Promise<Played> | Played;
+    /** The provider's contract, checked once logged in. */
+    readonly contract: readonly Check[];
+    /** Checks of the artifact itself, on the host (e.g. the box's Vagrantfile). */
+    readonly checkArtifact?: (artifact: string, work: string) => Promise<void>;
+}
+
+/** A container image's first run. */
+export interface ContainerFirstBoot {
+    readonly kind: "container";
+    /** Checks run in the container as a user (uid) that is not root; exit 0 passes. */
+    readonly contract: readonly Check[];
+}
+
+export type FirstBoot = VmFirstBoot | ContainerFirstBoot;
+
+/** The command of a check for an OS family. */
+export function commandOf(check: Check, family: "Debian" | "RedHat"): string {
+    return typeof check.run === "string" ? check.run : check.run[family];
+}
+
+/** A plain HTTP answer (Content-Length, Connection: close: the relays carry one request each). */
+export function reply(res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { "Content-Type": "text/plain", "Content-Length": Buffer.byteLength(body), Connection: "close", ...headers });
+    res.end(body);
+}

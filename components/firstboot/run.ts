@@ -1,0 +1,185 @@
+// The first-boot test of one artifact, as its cloud would start it: the converted artifact that
+// will be published boots on a copy-on-write overlay (it is never changed), the provider's
+// mechanism gives it a key made for this test only, the way that cloud does, and the user logs
+// in and runs the provider's contract. A container image runs under a real container runtime.
+import { randomBytes, randomUUID } from "crypto";
+import * as fs from "fs";
+import * as http from "http";
+import type { AddressInfo } from "net";
+import * as os from "os";
+import * as path from "path";
+import type { ArtifactFormat } from "../providers/provider";
+import { runContainer } from "./container";
+import { Check, FirstBoot, Guest, Played, VmFirstBoot, commandOf } from "./mechanism";
+import { SshTarget, makeKey, ssh, waitForLogin } from "./ssh";
+import { bootAndProbe, extractDisk } from "./vm";
+
+export interface FirstBootOptions {
+    readonly provider: string;
+    readonly firstBoot: FirstBoot;
+    /** The converted artifact, as it will be published. */
+    readonly artifact: string;
+    readonly format: ArtifactFormat;
+    /** The user cloud-init makes on this OS (OS file's cloud_user); tried in turn when several. */
+    readonly defaultUsers: readonly string[];
+    /** The OS's AMI requires IMDSv2 tokens (OS file's imds_v2). */
+    readonly imdsV2Only: boolean;
+    /** The build key's public half: it must be nowhere in the image. */
+    readonly buildKey?: string;
+    /** Where the serial console log goes. */
+    readonly serialLog: string;
+    /** Upper bound of the boot (to sshd answering); the login grace is the mechanism's. */
+    readonly bootTimeoutSec?: number;
+}
+
+export interface CheckResult {
+    readonly name: string;
+    readonly ok: boolean;
+    /** The command's output when it failed. */
+    readonly detail?: string;
+}
+
+export interface FirstBootResult {
+    readonly ok: boolean;
+    readonly provider: string;
+    /** How the user got in: the cloud's mechanism, the user, the runtime. */
+    readonly login: string;
+    readonly checks: CheckResult[];
+    /** What failed: the first failed check, or why there was no login. */
+    readonly failure?: string;
+    readonly seconds: number;
+}
+
+/** Checks every cloud machine passes: what the image promises, seen from inside a fresh one. */
+function commonChecks(played: Played, guest: Guest, buildKey: string | undefined): Check[] {
+    const checks: Check[] = [
+        { name: "new SSH host keys, made at this boot", run: "ls /etc/ssh/ssh_host_*_key.pub >/dev/null && [ /etc/ssh/ssh_host_ed25519_key.pub -nt /etc/os-release ]" },
+        { name: "a machine-id of its own", run: "[ -s /etc/machine-id ] && ! grep -qx uninitialized /etc/machine-id" },
+        { name: "root's password locked (no password login)", run: "passwd -S root | awk '{ exit ($2 ~ /^L/) ? 0 : 1 }'" },
+    ];
+    if (played.setsHostname) checks.push({ name: `the hostname from the metadata (${guest.hostname})`, run: `[ "$(hostname -s)" = ${shq(guest.hostname.split(".")[0])} ]` });
+    if (buildKey) {
+        const body = buildKey.trim().split(/\s+/)[1];
+        checks.push({ name: "no build key anywhere", run: `! grep -rqsF ${shq(body)} /root/.ssh /home` });
+    }
+    return checks;
+}
+
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The disk inside an artifact and its format (an archive's disk is extracted into `work`). */
+async function diskOf(artifact: string, format: ArtifactFormat, work: string): Promise<{ path: string; format: string }> {
+    switch (format) {
+        case "vhd":
+        case "vhd-fixed":
+            return { path: artifact, format: "vpc" };
+        case "qcow2":
+            return { path: artifact, format: "qcow2" };
+        case "raw-tar":
+            return extractDisk(artifact, "gcp-tar", work);
+        case "ova":
+            return extractDisk(artifact, "ova", work);
+        case "box":
+            return extractDisk(artifact, "box", work);
+        case "rootfs":
+            throw new Error("a root file system is a container image, not a disk");
+    }
+}
+
+/** Serves each service on 127.0.0.1 (a free port); returns the guest forwards and a closer. */
+async function serve(played: Played) {
+    const servers: http.Server[] = [];
+    const forwards = [];
+    for (const s of played.services ?? []) {
+        const server = http.createServer(s.handler);
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        servers.push(server);
+        forwards.push({ ip: s.ip, port: s.port, to: (server.address() as AddressInfo).port });
+    }
+    const close = () => Promise.all(servers.map((s) => new Promise((r) => (s.closeAllConnections(), s.close(r)))));
+    return { forwards, close };
+}
+
+async function runChecks(t: SshTarget, checks: readonly Check[]): Promise<CheckResult[]> {
+    const family = (await ssh(t, "test -f /etc/debian_version")).code === 0 ? "Debian" : "RedHat";
+    const out: CheckResult[] = [];
+    for (const c of checks) {
+        const r = await ssh(t, `sudo -n sh -c ${shq(commandOf(c, family))}`, 300);
+        out.push(r.code === 0 ? { name: c.name, ok: true } : { name: c.name, ok: false, detail: `${r.stdout}${r.stderr}`.trim().slice(-500) || `exit ${r.code}` });
+    }
+    return out;
+}
+
+async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, started: number): Promise<FirstBootResult> {
+    const { key, publicKey } = await makeKey(work);
+    const disk = await diskOf(o.artifact, o.format, work);
+    await fb.checkArtifact?.(o.artifact, work);
+    const suffix = randomBytes(3).toString("hex");
+    let result: FirstBootResult | undefined;
+    for (const user of o.defaultUsers) {
+        const guest: Guest = {
+            publicKey,
+            hostname: `gold-fb-${suffix}.example.internal`,
+            instanceId: `i-${randomBytes(8).toString("hex")}`,
+            uuid: randomUUID(),
+            work,
+            defaultUser: user,
+            imdsV2Only: o.imdsV2Only,
+        };
+        const played = await fb.play(guest);
+        const { forwards, close } = await serve(played);
+        try {
+            const target: SshTarget = { port: 0, user: played.user, key: played.key ?? key };
+            const boot = await bootAndProbe({
+                disk: disk.path,
+                format: disk.format,
+                bus: fb.bus,
+                timeoutSec: o.bootTimeoutSec ?? 900,
+                logFile: o.serialLog,
+                requireLogin: false,
+                smbios: played.smbios,
+                uuid: played.uuid ?? guest.uuid,
+                forwards,
+                cdroms: played.cdroms,
+                dhcpHostname: played.dhcpHostname,
+                probe: async (port) => {
+                    const t = { ...target, port };
+                    try {
+                        await waitForLogin(t, fb.graceSec);
+                    } catch (e) {
+                        return { failure: (e as Error).message };
+                    }
+                    return { checks: await runChecks(t, [...commonChecks(played, guest, o.buildKey), ...fb.contract]) };
+                },
+            });
+            const probe = boot.probe as { failure?: string; checks?: CheckResult[] } | undefined;
+            const checks = probe?.checks ?? [];
+            const failed = checks.find((c) => !c.ok);
+            const failure = !boot.booted
+                ? `the guest did not come up (${boot.reason}); serial console: ${o.serialLog}`
+                : (probe?.failure ?? (failed && `check failed: ${failed.name}: ${failed.detail}`));
+            result = { ok: !failure, provider: o.provider, login: `${played.login} → ${played.user}`, checks, failure, seconds: (Date.now() - started) / 1000 };
+        } finally {
+            await close();
+        }
+        // Another candidate user only when this one could not log in at all.
+        if (result.ok || result.checks.length > 0 || !/no login as/.test(result.failure ?? "")) break;
+    }
+    return result!;
+}
+
+/** Runs the first-boot test of one artifact; never throws for an image that fails (see `ok`). */
+export async function firstBoot(o: FirstBootOptions): Promise<FirstBootResult> {
+    const started = Date.now();
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "gold-first-boot-"));
+    try {
+        if (o.firstBoot.kind === "container") {
+            const r = await runContainer(o.artifact, o.firstBoot.contract, work);
+            const failed = r.checks.find((c) => !c.ok);
+            return { ok: !failed, provider: o.provider, login: r.login, checks: r.checks, failure: failed && `check failed: ${failed.name}: ${failed.detail}`, seconds: (Date.now() - started) / 1000 };
+        }
+        return await vmFirstBoot(o, o.firstBoot, work, started);
+    } finally {
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+}

@@ -1,0 +1,75 @@
+// SSH into a booted guest as its user would: with the key the cloud gave it, through the
+// forward on 127.0.0.1, never trusting or recording the guest's host key.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+
+export interface SshTarget {
+    readonly port: number;
+    readonly user: string;
+    /** The private key (its public half is what the cloud's mechanism gave the guest). */
+    readonly key: string;
+}
+
+export interface SshResult {
+    readonly code: number | null;
+    readonly stdout: string;
+    readonly stderr: string;
+}
+
+const OPTIONS = [
+    "-o", "BatchMode=yes",
+    "-o", "StrictHostKeyChecking=no",
+    "-o", "UserKnownHostsFile=/dev/null",
+    "-o", "LogLevel=ERROR",
+    "-o", "IdentitiesOnly=yes",
+    "-o", "PasswordAuthentication=no",
+    "-o", "ConnectTimeout=20",
+];
+
+/** Runs one command in the guest (its stdin closed); a timeout kills ssh. */
+export function ssh(t: SshTarget, command: string, timeoutSec = 120): Promise<SshResult> {
+    return new Promise((resolve, reject) => {
+        const child = spawn("ssh", [...OPTIONS, "-i", t.key, "-p", String(t.port), `${t.user}@127.0.0.1`, command], { stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutSec * 1000);
+        child.on("error", (e) => {
+            clearTimeout(timer);
+            reject(e);
+        });
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            resolve({ code, stdout, stderr });
+        });
+    });
+}
+
+/**
+ * Logs in, retrying while the guest finishes its first boot (the cloud's agent may add the key
+ * a while after sshd answers), for at most `graceSec`. Returns the seconds it took, or throws
+ * with the last refusal.
+ */
+export async function waitForLogin(t: SshTarget, graceSec: number): Promise<number> {
+    const started = Date.now();
+    let last: SshResult | undefined;
+    while (Date.now() - started < graceSec * 1000) {
+        last = await ssh(t, "true", 60);
+        if (last.code === 0) return (Date.now() - started) / 1000;
+        await new Promise((r) => setTimeout(r, 5000));
+    }
+    throw new Error(`no login as ${t.user} with the test's key within ${graceSec} s after sshd answered: ${(last?.stderr ?? "").trim().split("\n").pop()}`);
+}
+
+/** A fresh ed25519 key pair for one test, in `dir`. */
+export async function makeKey(dir: string): Promise<{ key: string; publicKey: string }> {
+    const key = path.join(dir, "first-boot-key");
+    await new Promise<void>((resolve, reject) => {
+        const c = spawn("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "gold-first-boot-test", "-f", key], { stdio: "ignore" });
+        c.on("error", reject);
+        c.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`ssh-keygen exited ${code}`))));
+    });
+    return { key, publicKey: fs.readFileSync(`${key}.pub`, "utf8").trim() };
+}

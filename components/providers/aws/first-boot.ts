@@ -1,0 +1,86 @@
+// EC2 as a fresh instance sees it: EC2's identity in SMBIOS (product_uuid and product_serial
+// equal and starting with "ec2": what cloud-init's ds-identify checks), the instance metadata
+// service at 169.254.169.254 with IMDSv2 tokens (v1 refused when the AMI is registered
+// IMDSv2-only), serving the test's public key, the instance id and the hostname. The disk is
+// NVMe, as on Nitro instances.
+import type * as http from "http";
+import { cloudInitRanFrom } from "../../firstboot/cloud-init";
+import { Check, Guest, VmFirstBoot, reply } from "../../firstboot/mechanism";
+
+const TOKEN_TTL = "x-aws-ec2-metadata-token-ttl-seconds";
+const TOKEN = "x-aws-ec2-metadata-token";
+
+/** The instance metadata tree cloud-init crawls, for one instance. */
+function metadata(g: Guest): Record<string, string> {
+    const doc = { instanceId: g.instanceId, region: "us-east-1", availabilityZone: "us-east-1a", instanceType: "t3.micro", imageId: "ami-0123456789abcdef0" };
+    return {
+        "meta-data/": "ami-id\nhostname\ninstance-id\ninstance-type\nlocal-hostname\nlocal-ipv4\nplacement/\npublic-keys/",
+        "meta-data/ami-id": doc.imageId,
+        "meta-data/hostname": g.hostname,
+        "meta-data/local-hostname": g.hostname,
+        "meta-data/instance-id": g.instanceId,
+        "meta-data/instance-type": doc.instanceType,
+        "meta-data/local-ipv4": "168.0.2.15",
+        "meta-data/placement/": "availability-zone",
+        "meta-data/placement/availability-zone": doc.availabilityZone,
+        "meta-data/public-keys/": "0=gold-first-boot",
+        "meta-data/public-keys/0/": "openssh-key",
+        "meta-data/public-keys/0/openssh-key": g.publicKey,
+        "dynamic/instance-identity/": "document",
+        "dynamic/instance-identity/document": JSON.stringify(doc),
+    };
+}
+
+/** IMDS: PUT /latest/api/token, then GETs with the token (or without, unless v2 only). */
+export function imds(g: Guest): http.RequestListener {
+    const token = `gold-${g.instanceId}-token`;
+    const tree = metadata(g);
+    return (req, res) => {
+        const url = req.url ?? "";
+        if (req.method === "PUT" && url === "/latest/api/token") {
+            if (!req.headers[TOKEN_TTL]) return reply(res, 400, "missing token TTL");
+            return reply(res, 200, token, { [TOKEN_TTL]: String(req.headers[TOKEN_TTL]) });
+        }
+        if (req.method !== "GET") return reply(res, 405, "");
+        const given = req.headers[TOKEN];
+        if (given !== undefined && given !== token) return reply(res, 401, "");
+        if (given === undefined && g.imdsV2Only) return reply(res, 401, "");
+        const m = /^\/(latest|\d{4}-\d{2}-\d{2})\/(.*)$/.exec(url);
+        // A directory is asked for with or without its trailing slash.
+        const value = m && (tree[m[2]] ?? tree[`${m[2]}/`]);
+        return value === undefined || value === null ? reply(res, 404, "") : reply(res, 200, value);
+    };
+}
+
+/** What an EC2 image needs, checked from inside the instance. */
+const CONTRACT: Check[] = [
+    { name: "cloud-init enabled", run: "systemctl is-enabled cloud-init.service" },
+    cloudInitRanFrom("aws", "ec2", "EC2's instance metadata"),
+    {
+        name: "the NVMe and ENA drivers in the initramfs (ENA where the kernel has it)",
+        run: {
+            Debian: "l=$(lsinitramfs /boot/initrd.img-$(uname -r)); echo \"$l\" | grep -q '/nvme\\.ko' && echo \"$l\" | grep -q '/ena\\.ko'",
+            RedHat: "l=$(lsinitrd /boot/initramfs-$(uname -r).img); echo \"$l\" | grep -q nvme && { ! modinfo -n ena >/dev/null 2>&1 || echo \"$l\" | grep -q '/ena\\.ko'; }",
+        },
+    },
+    { name: "serial console and the NVMe timeout EBS needs on the kernel command line", run: "grep -q 'console=ttyS0' /proc/cmdline && grep -q 'nvme_core.io_timeout=4294967295' /proc/cmdline" },
+];
+
+export const firstBoot: VmFirstBoot = {
+    kind: "vm",
+    bus: "nvme",
+    // cloud-init writes the key before sshd starts: a short grace only.
+    graceSec: 120,
+    play: (g) => {
+        const id = `ec2${g.uuid.slice(3)}`;
+        return {
+            user: g.defaultUser,
+            login: `EC2 instance metadata (IMDSv2${g.imdsV2Only ? " only" : ", v1 allowed"}) public-keys`,
+            smbios: [`type=1,manufacturer=Amazon EC2,product=t3.micro,serial=${id}`],
+            uuid: id,
+            services: [{ ip: "169.254.169.254", port: 80, handler: imds(g) }],
+            setsHostname: true,
+        };
+    },
+    contract: CONTRACT,
+};

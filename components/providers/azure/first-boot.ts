@@ -1,0 +1,114 @@
+// Azure as a fresh VM sees it: the chassis asset tag Azure sets, the provisioning media (an
+// ISO holding ovf-env.xml with the user, host name and key), the instance metadata service at
+// 169.254.169.254 (where cloud-init takes the key: compute.publicKeys), and a wire server at
+// 168.63.129.16 that gives a goal state and accepts the "ready" report. The OS disk is IDE, as
+// a generation-1 VM boots it.
+import * as path from "path";
+import type * as http from "http";
+import { Check, Guest, VmFirstBoot, reply } from "../../firstboot/mechanism";
+import { cloudInitRanFrom } from "../../firstboot/cloud-init";
+import { makeIso, xml } from "../../firstboot/media";
+
+const USER = "azureuser";
+const ASSET_TAG = "7783-7084-3265-9085-8269-3286-77";
+
+function ovfEnv(g: Guest): string {
+    return `<?xml version="1.0" encoding="utf-8"?>
+<ns0:Environment xmlns:ns0="http://schemas.dmtf.org/ovf/environment/1" xmlns:ns1="http://schemas.microsoft.com/windowsazure">
+ <ns1:ProvisioningSection><ns1:Version>1.0</ns1:Version>
+  <ns1:LinuxProvisioningConfigurationSet>
+   <ns1:ConfigurationSetType>LinuxProvisioningConfiguration</ns1:ConfigurationSetType>
+   <ns1:HostName>${xml(g.hostname.split(".")[0])}</ns1:HostName>
+   <ns1:UserName>${USER}</ns1:UserName>
+   <ns1:DisableSshPasswordAuthentication>true</ns1:DisableSshPasswordAuthentication>
+   <ns1:SSH><ns1:PublicKeys><ns1:PublicKey>
+    <ns1:Fingerprint>0000000000000000000000000000000000000000</ns1:Fingerprint>
+    <ns1:Path>/home/${USER}/.ssh/authorized_keys</ns1:Path>
+    <ns1:Value>${xml(g.publicKey)}</ns1:Value>
+   </ns1:PublicKey></ns1:PublicKeys></ns1:SSH>
+  </ns1:LinuxProvisioningConfigurationSet>
+ </ns1:ProvisioningSection>
+ <ns1:PlatformSettingsSection><ns1:Version>1.0</ns1:Version>
+  <ns1:PlatformSettings><ns1:ProvisionGuestAgent>true</ns1:ProvisionGuestAgent></ns1:PlatformSettings>
+ </ns1:PlatformSettingsSection>
+</ns0:Environment>
+`;
+}
+
+/** The instance metadata service (header "Metadata: true"): the VM's profile and its key. */
+export function instanceMetadata(g: Guest): http.RequestListener {
+    const compute = {
+        name: g.hostname.split(".")[0],
+        vmId: g.uuid,
+        location: "westeurope",
+        osType: "Linux",
+        osProfile: { adminUsername: USER, computerName: g.hostname.split(".")[0], disablePasswordAuthentication: "true" },
+        publicKeys: [{ keyData: g.publicKey, path: `/home/${USER}/.ssh/authorized_keys` }],
+    };
+    return (req, res) => {
+        if (req.headers.metadata !== "true") return reply(res, 400, "Required metadata header not specified");
+        const url = new URL(req.url ?? "/", "http://169.254.169.254");
+        const json = (v: unknown) => reply(res, 200, JSON.stringify(v), { "Content-Type": "application/json" });
+        if (url.pathname === "/metadata/instance") return json({ compute, network: { interface: [] } });
+        if (url.pathname === "/metadata/instance/compute") return json(compute);
+        return reply(res, 404, "");
+    };
+}
+
+/** The wire server: versions, a goal state without certificates, and every report accepted. */
+export function wireServer(g: Guest): http.RequestListener {
+    const goalState = `<?xml version="1.0" encoding="utf-8"?>
+<GoalState xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Version>2012-11-30</Version><Incarnation>1</Incarnation>
+ <Machine><ExpectedState>Started</ExpectedState></Machine>
+ <Container><ContainerId>${g.uuid}</ContainerId><RoleInstanceList><RoleInstance><InstanceId>${g.instanceId}</InstanceId>
+  <State>Started</State></RoleInstance></RoleInstanceList></Container>
+</GoalState>
+`;
+    const versions = `<?xml version="1.0" encoding="utf-8"?>
+<Versions><Preferred><Version>2012-11-30</Version></Preferred><Supported><Version>2012-11-30</Version></Supported></Versions>
+`;
+    return (req, res) => {
+        const xmlReply = (body: string) => reply(res, 200, body, { "Content-Type": "text/xml; charset=utf-8" });
+        const url = req.url ?? "";
+        if (req.method === "POST") {
+            req.resume();
+            return req.on("end", () => reply(res, 200, ""));
+        }
+        if (url === "/?comp=versions") return xmlReply(versions);
+        if (url.startsWith("/machine/?comp=goalstate") || url.startsWith("/machine?comp=goalstate")) return xmlReply(goalState);
+        return reply(res, 404, "");
+    };
+}
+
+const CONTRACT: Check[] = [
+    { name: "the Azure Linux agent enabled", run: { Debian: "systemctl is-enabled walinuxagent", RedHat: "systemctl is-enabled waagent" } },
+    // Debian: cloud-init (waagent hands it provisioning); EL: the agent provisions itself.
+    cloudInitRanFrom("azure", "azure", "Azure's provisioning media and metadata", "ls -l /var/lib/waagent/provisioned"),
+    {
+        name: "the Hyper-V drivers in the initramfs",
+        run: {
+            Debian: "l=$(lsinitramfs /boot/initrd.img-$(uname -r)); for m in hv_vmbus hv_storvsc hv_netvsc; do echo \"$l\" | grep -q \"/$m\\.ko\" || exit 1; done",
+            RedHat: "l=$(lsinitrd /boot/initramfs-$(uname -r).img); for m in hv_vmbus hv_storvsc hv_netvsc; do echo \"$l\" | grep -q \"/$m\\.ko\" || exit 1; done",
+        },
+    },
+    { name: "Azure's serial console settings", run: "grep -q 'console=ttyS0' /proc/cmdline && grep -q 'earlyprintk=ttyS0' /proc/cmdline" },
+    { name: "no swap on the OS disk (the agent puts it on the resource disk)", run: "! grep -q '^/' /proc/swaps" },
+];
+
+export const firstBoot: VmFirstBoot = {
+    kind: "vm",
+    bus: "ide",
+    graceSec: 180,
+    play: async (g) => ({
+        user: USER,
+        login: "Azure provisioning media (ovf-env.xml) and IMDS compute.publicKeys, wire server ready report",
+        smbios: ["type=1,manufacturer=Microsoft Corporation,product=Virtual Machine", `type=3,manufacturer=Microsoft Corporation,asset=${ASSET_TAG}`],
+        cdroms: [await makeIso(path.join(g.work, "azure-provisioning.iso"), "rd_rdfe_provisioning", { "ovf-env.xml": ovfEnv(g) })],
+        services: [
+            { ip: "169.254.169.254", port: 80, handler: instanceMetadata(g) },
+            { ip: "168.63.129.16", port: 80, handler: wireServer(g) },
+        ],
+        setsHostname: true,
+    }),
+    contract: CONTRACT,
+};

@@ -1,0 +1,14 @@
+// The root file system as `docker run` starts it: run by a real container runtime as a user
+// that is not root; what an image's users rely on must hold: setuid helpers still setuid,
+// the package manager's database readable.
+import { ContainerFirstBoot } from "../../firstboot/mechanism";
+
+export const firstBoot: ContainerFirstBoot = {
+    kind: "container",
+    contract: [
+        { name: "commands run as a user that is not root", run: "[ \"$(id -u)\" != 0 ]" },
+        { name: "setuid helpers kept their setuid bit (su)", run: "[ -u /usr/bin/su ] || [ -u /bin/su ]" },
+        { name: "the package manager's database readable", run: { Debian: "dpkg-query -W dpkg >/dev/null", RedHat: "rpm -q rpm >/dev/null" } },
+        { name: "no SSH host keys in the image", run: "! ls /etc/ssh/ssh_host_* 2>/dev/null" },
+    ],
+};

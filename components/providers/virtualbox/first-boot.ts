@@ -1,0 +1,55 @@
+// A Vagrant box as `vagrant up` starts it: the VMDK inside the box on the SATA controller its
+// OVF declares, logged in as vagrant with Vagrant's insecure key (which Vagrant replaces at
+// the first `vagrant up`), sudo without a password; and the box's Vagrantfile checked against
+// what `vagrant up` does: no /vagrant synced folder unless the guest additions are there.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { Check, VmFirstBoot } from "../../firstboot/mechanism";
+
+/**
+ * Vagrant's insecure private key, from the vagrant package (public, never a secret), copied
+ * into `work` with the mode ssh requires of a private key (the package's copy is world-readable).
+ */
+function insecureKey(work: string): string {
+    const candidates = [process.env.VAGRANT_INSECURE_KEY, "/usr/share/vagrant/keys/vagrant"];
+    const gems = "/usr/share/rubygems-integration/all/gems";
+    if (fs.existsSync(gems)) for (const d of fs.readdirSync(gems).filter((d) => d.startsWith("vagrant-"))) candidates.push(path.join(gems, d, "keys", "vagrant"));
+    const found = candidates.find((c) => c && fs.existsSync(c));
+    if (!found) throw new Error("Vagrant's insecure key is needed to log in as vagrant: install vagrant, or set VAGRANT_INSECURE_KEY");
+    const copy = path.join(work, "vagrant-insecure-key");
+    fs.copyFileSync(found, copy);
+    fs.chmodSync(copy, 0o600);
+    return copy;
+}
+
+async function checkBox(box: string, work: string): Promise<void> {
+    const dir = path.join(work, "box");
+    fs.mkdirSync(dir, { recursive: true });
+    await new Promise<void>((resolve, reject) => {
+        const c = spawn("tar", ["-xzf", box, "-C", dir, "Vagrantfile", "metadata.json"], { stdio: "ignore" });
+        c.on("error", reject);
+        c.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`tar -xzf ${box}: exit ${code}`))));
+    });
+    const vagrantfile = fs.readFileSync(path.join(dir, "Vagrantfile"), "utf8");
+    // The box has no guest additions: `vagrant up` would fail to mount /vagrant.
+    if (!/config\.vm\.synced_folder\s+"\.",\s*"\/vagrant",\s*disabled:\s*true/.test(vagrantfile)) {
+        throw new Error("the box's Vagrantfile keeps the default /vagrant synced folder, which the first `vagrant up` cannot mount (no guest additions)");
+    }
+    if (JSON.parse(fs.readFileSync(path.join(dir, "metadata.json"), "utf8")).provider !== "virtualbox") throw new Error("the box's metadata.json is not for the virtualbox provider");
+}
+
+const CONTRACT: Check[] = [
+    { name: "vagrant may sudo without a password and without a tty", run: "grep -Eq '^vagrant ALL=\\(ALL\\) NOPASSWD: ALL' /etc/sudoers.d/vagrant && ! grep -Eq '^Defaults\\s+requiretty' /etc/sudoers" },
+    { name: "sshd does no reverse DNS (vagrant up waits on every connection otherwise)", run: "sshd -T | grep -qi '^usedns no'" },
+];
+
+export const firstBoot: VmFirstBoot = {
+    kind: "vm",
+    bus: "sata",
+    // The key is in the image: no agent to wait for.
+    graceSec: 60,
+    play: (g) => ({ user: "vagrant", login: "Vagrant's insecure key", key: insecureKey(g.work), setsHostname: false }),
+    contract: CONTRACT,
+    checkArtifact: checkBox,
+};

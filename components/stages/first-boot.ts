@@ -1,0 +1,82 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { PlannedStage, StageInputs } from "../fingerprint";
+import type { ProviderModule } from "../providers";
+import { OsVars } from "../recipe/os";
+import { repoRoot } from "../recipe/paths";
+import { sh } from "../shell";
+import { ConversionStage } from "./conversion";
+import { StageResult, stageCommand } from "./stage-command";
+
+/**
+ * What a first-boot test reads: the converted artifact (its conversion's fingerprint, hence
+ * its content), the test's own code and the provider's mechanism and contract. An unchanged
+ * image is not tested again.
+ */
+export function firstBootInputs(os: OsVars, provider: ProviderModule, conversionFingerprint: string): StageInputs {
+    const own = `components/providers/${provider.name}/first-boot.ts`;
+    return {
+        files: ["components/firstboot", "scripts/first-boot.ts", "scripts/with-slot.sh", "scripts/slots.sh", ...(fs.existsSync(path.join(repoRoot, own)) ? [own] : [])],
+        values: { stage: "first-boot", provider: provider.name, format: provider.format, user: os.cloud_user, imdsV2: os.imds_v2 },
+        upstream: conversionFingerprint,
+    };
+}
+
+export interface FirstBootStageArgs {
+    /** The stack: artifacts/<version>/ is this stack's alone. */
+    readonly stack: string;
+    readonly os: OsVars;
+    readonly provider: ProviderModule;
+    readonly version: string;
+    /** The stage's planned inputs (firstBootInputs). */
+    readonly plan: PlannedStage;
+    /** The converted artifact to boot: the one that is published. */
+    readonly conversion: ConversionStage;
+    /** Where the test's serial console log and report go: artifacts/<version>/<vm_name>/<provider>. */
+    readonly directory: string;
+    /** Environment of the test (parallel slots): not fingerprinted. */
+    readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/**
+ * Boots the converted artifact the way its cloud starts a machine and proves that a user gets
+ * in with their own key and that it carries what the cloud needs (scripts/first-boot.ts). Its
+ * result is the artifact again: a publisher that reads it publishes only a tested image.
+ */
+export class FirstBootStage extends pulumi.ComponentResource {
+    /** The artifact (as converted), its checksum, and what the test checked. */
+    public readonly result: pulumi.Output<StageResult>;
+    public readonly artifact: pulumi.Output<string>;
+    public readonly sha256: pulumi.Output<string>;
+    public readonly fingerprint: string;
+
+    constructor(name: string, args: FirstBootStageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("gold:test:FirstBoot", name, {}, opts);
+        const stage = stageCommand(
+            name,
+            {
+                plan: args.plan,
+                stack: args.stack,
+                version: args.version,
+                directory: `${args.directory}/tested`,
+                create: (dir) =>
+                    args.conversion.result.apply((c) =>
+                        sh([
+                            "scripts/with-slot.sh", "node_modules/.bin/ts-node", "--transpile-only", "scripts/first-boot.ts",
+                            "--provider", args.provider.name, "--image", c.artifact, "--sha256", c.sha256, "--os", args.os.vm_name, "--out", dir,
+                        ]),
+                    ),
+                // A boot under emulation, the cloud's agent, the checks.
+                timeout: "1h",
+                environment: args.environment,
+            },
+            this,
+        );
+        this.result = stage.result;
+        this.artifact = stage.result.apply((r) => r.artifact);
+        this.sha256 = stage.result.apply((r) => r.sha256);
+        this.fingerprint = args.plan.fingerprint;
+        this.registerOutputs({ artifact: this.artifact, sha256: this.sha256, fingerprint: this.fingerprint });
+    }
+}

@@ -1,0 +1,145 @@
+// The clouds a first-boot test plays, each over real HTTP on loopback (as the guest reaches
+// them through QEMU's forwards): EC2's IMDSv2 token flow, GCE's Metadata-Flavor rule and its
+// agent's long poll, Azure's IMDS and wire server; the provisioning media as real ISO images;
+// QEMU's restricted network with its forwards.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as path from "node:path";
+import { after, test } from "node:test";
+import { Guest } from "../../components/firstboot/mechanism";
+import { makeIso } from "../../components/firstboot/media";
+import { netdevArg } from "../../components/firstboot/vm";
+import { imds } from "../../components/providers/aws/first-boot";
+import { instanceMetadata, wireServer } from "../../components/providers/azure/first-boot";
+import { firstBoot as vmware } from "../../components/providers/vmware/first-boot";
+import { metadataServer } from "../../components/providers/gcp/first-boot";
+import { firstBoot as openstack } from "../../components/providers/openstack/first-boot";
+import { missingTool, tempDir } from "../support/tools";
+
+const work = tempDir("first-boot");
+after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+const guest = (over: Partial<Guest> = {}): Guest => ({
+    publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPNvVUvvJNhapv5J5TmcItuJluYxaANVsEM5hMfew8gE gold-first-boot-test",
+    hostname: "gold-fb-abc123.example.internal",
+    instanceId: "i-0123456789abcdef",
+    uuid: "5e2a3b4c-1d2e-4f5a-8b6c-7d8e9f0a1b2c",
+    work,
+    defaultUser: "debian",
+    imdsV2Only: true,
+    ...over,
+});
+
+async function serve(handler: http.RequestListener) {
+    const server = http.createServer(handler);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    const call = (method: string, url: string, headers: Record<string, string> = {}, body = "") =>
+        new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders; ms: number }>((resolve, reject) => {
+            const started = Date.now();
+            const req = http.request({ host: "127.0.0.1", port, method, path: url, headers, agent: false }, (res) => {
+                let text = "";
+                res.on("data", (d) => (text += d));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers, ms: Date.now() - started }));
+            });
+            req.on("error", reject);
+            req.end(body);
+        });
+    return { call, close: () => new Promise((r) => (server.closeAllConnections(), server.close(r))) };
+}
+
+test("EC2: IMDSv2 token first, then the instance's key, id and hostname; v1 refused on an IMDSv2-only AMI", async () => {
+    const s = await serve(imds(guest()));
+    try {
+        assert.equal((await s.call("GET", "/latest/meta-data/instance-id")).status, 401, "no token: refused (v2 only)");
+        assert.equal((await s.call("PUT", "/latest/api/token")).status, 400, "a token needs its TTL header");
+        const token = await s.call("PUT", "/latest/api/token", { "X-aws-ec2-metadata-token-ttl-seconds": "21600" });
+        assert.equal(token.status, 200);
+        const get = (p: string) => s.call("GET", p, { "X-aws-ec2-metadata-token": token.body });
+        assert.equal((await get("/2021-03-23/meta-data/instance-id")).body, "i-0123456789abcdef");
+        assert.match((await get("/2021-03-23/meta-data/")).body, /^public-keys\/$/m);
+        assert.equal((await get("/2021-03-23/meta-data/public-keys/")).body, "0=gold-first-boot");
+        assert.equal((await get("/2021-03-23/meta-data/public-keys/0/openssh-key")).body, guest().publicKey);
+        assert.equal((await get("/2021-03-23/meta-data/local-hostname")).body, guest().hostname);
+        assert.equal((await get("/2021-03-23/user-data")).status, 404, "no user data");
+        assert.equal(JSON.parse((await get("/2021-03-23/dynamic/instance-identity/document")).body).instanceId, "i-0123456789abcdef");
+        assert.equal((await s.call("GET", "/latest/meta-data/instance-id", { "X-aws-ec2-metadata-token": "forged" })).status, 401);
+    } finally {
+        await s.close();
+    }
+    const v1 = await serve(imds(guest({ imdsV2Only: false })));
+    try {
+        assert.equal((await v1.call("GET", "/2009-04-04/meta-data/instance-id")).body, "i-0123456789abcdef", "v1 allowed where the AMI allows it");
+    } finally {
+        await v1.close();
+    }
+});
+
+test("GCE: only with Metadata-Flavor: Google; the paths cloud-init reads; the agent's recursive poll waits for a change", async () => {
+    const s = await serve(metadataServer(guest()));
+    try {
+        assert.equal((await s.call("GET", "/computeMetadata/v1/instance/id")).status, 403);
+        const g = (p: string) => s.call("GET", p, { "Metadata-Flavor": "Google" });
+        assert.equal((await g("/computeMetadata/v1/instance/hostname")).body, guest().hostname);
+        assert.match((await g("/computeMetadata/v1/instance/zone")).body, /zones\/us-central1-a$/);
+        const attrs = JSON.parse((await g("/computeMetadata/v1/instance/attributes/?recursive=True")).body);
+        assert.match(attrs["ssh-keys"], /^gold:ssh-ed25519 AAAA\S+ gold$/);
+        assert.deepEqual(JSON.parse((await g("/computeMetadata/v1/project/attributes/?recursive=True")).body), {});
+        const all = await g("/computeMetadata/v1/?recursive=true&alt=json&last_etag=NONE");
+        assert.equal(JSON.parse(all.body).instance.attributes["ssh-keys"], attrs["ssh-keys"]);
+        const etag = String(all.headers.etag);
+        const waited = await g(`/computeMetadata/v1/?recursive=true&alt=json&wait_for_change=true&timeout_sec=1&last_etag=${etag}`);
+        assert.ok(waited.ms >= 900, `an unchanged instance's poll waits (${waited.ms} ms)`);
+        assert.equal(waited.body, all.body);
+    } finally {
+        await s.close();
+    }
+});
+
+test("Azure: IMDS (Metadata: true) holds the key; the wire server gives a goal state and takes the ready report", async () => {
+    const m = await serve(instanceMetadata(guest()));
+    try {
+        assert.equal((await m.call("GET", "/metadata/instance?api-version=2021-08-01&extended=true")).status, 400);
+        const body = JSON.parse((await m.call("GET", "/metadata/instance?api-version=2021-08-01&extended=true", { Metadata: "true" })).body);
+        assert.equal(body.compute.publicKeys[0].keyData, guest().publicKey);
+        assert.equal(body.compute.osProfile.adminUsername, "azureuser");
+    } finally {
+        await m.close();
+    }
+    const w = await serve(wireServer(guest()));
+    try {
+        assert.match((await w.call("GET", "/machine/?comp=goalstate")).body, /<Incarnation>1<\/Incarnation>[\s\S]*<InstanceId>i-0123456789abcdef<\/InstanceId>/);
+        assert.match((await w.call("GET", "/?comp=versions")).body, /<Preferred><Version>2012-11-30/);
+        assert.equal((await w.call("POST", "/machine?comp=health", { "Content-Type": "text/xml" }, "<Health><State>Ready</State></Health>")).status, 200);
+    } finally {
+        await w.close();
+    }
+});
+
+const noIso = missingTool("genisoimage") ?? missingTool("isoinfo");
+
+test("provisioning media are ISO images with the label each cloud's datasource looks for", { skip: noIso }, async () => {
+    const cases: [string, { cdroms?: readonly string[] }, string, string, RegExp][] = [
+        ["openstack", await openstack.play(guest()) as never, "config-2", "/openstack/latest/meta_data.json", /"public_keys":\{"gold-first-boot":"ssh-ed25519 /],
+        ["vmware", await vmware.play(guest()) as never, "OVF ENV", "/ovf-env.xml", /<Property oe:key="public-keys" oe:value="ssh-ed25519 /],
+    ];
+    for (const [name, played, label, file, content] of cases) {
+        const iso = played.cdroms![0];
+        const info = spawnSync("isoinfo", ["-d", "-i", iso], { encoding: "utf8" });
+        assert.match(info.stdout, new RegExp(`^Volume id: ${label}$`, "m"), name);
+        const text = spawnSync("isoinfo", ["-R", "-x", file, "-i", iso], { encoding: "utf8" }).stdout;
+        assert.match(text, content, name);
+    }
+    const xmlKey = await makeIso(path.join(work, "x.iso"), "X", { "a/b.txt": "<&>" });
+    assert.equal(spawnSync("isoinfo", ["-R", "-x", "/a/b.txt", "-i", xmlKey], { encoding: "utf8" }).stdout, "<&>");
+});
+
+test("QEMU's network for a first boot: restricted, SSH from loopback only, each metadata address forwarded to loopback", () => {
+    const arg = netdevArg(2222, [{ ip: "169.254.169.254", port: 80, to: 41000 }], "gold-fb-1");
+    assert.ok(arg.startsWith("user,id=n0,net=168.0.0.0/7,restrict=on,hostname=gold-fb-1,hostfwd=tcp:127.0.0.1:2222-:22,"), arg);
+    assert.ok(arg.endsWith("guestfwd=tcp:169.254.169.254:80-cmd:bash -c 'exec 3<>/dev/tcp/127.0.0.1/41000; cat <&3 & exec cat >&3'"), arg);
+    assert.ok(!/,[^=]*,/.test(arg.split("cmd:")[1]), "no comma inside a forward's command (QEMU would split there)");
+});
