@@ -1,25 +1,16 @@
 // A root file system run as a container by a real runtime (podman), as a user that is not root;
 // where no runtime can run (no podman, not root), a chroot, and the result says so.
-import { spawn } from "child_process";
+import { exec } from "./exec";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Check, commandOf } from "./mechanism";
 import type { CheckResult } from "./run";
 
-function exec(cmd: string, args: string[], timeoutSec = 600): Promise<{ code: number | null; out: string }> {
-    return new Promise((resolve, reject) => {
-        const c = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-        let out = "";
-        c.stdout.on("data", (d) => (out += d));
-        c.stderr.on("data", (d) => (out += d));
-        const t = setTimeout(() => c.kill("SIGKILL"), timeoutSec * 1000);
-        c.on("error", reject);
-        c.on("close", (code) => {
-            clearTimeout(t);
-            resolve({ code, out });
-        });
-    });
+/** A command's exit code and its output (stdout then stderr). */
+async function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
+    const r = await exec(cmd, args);
+    return { code: r.code, out: r.stdout + r.stderr };
 }
 
 // podman on a host with cgroup v1 and a hybrid cgroup2 mount, PID 1 not systemd (these CI
@@ -34,24 +25,24 @@ const USER = "65534:65534";
 
 export async function runContainer(rootfs: string, contract: readonly Check[], work: string): Promise<{ login: string; checks: CheckResult[] }> {
     const image = `localhost/gold-first-boot:${randomBytes(4).toString("hex")}`;
-    const imported = await exec("podman", [...PODMAN, "import", rootfs, image]).catch((e: Error) => ({ code: -1, out: e.message }));
+    const imported = await run("podman", [...PODMAN, "import", rootfs, image]).catch((e: Error) => ({ code: -1, out: e.message }));
     if (imported.code === 0) {
         try {
-            const run = (command: string) =>
-                exec("unshare", ["-m", "--propagation", "private", "sh", "-c", `umount /sys/fs/cgroup/unified 2>/dev/null; exec podman ${PODMAN.join(" ")} run --rm --network none ${LIMITS.join(" ")} --user ${USER} ${image} /bin/sh -c ${shq(command)}`]);
-            const probe = await run("id -u");
-            if (probe.code === 0) return { login: `podman (uid ${probe.out.trim()})`, checks: await checksWith(contract, run) };
+            const inContainer = (command: string) =>
+                run("unshare", ["-m", "--propagation", "private", "sh", "-c", `umount /sys/fs/cgroup/unified 2>/dev/null; exec podman ${PODMAN.join(" ")} run --rm --network none ${LIMITS.join(" ")} --user ${USER} ${image} /bin/sh -c ${shq(command)}`]);
+            const probe = await inContainer("id -u");
+            if (probe.code === 0) return { login: `podman (uid ${probe.out.trim()})`, checks: await checksWith(contract, inContainer) };
         } finally {
-            await exec("podman", [...PODMAN, "rmi", "-f", image]);
+            await run("podman", [...PODMAN, "rmi", "-f", image]);
         }
     }
     // No container runtime could run here: the same checks in a chroot of the root file system.
     const root = path.join(work, "rootfs");
     fs.mkdirSync(root);
-    const x = await exec("tar", ["-xzf", rootfs, "-C", root, "--numeric-owner", "--same-permissions"]);
+    const x = await run("tar", ["-xzf", rootfs, "-C", root, "--numeric-owner", "--same-permissions"]);
     if (x.code !== 0) throw new Error(`tar -x ${rootfs}: ${x.out}`);
-    const run = (command: string) => exec("chroot", ["--userspec", USER, root, "/bin/sh", "-c", command]);
-    return { login: `chroot (no container runtime could run here: ${imported.out.trim().split("\n").pop()})`, checks: await checksWith(contract, run) };
+    const inChroot = (command: string) => run("chroot", ["--userspec", USER, root, "/bin/sh", "-c", command]);
+    return { login: `chroot (no container runtime could run here: ${imported.out.trim().split("\n").pop()})`, checks: await checksWith(contract, inChroot) };
 }
 
 async function checksWith(contract: readonly Check[], run: (command: string) => Promise<{ code: number | null; out: string }>): Promise<CheckResult[]> {

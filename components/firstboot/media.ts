@@ -1,6 +1,6 @@
 // Provisioning media: a directory made into an ISO 9660 image with a volume label, as clouds
 // attach them (OpenStack's config drive, Azure's ovf-env.xml, vSphere's OVF environment).
-import { spawn } from "child_process";
+import { exec } from "./exec";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -11,13 +11,8 @@ export async function makeIso(iso: string, label: string, files: Record<string, 
         fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
         fs.writeFileSync(path.join(dir, rel), text);
     }
-    await new Promise<void>((resolve, reject) => {
-        let err = "";
-        const c = spawn("genisoimage", ["-quiet", "-V", label, "-r", "-J", "-o", iso, dir], { stdio: ["ignore", "ignore", "pipe"] });
-        c.stderr.on("data", (d) => (err += d));
-        c.on("error", reject);
-        c.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`genisoimage: ${err}`))));
-    });
+    const r = await exec("genisoimage", ["-quiet", "-V", label, "-r", "-J", "-o", iso, dir]);
+    if (r.code !== 0) throw new Error(`genisoimage: ${r.stderr}`);
     return iso;
 }
 

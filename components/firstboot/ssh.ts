@@ -1,6 +1,6 @@
 // SSH into a booted guest as its user would: with the key the cloud gave it, through the
 // forward on 127.0.0.1, never trusting or recording the guest's host key.
-import { spawn } from "child_process";
+import { Exec, exec } from "./exec";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -9,12 +9,6 @@ export interface SshTarget {
     readonly user: string;
     /** The private key (its public half is what the cloud's mechanism gave the guest). */
     readonly key: string;
-}
-
-export interface SshResult {
-    readonly code: number | null;
-    readonly stdout: string;
-    readonly stderr: string;
 }
 
 const OPTIONS = [
@@ -28,23 +22,8 @@ const OPTIONS = [
 ];
 
 /** Runs one command in the guest (its stdin closed); a timeout kills ssh. */
-export function ssh(t: SshTarget, command: string, timeoutSec = 120): Promise<SshResult> {
-    return new Promise((resolve, reject) => {
-        const child = spawn("ssh", [...OPTIONS, "-i", t.key, "-p", String(t.port), `${t.user}@127.0.0.1`, command], { stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutSec * 1000);
-        child.on("error", (e) => {
-            clearTimeout(timer);
-            reject(e);
-        });
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            resolve({ code, stdout, stderr });
-        });
-    });
+export function ssh(t: SshTarget, command: string, timeoutSec = 120): Promise<Exec> {
+    return exec("ssh", [...OPTIONS, "-i", t.key, "-p", String(t.port), `${t.user}@127.0.0.1`, command], timeoutSec * 1000);
 }
 
 /**
@@ -54,7 +33,7 @@ export function ssh(t: SshTarget, command: string, timeoutSec = 120): Promise<Ss
  */
 export async function waitForLogin(t: SshTarget, graceSec: number): Promise<number> {
     const started = Date.now();
-    let last: SshResult | undefined;
+    let last: Exec | undefined;
     while (Date.now() - started < graceSec * 1000) {
         last = await ssh(t, "true", 60);
         if (last.code === 0) return (Date.now() - started) / 1000;
@@ -66,10 +45,7 @@ export async function waitForLogin(t: SshTarget, graceSec: number): Promise<numb
 /** A fresh ed25519 key pair for one test, in `dir`. */
 export async function makeKey(dir: string): Promise<{ key: string; publicKey: string }> {
     const key = path.join(dir, "first-boot-key");
-    await new Promise<void>((resolve, reject) => {
-        const c = spawn("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "gold-first-boot-test", "-f", key], { stdio: "ignore" });
-        c.on("error", reject);
-        c.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`ssh-keygen exited ${code}`))));
-    });
+    const r = await exec("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "gold-first-boot-test", "-f", key]);
+    if (r.code !== 0) throw new Error(`ssh-keygen exited ${r.code}: ${r.stderr}`);
     return { key, publicKey: fs.readFileSync(`${key}.pub`, "utf8").trim() };
 }

@@ -11,6 +11,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { exec } from "./exec";
 import { freePort } from "./ports";
 
 export type BootFormat = "qcow2" | "raw" | "vpc" | "vmdk" | "vdi" | "vhdx";
@@ -159,24 +160,6 @@ async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
 export { freePort };
 
 
-function exec(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout!.on("data", (d) => (stdout += d));
-        child.stderr!.on("data", (d) => (stderr += d));
-        const t = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-        child.on("error", (e) => {
-            clearTimeout(t);
-            reject(e);
-        });
-        child.on("close", (code) => {
-            clearTimeout(t);
-            resolve({ code, stdout, stderr });
-        });
-    });
-}
 
 /**
  * Host keys served on 127.0.0.1:port, as sorted "type base64" lines ([] if none yet).

@@ -6,7 +6,7 @@ import { Recipe } from "../recipe/recipe";
 import { q, sh } from "../shell";
 import { PackerStageArgs, isoBuildCommand, packerVarArgs } from "./packer";
 import { PROVISIONING, buildValues, kickstartInput, osInput, packerFiles } from "./recipe-inputs";
-import { StageResult, stageCommand } from "./stage-command";
+import { StageComponent } from "./stage-command";
 
 /** An existing disk image that an OS's base starts from instead of its ISO (config baseImages). */
 export interface BaseImage {
@@ -80,19 +80,12 @@ export interface BaseStageArgs extends PackerStageArgs {
  * The base of one OS: a Packer build from its ISO with the base kickstart (or from an existing
  * disk image), provisioned with the base role. Every provider's variant starts from it.
  */
-export class BaseStage extends pulumi.ComponentResource {
-    /** The base disk (qcow2) and its checksum. */
-    public readonly result: pulumi.Output<StageResult>;
-    public readonly artifact: pulumi.Output<string>;
-    /** Content fingerprint of this stage's inputs. */
-    public readonly fingerprint: string;
-
+export class BaseStage extends StageComponent {
     constructor(name: string, args: BaseStageArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Named gold:build:PackerBuild before the stages had one folder: the alias keeps its state.
-        super("gold:stage:Base", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: "gold:build:PackerBuild" }] });
         const { os, version } = args;
         const image = args.baseImage;
-        const stage = stageCommand(
+        super(
+            "gold:stage:Base",
             name,
             {
                 plan: args.plan,
@@ -112,11 +105,9 @@ export class BaseStage extends pulumi.ComponentResource {
                 timeout: "6h",
                 environment: args.environment,
             },
-            this,
+            opts,
+            // Named gold:build:PackerBuild before the stages had one folder: the alias keeps its state.
+            "gold:build:PackerBuild",
         );
-        this.result = stage.result;
-        this.artifact = stage.result.apply((r) => r.artifact);
-        this.fingerprint = args.plan.fingerprint;
-        this.registerOutputs({ artifact: this.artifact, fingerprint: this.fingerprint });
     }
 }

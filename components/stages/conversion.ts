@@ -4,7 +4,7 @@ import type { ProviderModule } from "../providers";
 import { OsVars } from "../recipe/os";
 import { sh } from "../shell";
 import { VariantStage } from "./variant";
-import { StageResult, stageCommand } from "./stage-command";
+import { StageComponent } from "./stage-command";
 
 /**
  * The OS facts a conversion writes into its artifact (the OVF's guest types and description),
@@ -44,16 +44,10 @@ export interface ConversionStageArgs {
 }
 
 /** Converts a provider's image into its target format (VHD, tar.gz, OVA, box…) + SHA256SUMS. */
-export class ConversionStage extends pulumi.ComponentResource {
-    public readonly result: pulumi.Output<StageResult>;
-    public readonly artifact: pulumi.Output<string>;
-    public readonly sha256: pulumi.Output<string>;
-    public readonly fingerprint: string;
-
+export class ConversionStage extends StageComponent {
     constructor(name: string, args: ConversionStageArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Named gold:build:Conversion before the stages had one folder: the alias keeps its state.
-        super("gold:stage:Conversion", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: "gold:build:Conversion" }] });
-        const stage = stageCommand(
+        super(
+            "gold:stage:Conversion",
             name,
             {
                 plan: args.plan,
@@ -69,12 +63,9 @@ export class ConversionStage extends pulumi.ComponentResource {
                     ),
                 timeout: "2h",
             },
-            this,
+            opts,
+            // Named gold:build:Conversion before the stages had one folder: the alias keeps its state.
+            "gold:build:Conversion",
         );
-        this.result = stage.result;
-        this.artifact = stage.result.apply((r) => r.artifact);
-        this.sha256 = stage.result.apply((r) => r.sha256);
-        this.fingerprint = args.plan.fingerprint;
-        this.registerOutputs({ artifact: this.artifact, sha256: this.sha256, fingerprint: this.fingerprint });
     }
 }

@@ -7,7 +7,7 @@ import { OsVars } from "../recipe/os";
 import { repoRoot } from "../recipe/paths";
 import { sh } from "../shell";
 import { ConversionStage } from "./conversion";
-import { StageResult, stageCommand } from "./stage-command";
+import { StageComponent } from "./stage-command";
 
 /**
  * What a first-boot test reads: the converted artifact (its conversion's fingerprint, hence
@@ -44,16 +44,10 @@ export interface FirstBootStageArgs {
  * in with their own key and that it carries what the cloud needs (scripts/first-boot.ts). Its
  * result is the artifact again: a publisher that reads it publishes only a tested image.
  */
-export class FirstBootStage extends pulumi.ComponentResource {
-    /** The artifact (as converted), its checksum, and what the test checked. */
-    public readonly result: pulumi.Output<StageResult>;
-    public readonly artifact: pulumi.Output<string>;
-    public readonly sha256: pulumi.Output<string>;
-    public readonly fingerprint: string;
-
+export class FirstBootStage extends StageComponent {
     constructor(name: string, args: FirstBootStageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("gold:test:FirstBoot", name, {}, opts);
-        const stage = stageCommand(
+        super(
+            "gold:test:FirstBoot",
             name,
             {
                 plan: args.plan,
@@ -71,12 +65,7 @@ export class FirstBootStage extends pulumi.ComponentResource {
                 timeout: "1h",
                 environment: args.environment,
             },
-            this,
+            opts,
         );
-        this.result = stage.result;
-        this.artifact = stage.result.apply((r) => r.artifact);
-        this.sha256 = stage.result.apply((r) => r.sha256);
-        this.fingerprint = args.plan.fingerprint;
-        this.registerOutputs({ artifact: this.artifact, sha256: this.sha256, fingerprint: this.fingerprint });
     }
 }

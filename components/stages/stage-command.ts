@@ -68,3 +68,25 @@ export function stageCommand(name: string, args: StageCommandArgs, parent: pulum
     const result = cmd.stdout.apply((s) => parseStageResult(s, name));
     return { command: cmd, result, directory };
 }
+
+/**
+ * A stage's component: one stage command under it, its result (the artifact, its sha256) and
+ * its fingerprint as outputs. `formerType` is the type it had before (an alias keeps the state).
+ */
+export abstract class StageComponent extends pulumi.ComponentResource {
+    public readonly result: pulumi.Output<StageResult>;
+    public readonly artifact: pulumi.Output<string>;
+    public readonly sha256: pulumi.Output<string>;
+    /** Content fingerprint of this stage's inputs. */
+    public readonly fingerprint: string;
+
+    protected constructor(type: string, name: string, command: StageCommandArgs, opts?: pulumi.ComponentResourceOptions, formerType?: string) {
+        super(type, name, {}, formerType ? { ...opts, aliases: [...(opts?.aliases ?? []), { type: formerType }] } : opts);
+        const stage = stageCommand(name, command, this);
+        this.result = stage.result;
+        this.artifact = stage.result.apply((r) => r.artifact);
+        this.sha256 = stage.result.apply((r) => r.sha256);
+        this.fingerprint = command.plan.fingerprint;
+        this.registerOutputs({ artifact: this.artifact, sha256: this.sha256, fingerprint: this.fingerprint });
+    }
+}

@@ -7,7 +7,7 @@ import { sh } from "../shell";
 import { BaseStage } from "./base";
 import { PackerStageArgs, isoBuildCommand, packerVarArgs } from "./packer";
 import { PROVISIONING, buildValues, kickstartInput, osInput, packerFiles } from "./recipe-inputs";
-import { StageResult, stageCommand } from "./stage-command";
+import { StageComponent } from "./stage-command";
 
 /** "variant": a short boot of a copy of the OS's base disk; "iso": the seed's full ISO build. */
 export type Builder = "variant" | "iso";
@@ -40,19 +40,13 @@ export interface VariantStageArgs extends PackerStageArgs {
 }
 
 /** One provider's image of one OS, provisioned with that provider's role, cleaned and zeroed. */
-export class VariantStage extends pulumi.ComponentResource {
-    /** The image (qcow2, or the VMDK of a VirtualBox/VMware ISO build) and its checksum. */
-    public readonly result: pulumi.Output<StageResult>;
-    public readonly artifact: pulumi.Output<string>;
-    public readonly fingerprint: string;
-
+export class VariantStage extends StageComponent {
     constructor(name: string, args: VariantStageArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Named gold:build:ImageVariant before the stages had one folder: the alias keeps its state.
-        super("gold:stage:Variant", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: "gold:build:ImageVariant" }] });
         const { os, provider, version, builder, base } = args;
         if (builder === "variant" && !base) throw new Error(`${name}: builder "variant" needs the OS's base`);
         const buildVars = [`-var=build_name=${provider.name}`, ...(Object.keys(args.providerVars ?? {}).length ? [`-var=provider_vars=${JSON.stringify(args.providerVars)}`] : [])];
-        const stage = stageCommand(
+        super(
+            "gold:stage:Variant",
             name,
             {
                 plan: args.plan,
@@ -68,11 +62,9 @@ export class VariantStage extends pulumi.ComponentResource {
                 timeout: builder === "variant" ? "3h" : "6h",
                 environment: args.environment,
             },
-            this,
+            opts,
+            // Named gold:build:ImageVariant before the stages had one folder: the alias keeps its state.
+            "gold:build:ImageVariant",
         );
-        this.result = stage.result;
-        this.artifact = stage.result.apply((r) => r.artifact);
-        this.fingerprint = args.plan.fingerprint;
-        this.registerOutputs({ artifact: this.artifact, fingerprint: this.fingerprint });
     }
 }

@@ -2,9 +2,9 @@
 // OVF declares, logged in as vagrant with Vagrant's insecure key (which Vagrant replaces at
 // the first `vagrant up`), sudo without a password; and the box's Vagrantfile checked against
 // what `vagrant up` does: no /vagrant synced folder unless the guest additions are there.
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { exec } from "../../firstboot/exec";
 import { Check, VmFirstBoot } from "../../firstboot/mechanism";
 
 /**
@@ -26,11 +26,8 @@ function insecureKey(work: string): string {
 async function checkBox(box: string, work: string): Promise<void> {
     const dir = path.join(work, "box");
     fs.mkdirSync(dir, { recursive: true });
-    await new Promise<void>((resolve, reject) => {
-        const c = spawn("tar", ["-xzf", box, "-C", dir, "Vagrantfile", "metadata.json"], { stdio: "ignore" });
-        c.on("error", reject);
-        c.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`tar -xzf ${box}: exit ${code}`))));
-    });
+    const x = await exec("tar", ["-xzf", box, "-C", dir, "Vagrantfile", "metadata.json"]);
+    if (x.code !== 0) throw new Error(`tar -xzf ${box}: ${x.stderr}`);
     const vagrantfile = fs.readFileSync(path.join(dir, "Vagrantfile"), "utf8");
     // The box has no guest additions: `vagrant up` would fail to mount /vagrant.
     if (!/config\.vm\.synced_folder\s+"\.",\s*"\/vagrant",\s*disabled:\s*true/.test(vagrantfile)) {

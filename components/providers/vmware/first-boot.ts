@@ -2,9 +2,9 @@
 // properties: instance id, host name, public key) on a CD-ROM, vSphere's ISO transport of vApp
 // properties, read by cloud-init's OVF datasource. The disk is on the SATA controller the OVF
 // declares, so the controller choice is tested too.
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { exec } from "../../firstboot/exec";
 import { Check, VmFirstBoot } from "../../firstboot/mechanism";
 import { cloudInitRanFrom } from "../../firstboot/cloud-init";
 import { makeIso, xml } from "../../firstboot/media";
@@ -26,11 +26,8 @@ const CONTRACT: Check[] = [
 async function checkOva(ova: string, work: string): Promise<void> {
     const dir = path.join(work, "ova");
     fs.mkdirSync(dir, { recursive: true });
-    await new Promise<void>((resolve, reject) => {
-        const c = spawn("tar", ["-xf", ova, "-C", dir, "--wildcards", "*.ovf"], { stdio: "ignore" });
-        c.on("error", reject);
-        c.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`tar -xf ${ova}: exit ${code}`))));
-    });
+    const x = await exec("tar", ["-xf", ova, "-C", dir, "--wildcards", "*.ovf"]);
+    if (x.code !== 0) throw new Error(`tar -xf ${ova}: ${x.stderr}`);
     const ovf = fs.readFileSync(path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith(".ovf"))!), "utf8");
     const missing = [
         [/<VirtualHardwareSection ovf:transport="iso"/, "ovf:transport=\"iso\""],
