@@ -56,6 +56,26 @@ export function preflight(config: GoldConfig): OsPlan[] {
     });
 }
 
+/**
+ * The names of an OS's stages (their commands are `<name>-run`): `<os>-base`, `<os>-<provider>`,
+ * `<os>-<provider>-convert`, `<os>-<provider>-test`; its publishers are `<os>-<provider>-publish`.
+ */
+export function stageNames(p: OsPlan): { base?: string; images: { provider: string; variant: string; conversion: string; test?: string; publish: string }[] } {
+    const id = p.os.vm_name;
+    return {
+        base: p.base ? `${id}-base` : undefined,
+        images: p.images.map((i) => {
+            const name = `${id}-${i.provider.name}`;
+            return { provider: i.provider.name, variant: name, conversion: `${name}-convert`, test: i.test ? `${name}-test` : undefined, publish: `${name}-publish` };
+        }),
+    };
+}
+
+/** Every stage's fingerprint: what the stack keeps in the artifact store. */
+export function stageFingerprints(plans: OsPlan[]): string[] {
+    return plans.flatMap((p) => [p.base, ...p.images.flatMap((i) => [i.variant, i.conversion, i.test])].filter((s): s is PlannedStage => s !== undefined).map((s) => s.fingerprint));
+}
+
 /** A provider's build settings for its role, from its config. */
 function providerVars(config: GoldConfig, provider: ProviderModule): Record<string, string> {
     return provider.buildVars?.(config.settings[provider.name]) ?? {};
@@ -64,23 +84,22 @@ function providerVars(config: GoldConfig, provider: ProviderModule): Record<stri
 /** Per provider of one OS: the artifact fields, plus the published ids when publishing. */
 export type OsImages = Record<string, pulumi.Output<unknown>>;
 
-/**
- * One OS through every stage: base → variant per provider → conversion → publish. Stage
- * names carry the OS and provider: `<os>-base`, `<os>-<provider>`, `<os>-<provider>-convert`,
- * `<os>-<provider>-publish`.
- */
+/** One OS through every stage: base → variant per provider → conversion → test → publish (names: stageNames). */
 export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
     const { os } = p;
     const id = os.vm_name;
     // Builds share this machine: slots across every Packer run (scripts/packer-build.sh).
     const environment = { GOLD_PARALLEL_BUILDS: String(config.parallelBuilds) };
-    const common = { stack: config.stack, os, version: config.version, siteOverrides: config.siteOverrides, environment };
+    const store = config.artifactStore;
+    const common = { stack: config.stack, store, os, version: config.version, siteOverrides: config.siteOverrides, environment };
     const image = config.baseImages[id];
-    const base = p.base ? new BaseStage(`${id}-base`, { ...common, plan: p.base, baseImage: image }) : undefined;
+    const names = stageNames(p);
+    const base = p.base ? new BaseStage(names.base!, { ...common, plan: p.base, baseImage: image }) : undefined;
 
     const images: OsImages = {};
-    for (const { provider, builder, artifactName, variant: variantPlan, conversion: conversionPlan, test: testPlan } of p.images) {
-        const variant = new VariantStage(`${id}-${provider.name}`, {
+    for (const [index, { provider, builder, artifactName, variant: variantPlan, conversion: conversionPlan, test: testPlan }] of p.images.entries()) {
+        const name = names.images[index];
+        const variant = new VariantStage(name.variant, {
             ...common,
             provider,
             builder,
@@ -90,8 +109,9 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
             providerVars: providerVars(config, provider),
         });
         const directory = `artifacts/${config.version}/${id}/${provider.name}`;
-        const conversion = new ConversionStage(`${id}-${provider.name}-convert`, {
+        const conversion = new ConversionStage(name.conversion, {
             stack: config.stack,
+            store,
             os,
             provider,
             plan: conversionPlan,
@@ -102,20 +122,21 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
         });
         // A publisher takes the artifact out of its test: a failed test publishes nothing.
         const test = testPlan
-            ? new FirstBootStage(`${id}-${provider.name}-test`, { stack: config.stack, os, provider, version: config.version, plan: testPlan, conversion, directory, environment })
+            ? new FirstBootStage(name.test!, { stack: config.stack, store, os, provider, version: config.version, plan: testPlan, conversion, directory, environment })
             : undefined;
         const tested = test ?? conversion;
         const ids = config.publish
             ? provider.publish({
-                  name: `${id}-${provider.name}-publish`,
+                  name: name.publish,
                   os,
                   version: config.version,
                   settings: config.settings[provider.name],
                   site: config.recipe.site,
                   conversion,
-                  artifact: tested.artifact,
-                  sha256: tested.sha256,
+                  stage: tested,
+                  store: config.store,
                   artifactName,
+                  directory,
                   seedPath: (ext) => `${directory}/${artifactName}.${ext}`,
                   secrets: config.secrets,
               })

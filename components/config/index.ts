@@ -14,6 +14,7 @@ import { repoRoot } from "../recipe/paths";
 import { Recipe } from "../recipe/recipe";
 import { SITE_FIELDS, SiteVars } from "../recipe/site";
 import { type BaseImage, diskImageProblem } from "../stages/base";
+import { STORE_FORMS, StoreSpec, parseStoreUrl, storeUrlProblem } from "../store";
 import type { Builder } from "../stages/variant";
 
 export type { BaseImage } from "../stages/base";
@@ -30,6 +31,9 @@ export interface GoldConfig {
     /** Every image is booted as its cloud would and checked before it is published. */
     readonly firstBoot: boolean;
     readonly parallelBuilds: number;
+    /** The artifact store (config artifactStore), as configured and parsed. */
+    readonly artifactStore: string;
+    readonly store: StoreSpec;
     /** The recipe: OS files, and the site variables in effect (with this version). */
     readonly recipe: Recipe;
     /** Only the overrides from config `site`, passed to Packer as -var. */
@@ -99,6 +103,10 @@ function configSchema(decl: Record<string, Declared>, oses: string[], registry: 
         providers: withDefault("providers", choices(names, "a list of provider names")),
         publish: withDefault("publish", z.boolean({ error: "true or false" })),
         firstBoot: withDefault("firstBoot", z.boolean({ error: "true or false" })),
+        artifactStore: withDefault(
+            "artifactStore",
+            z.string({ error: "a string" }).refine((u) => !storeUrlProblem(u), { error: (iss) => `${storeUrlProblem(String(iss.input))}; valid forms: ${STORE_FORMS}` }),
+        ),
         parallelBuilds: withDefault("parallelBuilds", whole(0, 64, "a whole number: 0 (half the cores) or 1 to 64")),
         site: object(site, "an object of site variables (pulumi config set --path site.<name> <value>)").partial().default({}),
         baseImages: object(Object.fromEntries(stackOses.map((id) => [id, baseImage.optional()])), "an object of OS ids").default({}),
@@ -151,6 +159,7 @@ export function loadConfig(cfg = new pulumi.Config(), stack = pulumi.getStack())
     const siteOverrides = c.site as Partial<SiteVars>;
     const recipe = new Recipe({ siteOverrides: { ...siteOverrides, version } });
     const selected = registry.filter((p) => (c.providers as string[]).includes(p.name));
+    const store = parseStoreUrl(c.artifactStore);
     for (const p of selected) {
         const publishing = c.publish as boolean;
         if (publishing) {
@@ -160,7 +169,7 @@ export function loadConfig(cfg = new pulumi.Config(), stack = pulumi.getStack())
                 }
             }
         }
-        p.check?.(c[p.name], { version, publishing, oses: stackOses.map((id) => recipe.os(id)) });
+        p.check?.(c[p.name], { version, publishing, oses: stackOses.map((id) => recipe.os(id)), store });
     }
 
     return {
@@ -171,6 +180,8 @@ export function loadConfig(cfg = new pulumi.Config(), stack = pulumi.getStack())
         publish: c.publish,
         firstBoot: c.firstBoot,
         parallelBuilds: c.parallelBuilds || Math.max(1, Math.floor(os.cpus().length / 2)),
+        artifactStore: c.artifactStore,
+        store,
         recipe,
         siteOverrides,
         builders: Object.fromEntries(registry.map((p) => [p.name, c[p.name].builder as Builder])),

@@ -10,6 +10,8 @@ import type { FirstBoot } from "../firstboot/mechanism";
 import type { OsVars } from "../recipe/os";
 import type { SiteVars } from "../recipe/site";
 import type { ConversionStage } from "../stages/conversion";
+import type { StageComponent } from "../stages/stage-command";
+import type { StoreSpec } from "../store";
 
 /** The Packer builders of the seed's full ISO build, one source each in templates/build.pkr.hcl. */
 export const ISO_BUILDERS = ["qemu", "virtualbox-iso", "vmware-iso"] as const;
@@ -31,11 +33,17 @@ export interface PublishArgs<S> {
     readonly site: SiteVars;
     /** The conversion (its result's other fields, e.g. the docker build context). */
     readonly conversion: ConversionStage;
-    /** The artifact to publish and its sha256: out of its first-boot test (or the conversion without one). */
-    readonly artifact: pulumi.Output<string>;
-    readonly sha256: pulumi.Output<string>;
+    /**
+     * The stage whose artifact is published: its first-boot test (or the conversion without
+     * one). Its artifact is in the store, found by its fingerprint; never a path of this machine.
+     */
+    readonly stage: StageComponent;
+    /** The artifact store (config artifactStore): where the stage's artifact is. */
+    readonly store: StoreSpec;
     /** The seed's artifact name, `<vm_name>-<version>_<provider>`. */
     readonly artifactName: string;
+    /** This image's directory of the seed's layout: artifacts/<version>/<os>/<provider>. */
+    readonly directory: string;
     /** The seed's path of this artifact with an extension: artifacts/<version>/<os>/<provider>/<name>.<ext>. */
     readonly seedPath: (ext: string) => string;
     /** Secret config the publisher may need (e.g. a registry password). */
@@ -49,6 +57,8 @@ export interface CheckContext {
     readonly publishing: boolean;
     /** The stack's OSes. */
     readonly oses: readonly OsVars[];
+    /** The artifact store (config artifactStore): a publisher may read from it directly. */
+    readonly store: StoreSpec;
 }
 
 export interface ProviderModule<S = Record<string, unknown>> {

@@ -1,34 +1,26 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { repoRoot } from "../recipe/paths";
-import { q, sh } from "../shell";
+import { sh } from "../shell";
+import { STORE_CLI } from "../stages/stage-command";
+import { PublishInputs } from "./names";
 
 /**
- * Places a converted artifact at the seed's path, artifacts/<version>/<vm_name>/<build>/
- * <vm_name>-<version>_<build>.<ext>, as a hard link (no copy of gigabytes), with a SHA256SUM
- * beside it; delete removes just those two files.
+ * Places the published artifact at the seed's path, artifacts/<version>/<vm_name>/<build>/
+ * <vm_name>-<version>_<build>.<ext>, from the store (a hard link when the store is a directory
+ * of this file system, else a download), with NAME.sha256 beside it; delete removes just those
+ * two files. The engine never reads the artifact: the command does, when it runs.
  */
-export function placeArtifact(name: string, source: pulumi.Input<string>, target: string, sha256: pulumi.Input<string>, parent: pulumi.Resource) {
-    const dir = target.slice(0, target.lastIndexOf("/"));
-    const base = target.slice(target.lastIndexOf("/") + 1);
+export function placeArtifact(name: string, a: PublishInputs, target: string, parent: pulumi.Resource): pulumi.Output<string> {
     const placed = new command.local.Command(
         name,
         {
-            create: pulumi
-                .all([source, sha256])
-                .apply(([src, sum]) =>
-                    [
-                        sh(["mkdir", "-p", dir]),
-                        sh(["ln", "-f", src, target]) + " 2>/dev/null || " + sh(["cp", "-f", "--reflink=auto", src, target]),
-                        `printf '%s  %s\\n' ${q(sum)} ${q(base)} > ${q(`${target}.sha256`)}`,
-                        sh(["realpath", target]),
-                    ].join(" && "),
-                ),
+            create: sh([...STORE_CLI, "place", "--store", a.store.url, "--fingerprint", a.stage.fingerprint, "--to", target]),
             delete: sh(["rm", "-f", target, `${target}.sha256`]),
             dir: repoRoot,
-            triggers: [sha256],
+            triggers: [a.sha256],
         },
-        { parent },
+        { parent, dependsOn: [a.stage.command] },
     );
-    return placed.stdout.apply((s) => s.trim());
+    return placed.stdout.apply((s) => JSON.parse(s).path as string);
 }

@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PublishArgs } from "../providers";
+import type { StageComponent } from "../stages/stage-command";
+import type { StoreSpec } from "../store";
 
 /**
  * A published image's name: OS, version and the artifact's checksum, so several version
@@ -14,18 +16,20 @@ export function imageTitle(vmName: string, version: string, sha256: string): str
     return `${vmName}-${version}-${sha256.slice(0, 12)}`;
 }
 
-/** What every publisher receives from its conversion. */
+/** What every publisher receives from its stages. */
 export interface PublishInputs {
     /** OS id (vm_name), e.g. CentOS-7.3.1611. */
     readonly vmName: string;
     readonly version: string;
-    /** Path of the converted artifact on this machine. */
-    readonly artifact: pulumi.Input<string>;
-    /** Its sha256: part of published names. */
-    readonly sha256: pulumi.Input<string>;
+    /** The stage whose artifact is published (found in the store by its fingerprint). */
+    readonly stage: StageComponent;
+    /** The artifact store (config artifactStore). */
+    readonly store: StoreSpec;
+    /** The artifact's sha256: part of published names. */
+    readonly sha256: pulumi.Output<string>;
 }
 
 /** The PublishInputs of a provider's publish arguments. */
 export function publishInputs(a: PublishArgs<unknown>): PublishInputs {
-    return { vmName: a.os.vm_name, version: a.version, artifact: a.artifact, sha256: a.sha256 };
+    return { vmName: a.os.vm_name, version: a.version, stage: a.stage, store: a.store, sha256: a.stage.sha256 };
 }

@@ -90,6 +90,7 @@ export class BaseStage extends StageComponent {
             {
                 plan: args.plan,
                 stack: args.stack,
+                store: args.store,
                 version,
                 directory: `artifacts/${version}/${os.vm_name}/base`,
                 create: (dir) => {

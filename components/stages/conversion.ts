@@ -2,9 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlannedStage, StageInputs } from "../fingerprint";
 import type { ProviderModule } from "../providers";
 import { OsVars } from "../recipe/os";
-import { sh } from "../shell";
+import { q, sh } from "../shell";
 import { VariantStage } from "./variant";
-import { StageComponent } from "./stage-command";
+import { INPUT, StageComponent } from "./stage-command";
 
 /**
  * The OS facts a conversion writes into its artifact (the OVF's guest types and description),
@@ -30,6 +30,8 @@ export function conversionInputs(os: OsVars, provider: ProviderModule, name: str
 export interface ConversionStageArgs {
     /** The stack: artifacts/<version>/ is this stack's alone. */
     readonly stack: string;
+    /** The artifact store (config artifactStore). */
+    readonly store: string;
     readonly os: OsVars;
     readonly provider: ProviderModule;
     /** The stage's planned inputs (conversionInputs). */
@@ -52,15 +54,14 @@ export class ConversionStage extends StageComponent {
             {
                 plan: args.plan,
                 stack: args.stack,
+                store: args.store,
                 version: args.version,
                 directory: `${args.directory}/converted`,
+                input: args.variant,
+                // A fixed VHD is the disk Azure imports: a page blob when the store is Azure's.
+                pageBlob: args.provider.format === "vhd-fixed",
                 create: (dir) =>
-                    args.variant.result.apply((input) =>
-                        sh([
-                            "scripts/convert.sh", args.provider.format, input.artifact, dir, args.name, args.version,
-                            "--input-format", String(input.format ?? "qcow2"), ...osFacts(args.os),
-                        ]),
-                    ),
+                    `scripts/convert.sh ${q(args.provider.format)} ${INPUT.path} ${q(dir)} ${q(args.name)} ${q(args.version)} --input-format ${INPUT.format} ${sh(osFacts(args.os))}`,
                 timeout: "2h",
             },
             opts,

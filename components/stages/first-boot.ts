@@ -7,7 +7,7 @@ import { OsVars } from "../recipe/os";
 import { repoRoot } from "../recipe/paths";
 import { sh } from "../shell";
 import { ConversionStage } from "./conversion";
-import { StageComponent } from "./stage-command";
+import { INPUT, StageComponent } from "./stage-command";
 
 /**
  * What a first-boot test reads: the converted artifact (its conversion's fingerprint, hence
@@ -26,6 +26,8 @@ export function firstBootInputs(os: OsVars, provider: ProviderModule, conversion
 export interface FirstBootStageArgs {
     /** The stack: artifacts/<version>/ is this stack's alone. */
     readonly stack: string;
+    /** The artifact store (config artifactStore). */
+    readonly store: string;
     readonly os: OsVars;
     readonly provider: ProviderModule;
     readonly version: string;
@@ -52,15 +54,13 @@ export class FirstBootStage extends StageComponent {
             {
                 plan: args.plan,
                 stack: args.stack,
+                store: args.store,
                 version: args.version,
                 directory: `${args.directory}/tested`,
+                input: args.conversion,
                 create: (dir) =>
-                    args.conversion.result.apply((c) =>
-                        sh([
-                            "scripts/with-slot.sh", "node_modules/.bin/ts-node", "--transpile-only", "scripts/first-boot.ts",
-                            "--provider", args.provider.name, "--image", c.artifact, "--sha256", c.sha256, "--os", args.os.vm_name, "--out", dir,
-                        ]),
-                    ),
+                    `${sh(["scripts/with-slot.sh", "node_modules/.bin/ts-node", "--transpile-only", "scripts/first-boot.ts", "--provider", args.provider.name])}` +
+                    ` --image ${INPUT.path} --sha256 ${INPUT.sha256} ${sh(["--os", args.os.vm_name, "--out", dir])}`,
                 // A boot under emulation, the cloud's agent, the checks.
                 timeout: "1h",
                 environment: args.environment,

@@ -11,6 +11,8 @@ export interface PackerStageArgs {
     readonly stack: string;
     /** The OS (templates/os/<vm_name>.pkrvars.hcl). */
     readonly os: OsVars;
+    /** The artifact store (config artifactStore). */
+    readonly store: string;
     /** Image version: part of every artifact's name. */
     readonly version: string;
     /** Site variables set by the stack's config (checked), passed to Packer as -var. */

@@ -7,7 +7,7 @@ import { sh } from "../shell";
 import { BaseStage } from "./base";
 import { PackerStageArgs, isoBuildCommand, packerVarArgs } from "./packer";
 import { PROVISIONING, buildValues, kickstartInput, osInput, packerFiles } from "./recipe-inputs";
-import { StageComponent } from "./stage-command";
+import { INPUT, StageComponent } from "./stage-command";
 
 /** "variant": a short boot of a copy of the OS's base disk; "iso": the seed's full ISO build. */
 export type Builder = "variant" | "iso";
@@ -51,13 +51,16 @@ export class VariantStage extends StageComponent {
             {
                 plan: args.plan,
                 stack: args.stack,
+                store: args.store,
+                input: builder === "variant" ? base : undefined,
                 version,
                 directory: `artifacts/${version}/${os.vm_name}/${provider.name}`,
                 create: (dir) => {
                     if (builder === "iso") return isoBuildCommand(dir, args, `virtual/${provider.name}`, `-only=${provider.isoBuilder}.iso`, buildVars);
                     const words = ["scripts/packer-build.sh", dir, "-only=qemu.variant", ...packerVarArgs(os.vm_name, version, args.siteOverrides), ...buildVars];
                     if (args.sshUsername) words.push(`-var=ssh_username=${args.sshUsername}`);
-                    return pulumi.interpolate`${sh(words)} ${base!.artifact.apply((a) => sh([`-var=source_disk=${a}`]))}`;
+                    // The base's disk, made local by the store (found there by its fingerprint).
+                    return `${sh(words)} -var=source_disk=${INPUT.path}`;
                 },
                 timeout: builder === "variant" ? "3h" : "6h",
                 environment: args.environment,

@@ -20,15 +20,18 @@ if (!providerNames().includes(one as never)) {
 const work = path.join(repoRoot, "artifacts", "bench");
 
 async function measure(label: string, providers: readonly string[], disk: Awaited<ReturnType<typeof baseDisk>>) {
-    // A version of its own: its own artifact directories, so nothing is reused from other runs.
+    // A version and a store of its own, both empty: nothing is reused from other runs.
     const stack = `0.0.0-bench-${label}`;
     const state = path.join(work, `${label}.state.json`);
+    const store = path.join(work, `${label}-store`);
     fs.rmSync(state, { force: true });
+    fs.rmSync(store, { recursive: true, force: true });
     fs.rmSync(path.join(repoRoot, "artifacts", stack), { recursive: true, force: true });
     const started = Date.now();
-    const report = await up({ config: stackConfig(providers, disk), stack, state, logs: path.join(work, `${label}-logs`) });
+    const report = await up({ config: stackConfig(providers, disk, `file://${store}`), stack, state, logs: path.join(work, `${label}-logs`) });
     const seconds = (Date.now() - started) / 1000;
     fs.rmSync(path.join(repoRoot, "artifacts", stack), { recursive: true, force: true });
+    fs.rmSync(store, { recursive: true, force: true });
     if (!report.ok) throw new Error(`${label}: the run failed: ${report.error}`);
     const stages = Object.fromEntries(report.executed.map((e) => [e.name, e.seconds]));
     console.log(`${label}: ${providers.join(", ")}: ${seconds.toFixed(0)} s`);

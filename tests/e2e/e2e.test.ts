@@ -1,13 +1,16 @@
-// End to end, for real: index.ts runs through the harness (tests/e2e/harness.ts), so every
+// End to end, for real: index.ts runs through the harness (components/engine/harness.ts), so every
 // stage command the program generates executes — Packer 1.6.6 + QEMU (TCG) + the real Ansible
 // roles + cleanup + zero, then every conversion, then every first-boot test (each image booted
 // the way its cloud starts a machine, a user let in with a key made for the test) — from a
 // Debian 12 base disk built by debootstrap. Then every artifact is checked independently of
-// the code that made it.
+// the code that made it. The artifact store, the state and the logs live outside the checkout
+// (GOLD_E2E_HOME, default a directory of the system's temp named after the checkout): a run
+// after artifacts/ is removed is a run on a fresh machine with the same state and store.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { repoRoot } from "../../components/recipe/paths";
@@ -31,8 +34,10 @@ const killed = providers.includes("gcp") ? "gcp" : providers[0];
 const has = (p: string) => providers.includes(p);
 
 const work = path.join(repoRoot, "artifacts", "e2e");
-const stateFile = path.join(work, "state.json");
-const logDir = path.join(work, "logs");
+const home = process.env.GOLD_E2E_HOME ?? path.join(os.tmpdir(), `gold-e2e-${createHash("sha256").update(repoRoot).digest("hex").slice(0, 8)}`);
+const storeDir = path.join(home, "store");
+const stateFile = path.join(home, "state.json");
+const logDir = path.join(home, "logs");
 const scratch = tempDir("e2e");
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
@@ -49,19 +54,27 @@ function needsFirstRun(t: { skip: (why: string) => void }): boolean {
 
 const stateOf = () => JSON.parse(fs.readFileSync(stateFile, "utf8")).commands as Record<string, { stdout: string; create: string; triggers: unknown[] }>;
 const artifactOf = (p: string) => first.images!["Debian-12"][p].artifact;
+/** A file a stage stored (its manifest in the store names it), e.g. build.log, SHA256SUMS, serial.log. */
+function storedFile(stage: string, rel: string, state = stateOf()): string | undefined {
+    const { fingerprint } = JSON.parse(state[`${stage}-run`].stdout);
+    const manifest = JSON.parse(fs.readFileSync(path.join(storeDir, "stages", fingerprint, "manifest.json"), "utf8"));
+    const f = manifest.files.find((x: { path: string }) => x.path === rel);
+    return f && path.join(storeDir, ...f.key.split("/"));
+}
 
 before(async () => {
     if (skip) return;
     fs.mkdirSync(work, { recursive: true });
+    fs.mkdirSync(home, { recursive: true });
     const started = Date.now();
     const disk = await baseDisk(path.join(work, "base-disk"));
     timings["debian base disk (debootstrap, or cache)"] = (Date.now() - started) / 1000;
-    config = stackConfig(providers, disk);
+    config = stackConfig(providers, disk, `file://${storeDir}`);
 });
 
 /** One `pulumi up` of this repo (or of a copy) with this test's config, state and logs. */
-const up = (opts: { root?: string; env?: Record<string, string>; state?: string; config?: Record<string, unknown> } = {}) =>
-    runUp({ config: opts.config ?? config, stack: "0.0.0-e2e", state: opts.state ?? stateFile, logs: logDir, root: opts.root, env: opts.env });
+const up = (opts: { root?: string; env?: Record<string, string>; state?: string; config?: Record<string, unknown>; traceOpens?: string } = {}) =>
+    runUp({ config: opts.config ?? config, stack: "0.0.0-e2e", state: opts.state ?? stateFile, logs: logDir, root: opts.root, env: opts.env, traceOpens: opts.traceOpens });
 
 test("the program's own commands build the base, every provider's variant and every conversion", { skip }, async () => {
     const started = Date.now();
@@ -71,16 +84,21 @@ test("the program's own commands build the base, every provider's variant and ev
     for (const e of first.executed) if (e.action === "create") timings[`command ${e.name} (slot wait included)`] = e.seconds;
     assert.ok(first.ok, first.error);
     const state = stateOf();
-    for (const [name, c] of Object.entries(state)) {
-        const log = path.join(path.dirname(JSON.parse(c.stdout).artifact), "build.log");
-        const took = fs.existsSync(log) && /finished after (?:(\d+) minutes? )?(?:(\d+) seconds?)?/.exec(fs.readFileSync(log, "utf8"));
+    for (const name of Object.keys(state).filter((n) => n.endsWith("-run"))) {
+        const log = storedFile(name.replace(/-run$/, ""), "build.log", state);
+        const took = log && /finished after (?:(\d+) minutes? )?(?:(\d+) seconds?)?/.exec(fs.readFileSync(log, "utf8"));
         if (took) timings[`packer ${name}`] = Number(took[1] ?? 0) * 60 + Number(took[2] ?? 0);
     }
     assert.deepEqual(Object.keys(first.images!["Debian-12"]).sort(), [...providers].sort());
     for (const name of ["Debian-12-base-run", ...providers.flatMap((p) => [`Debian-12-${p}-run`, `Debian-12-${p}-convert-run`, `Debian-12-${p}-test-run`])]) {
         assert.ok(state[name], `${name} is in the state`);
     }
-    for (const p of providers) assert.ok(fs.statSync(artifactOf(p)).size > 0, `${p} artifact exists`);
+    for (const p of providers) {
+        assert.ok(fs.statSync(artifactOf(p)).size > 0, `${p} artifact exists`);
+        assert.ok(artifactOf(p).startsWith(`${storeDir}/blobs/`), `${p}: its artifact is in the store: ${artifactOf(p)}`);
+    }
+    // Every stage is in the store: the build directories are gone.
+    assert.deepEqual(fs.readdirSync(path.join(repoRoot, "artifacts/0.0.0-e2e/Debian-12/base")).filter((f) => /^[0-9a-f]{12}$/.test(f)), []);
 });
 
 async function sh(cmd: string): Promise<string> {
@@ -107,7 +125,13 @@ test("every artifact passes its format's checks, and SHA256SUMS match", { skip }
     if (has("gcp")) await checkGcp();
     if (has("vmware")) await checkOva();
     if (has("docker")) await checkRootfs();
-    for (const p of providers) await sh(`cd '${path.dirname(artifactOf(p))}' && sha256sum -c --quiet SHA256SUMS`);
+    // Each conversion's SHA256SUMS (stored with it) names its artifact with that artifact's sum.
+    for (const p of providers) {
+        const sums = fs.readFileSync(storedFile(`Debian-12-${p}-convert`, "SHA256SUMS")!, "utf8");
+        const sum = (await sh(`sha256sum '${artifactOf(p)}'`)).split(" ")[0];
+        assert.ok(sums.split("\n").includes(`${sum}  ${path.basename(artifactOf(p))}`), `${p}: ${sums}`);
+        assert.equal(sum, first.images!["Debian-12"][p].sha256);
+    }
 });
 
 async function checkGcp(): Promise<void> {
@@ -184,11 +208,10 @@ test("every image passed its first-boot test: its cloud's way in, with a key mad
         timings[`first boot ${p}`] = fb.seconds;
         t.diagnostic(`${p}: ${fb.login}; ${fb.checks.length} checks; ${fb.seconds.toFixed(0)} s`);
     }
-    // Every test kept its serial console and report beside the artifact.
+    // Every test kept its serial console and report, in the store with it.
     for (const p of providers) {
-        const out = path.join(repoRoot, /--out (\S+)/.exec(stateOf()[`Debian-12-${p}-test-run`].create)![1]);
-        assert.equal(JSON.parse(fs.readFileSync(path.join(out, "result.json"), "utf8")).ok, true, `${p}: ${out}/result.json`);
-        if (p !== "docker") assert.ok(fs.statSync(path.join(out, "serial.log")).size > 0, `${p}: its serial console is kept`);
+        assert.equal(JSON.parse(fs.readFileSync(storedFile(`Debian-12-${p}-test`, "result.json")!, "utf8")).ok, true, `${p}: result.json`);
+        if (p !== "docker") assert.ok(fs.statSync(storedFile(`Debian-12-${p}-test`, "serial.log")!).size > 0, `${p}: its serial console is kept`);
     }
     assert.equal(liveQemuCount(), 0, "no QEMU of the tests left running");
 });
@@ -210,14 +233,28 @@ test("cleanup held in every image: no host keys, empty machine-id, no build key,
     });
 });
 
-test("a second run with nothing changed executes no stage command", { skip }, async (t) => {
+test("on a fresh machine (artifacts/ removed, the state and the store kept) a run executes no stage command and opens no file of the artifacts or the store", { skip }, async (t) => {
     if (!needsFirstRun(t)) return;
+    const artifacts = path.join(repoRoot, "artifacts");
+    fs.rmSync(artifacts, { recursive: true, force: true });
+    const trace = path.join(home, "opens.json");
     const started = Date.now();
-    const again = await up();
-    timings["second run (nothing changed)"] = (Date.now() - started) / 1000;
+    const again = await up({ traceOpens: trace });
+    timings["second run on a fresh machine (nothing changed)"] = (Date.now() - started) / 1000;
     assert.ok(again.ok, again.error);
     assert.deepEqual(again.executed, []);
-    assert.equal(again.skipped.length, 1 + 3 * providers.length);
+    // Every stage, and the stack's references in the store.
+    assert.equal(again.skipped.length, 1 + 3 * providers.length + 1);
+    const opens = (JSON.parse(fs.readFileSync(trace, "utf8")).opens as { path: string; bytes: number }[]).filter((o) => !o.path.startsWith(home + "/logs"));
+    const touched = opens.filter((o) => o.path === artifacts || o.path.startsWith(`${artifacts}/`) || o.path.startsWith(`${storeDir}/`));
+    assert.deepEqual(touched.map((o) => o.path), [], "no file of the artifacts or the store is opened");
+    const bytes = opens.reduce((n, o) => n + o.bytes, 0);
+    timings[`fresh-machine run: ${opens.length} files opened, MB read`] = bytes / 1e6;
+    t.diagnostic(`${opens.length} files opened, ${(bytes / 1e6).toFixed(1)} MB (the SDKs, the recipe, the state), none under artifacts/ or the store`);
+    // The artifacts' directory belongs to another machine now: the outputs still name the store's files.
+    const images = again.images!["Debian-12"];
+    for (const p of providers) assert.equal(images[p].sha256, first.images!["Debian-12"][p].sha256);
+    fs.mkdirSync(work, { recursive: true });
 });
 
 /**
@@ -300,10 +337,21 @@ test("a failing role leaves no artifact and records nothing; after editing one r
 
 test("killing a stage mid-build leaves no Packer or QEMU process and nothing half-written", { skip }, async (t) => {
     if (!needsFirstRun(t)) return;
-    const command = stateOf()[`Debian-12-${killed}-run`].create;
-    const dir = /scripts\/packer-build\.sh (\S+)/.exec(command)![1];
+    const state = stateOf();
+    const command = state[`Debian-12-${killed}-run`].create;
+    const dir = /--dir (\S+)/.exec(command)![1];
     const target = path.join(scratch, "killed");
-    const child = spawn("/bin/bash", ["-c", command.replace(dir, target)], { cwd: repoRoot, stdio: "ignore" });
+    // The stage's own command line, with a store that holds its input (the base) only: it builds.
+    const store = path.join(scratch, "kill-store");
+    const base = JSON.parse(state["Debian-12-base-run"].stdout).fingerprint;
+    const manifest = path.join("stages", base, "manifest.json");
+    for (const key of [manifest, ...JSON.parse(fs.readFileSync(path.join(storeDir, manifest), "utf8")).files.map((f: { key: string }) => f.key)]) {
+        fs.mkdirSync(path.dirname(path.join(store, key)), { recursive: true });
+        if (!fs.existsSync(path.join(store, key))) fs.linkSync(path.join(storeDir, key), path.join(store, key));
+    }
+    const line = command.split(dir).join(target).replace(`--store file://${storeDir} `, `--store file://${store} `);
+    assert.ok(line.includes(`--store file://${store} `), line);
+    const child = spawn("/bin/bash", ["-c", line], { cwd: repoRoot, stdio: "ignore" });
     const deadline = Date.now() + 300_000;
     while (Date.now() < deadline && !(await run("pgrep", ["-f", `qemu-system.*${path.basename(scratch)}`])).stdout.trim()) {
         await new Promise((r) => setTimeout(r, 2000));

@@ -4,7 +4,7 @@
 // Stdout: one JSON line {ok, images?, error?, executed, skipped}.
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { installHarness, reportUp } from "./harness";
+import { installHarness, reportUp } from "../../components/engine/harness";
 
 const root = path.resolve(__dirname, "..", "..");
 const config = JSON.parse(process.env.GOLD_E2E_CONFIG ?? "{}") as Record<string, unknown>;

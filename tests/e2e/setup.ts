@@ -21,9 +21,10 @@ export async function baseDisk(outDir: string): Promise<{ disk: string; kernel: 
     return JSON.parse(disk.stdout.trim());
 }
 
-/** Stack config: OS Debian-12 from the base disk (direct kernel boot), nothing published. */
-export function stackConfig(providers: readonly string[], d: Awaited<ReturnType<typeof baseDisk>>): Record<string, unknown> {
+/** Stack config: OS Debian-12 from the base disk (direct kernel boot), nothing published, the store given. */
+export function stackConfig(providers: readonly string[], d: Awaited<ReturnType<typeof baseDisk>>, artifactStore: string): Record<string, unknown> {
     return {
+        artifactStore,
         oses: ["Debian-12"],
         providers,
         publish: false,
@@ -43,9 +44,11 @@ export function stackConfig(providers: readonly string[], d: Awaited<ReturnType<
 }
 
 /** One `pulumi up` of index.ts (or of a copy of the repo) through the harness, in its own process. */
-export async function up(opts: { config: Record<string, unknown>; stack: string; state: string; logs: string; root?: string; env?: Record<string, string> }): Promise<RunReport> {
+export async function up(opts: { config: Record<string, unknown>; stack: string; state: string; logs: string; root?: string; env?: Record<string, string>; traceOpens?: string }): Promise<RunReport> {
     const root = opts.root ?? repoRoot;
-    const r = await run(process.execPath, ["--require", "ts-node/register", path.join(root, "tests/e2e/run-program.ts")], {
+    // Traced: every file the program's process opens (tests/support/trace-opens.js).
+    const trace = opts.traceOpens ? ["--require", path.join(root, "tests/support/trace-opens.js")] : [];
+    const r = await run(process.execPath, [...trace, "--require", "ts-node/register", path.join(root, "tests/e2e/run-program.ts")], {
         cwd: root,
         env: {
             ...process.env,
@@ -54,6 +57,7 @@ export async function up(opts: { config: Record<string, unknown>; stack: string;
             GOLD_E2E_STACK: opts.stack,
             GOLD_E2E_STATE: opts.state,
             GOLD_E2E_LOGS: opts.logs,
+            ...(opts.traceOpens ? { GOLD_TRACE_OPENS: opts.traceOpens } : {}),
             ...(opts.env ?? {}),
         },
     });

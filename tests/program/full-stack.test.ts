@@ -1,5 +1,6 @@
 // Every OS × every provider, publishing on, under mocks: the graph, the inputs that make the
 // images boot, the timeouts and the outputs application stacks consume.
+import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { listKickstartOses, loadOs } from "../../components/recipe/os";
@@ -47,7 +48,8 @@ test("resource types and counts for seven OSes × seven providers", async () => 
         "gold:publish:DockerImage": n,
         "gold:publish:VagrantBox": n,
         "gold:publish:VmwareOva": n,
-        "aws:s3/bucketObjectv2:BucketObjectv2": n,
+        // No resource takes the artifact as a file: copies are commands keyed by its sha256.
+        "aws:s3/bucketObjectv2:BucketObjectv2": 0,
         "aws:ebs/snapshotImport:SnapshotImport": n,
         "aws:ec2/ami:Ami": n,
         "aws:ec2/amiCopy:AmiCopy": n, // eu-west-1 is the home region: one copy
@@ -56,10 +58,10 @@ test("resource types and counts for seven OSes × seven providers", async () => 
         "aws:iam/role:Role": 0,
         "azure-native:compute:Image": n,
         "azure-native:compute:GalleryImageVersion": n,
-        "gcp:storage/bucketObject:BucketObject": n,
+        "gcp:storage/bucketObject:BucketObject": 0,
         "gcp:compute/image:Image": n,
-        "openstack:images/image:Image": n,
-        "docker:index/image:Image": n,
+        "openstack:images/image:Image": 0,
+        "docker:index/image:Image": 0,
         "docker:index/registryImage:RegistryImage": n,
     };
     for (const [type, count] of Object.entries(expected)) assert.equal(byType(type).length, count, type);
@@ -71,7 +73,7 @@ test("dependency chain: publish ← first-boot test ← conversion ← variant �
     const variant = one("command:local:Command", `${os}-gcp-run`);
     const convert = one("command:local:Command", `${os}-gcp-convert-run`);
     const tested = one("command:local:Command", `${os}-gcp-test-run`);
-    const object = one("gcp:storage/bucketObject:BucketObject", `${os}-gcp-publish`);
+    const object = one("command:local:Command", `${os}-gcp-publish-tarball-copy`);
     const image = one("gcp:compute/image:Image", `${os}-gcp-publish`);
     assert.ok(dependsOn(variant, base), "variant boots the base disk");
     assert.ok(dependsOn(convert, variant), "conversion reads the variant");
@@ -113,10 +115,15 @@ test("AWS: hvm, gp3, BIOS; ENA and IMDSv2-only where the OS has them (not EL7.2/
     assert.equal(copy.inputs.sourceAmiRegion, "eu-west-1");
 });
 
-test("Azure: page blob upload of only the non-zero ranges, then a generalized Linux image and a gallery version", () => {
+test("Azure: page blob copy from the store (only the non-zero ranges), then a generalized Linux image and a gallery version", () => {
     const upload = one("command:local:Command", `${oses[0]}-azure-publish-page-blob`);
-    assert.match(upload.inputs.create, /components\/providers\/azure\/upload-page-blob\.ts upload --file \S+ --container images --blob /);
-    assert.match(upload.inputs.delete, /upload-page-blob\.ts delete/);
+    const fp = one("command:local:Command", `${oses[0]}-azure-test-run`).inputs.triggers[0];
+    assert.match(upload.inputs.create, new RegExp(`scripts/store\\.ts export --store artifacts/store --fingerprint ${fp} --to azblob://goldimages/images/${oses[0]}-1\\.4\\.0-[0-9a-f]{12}\\.vhd --page-blob yes$`));
+    assert.match(upload.inputs.delete, new RegExp(`scripts/store\\.ts remove --url azblob://goldimages/images/${oses[0]}-1\\.4\\.0-[0-9a-f]{12}\\.vhd$`));
+    // The account key is a secret (the map holding it is sent as one).
+    const env = upload.inputs.environment;
+    assert.equal(env["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270", "the environment is secret");
+    assert.deepEqual(Object.keys(env.value).sort(), ["AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY"]);
     const image = one("azure-native:compute:Image", oses[0]);
     assert.equal(image.inputs.storageProfile.osDisk.osType, "Linux");
     assert.equal(image.inputs.storageProfile.osDisk.osState, "Generalized");
@@ -140,38 +147,51 @@ test("GCP: https storage source, valid names, family and guest OS features, long
     // The name keeps its sha256 suffix whole; the version label is the version.
     assert.match(image.inputs.name, /-[0-9a-f]{12}$/);
     assert.deepEqual(image.inputs.labels, { "gold-os": oses[0].toLowerCase().replace(/\./g, "-"), "gold-version": "1-4-0" });
-    const object = one("gcp:storage/bucketObject:BucketObject", oses[0]);
+    const object = one("command:local:Command", `${oses[0]}-gcp-publish-tarball-copy`);
     assert.equal(object.customTimeouts?.create, "3h");
+    assert.match(object.inputs.create, /scripts\/store\.ts export --store artifacts\/store --fingerprint [0-9a-f]{64} --to gs:\/\/gold-images-upload\/\S+\.tar\.gz$/);
 });
 
-test("OpenStack: qcow2 with the recommended properties, replaced when its content changes", () => {
-    const image = one("openstack:images/image:Image", oses[0]);
-    assert.equal(image.inputs.diskFormat, "qcow2");
-    assert.equal(image.inputs.containerFormat, "bare");
-    assert.equal(image.inputs.visibility, "shared");
-    for (const key of ["hw_disk_bus", "hw_vif_model", "os_distro", "os_version"]) assert.ok(image.inputs.properties[key], key);
-    assert.equal(image.inputs.properties.hw_rng_model, "virtio");
-    assert.equal(image.inputs.protected, true);
-    assert.deepEqual(image.inputs.tags, ["gold", "1.4.0", "packer"]);
+test("OpenStack: qcow2 with the recommended properties from the store, a new image when its content or request changes", () => {
+    const requestOf = (os: string) => {
+        const glance = one("command:local:Command", `${os}-openstack-publish-glance`);
+        const words = /--request '(.*)'$/.exec(glance.inputs.create);
+        assert.ok(words, glance.inputs.create);
+        return { glance, request: JSON.parse(words![1].replace(/'\\''/g, "'")) };
+    };
+    const { glance, request } = requestOf(oses[0]);
+    const fp = one("command:local:Command", `${oses[0]}-openstack-test-run`).inputs.triggers[0];
+    assert.ok(glance.inputs.create.includes(`components/providers/openstack/glance-image.ts create --store artifacts/store --fingerprint ${fp} --request `));
+    assert.match(glance.inputs.delete, /glance-image\.ts delete --created "\$PULUMI_COMMAND_STDOUT"$/);
+    assert.equal(request.diskFormat, "qcow2");
+    assert.equal(request.containerFormat, "bare");
+    assert.equal(request.visibility, "shared");
+    for (const key of ["hw_disk_bus", "hw_vif_model", "os_distro", "os_version"]) assert.ok(request.properties[key], key);
+    assert.equal(request.properties.hw_rng_model, "virtio");
+    assert.equal(request.protected, true);
+    assert.deepEqual(request.tags, ["gold", "1.4.0", "packer"]);
     // The OS facts come from each OS file.
     for (const os of oses) {
-        const props = one("openstack:images/image:Image", `${os}-openstack`).inputs.properties;
+        const props = requestOf(os).request.properties;
         assert.equal(props.os_distro, loadOs(os).os_distro, os);
         assert.equal(props.os_version, loadOs(os).os_version, os);
     }
-    assert.match(image.inputs.name, /-[0-9a-f]{12}$/);
-    assert.deepEqual(image.replaceOnChanges, ["name", "properties"]);
+    assert.match(request.name, /-[0-9a-f]{12}$/);
+    // Any change of content or request is a new image (os_* properties are taken only at create).
+    assert.equal(glance.inputs.triggers.length, 2);
+    assert.equal(glance.inputs.triggers[1], /--request '(.*)'$/.exec(glance.inputs.create)![1].replace(/'\\''/g, "'"));
 });
 
-test("Docker: a FROM scratch context from the conversion, pushed to the registry", () => {
-    const image = one("docker:index/image:Image", oses[0]);
-    assert.match(image.inputs.imageName, /^registry\.example\.com:5000\/gold\/base:[a-z0-9_.-]+$/);
-    assert.equal(image.inputs.skipPush, true, "built by the local engine");
-    assert.match(image.inputs.build.dockerfile, /\/Dockerfile$/);
+test("Docker: built from the conversion's context restored from the store, pushed to the registry", () => {
+    const image = one("command:local:Command", `${oses[0]}-docker-publish-image`);
+    const conversion = one("command:local:Command", `${oses[0]}-docker-convert-run`).inputs.triggers[0];
+    assert.ok(image.inputs.create.includes(`scripts/store.ts fetch --store artifacts/store --fingerprint ${conversion} --to artifacts/1.4.0/${oses[0]}/docker/context-`), image.inputs.create);
+    assert.match(image.inputs.create, / docker build --platform linux\/amd64 --build-arg GOLD_ROOTFS_SHA256=[0-9a-f]{64} -t registry\.example\.com:5000\/gold\/base:[a-z0-9_.-]+ \S+\/context >&2 /);
+    assert.match(image.inputs.delete, /docker image rm registry\.example\.com:5000\/gold\/base:/);
     // Pushed by a RegistryImage, whose delete removes the tag from the registry.
     const pushed = one("docker:index/registryImage:RegistryImage", oses[0]);
     assert.equal(pushed.inputs.keepRemotely, false);
-    assert.equal(pushed.inputs.name, image.inputs.imageName);
+    assert.match(pushed.inputs.name, /^registry\.example\.com:5000\/gold\/base:[a-z0-9_.-]+$/);
     assert.equal(pushed.inputs.authConfig.address, "registry.example.com:5000");
 });
 
@@ -184,7 +204,7 @@ test("Vagrant: the box at the seed's path and a catalog entry per version", () =
     );
     assert.match(entry.inputs.delete, /remove --catalog .* --version 1\.4\.0 --provider virtualbox --sha256 [0-9a-f]{64}$/);
     const box = one("command:local:Command", `${oses[0]}-virtualbox-publish-box`);
-    assert.ok(box.inputs.create.includes(`artifacts/1.4.0/${oses[0]}/virtualbox/${oses[0]}-1.4.0_virtualbox.box`));
+    assert.match(box.inputs.create, new RegExp(`scripts/store\\.ts place --store artifacts/store --fingerprint [0-9a-f]{64} --to artifacts/1\\.4\\.0/${oses[0]}/virtualbox/${oses[0]}-1\\.4\\.0_virtualbox\\.box$`));
 });
 
 test("outputs: version and images[os][provider] with the artifact and each cloud's ids", async () => {
@@ -216,4 +236,23 @@ test("the OVA and the box carry each OS's own guest types, from its OS file", ()
             assert.ok(convert.inputs.create.includes(`--guest-os-virtualbox ${facts.guest_os_type_virtualbox}`), `${os} ${p}`);
         }
     }
+});
+
+test("no cloud resource takes a file: no asset, archive or local path among the inputs of any registered resource", () => {
+    const local = (v: unknown, at: string): string[] => {
+        if (v instanceof pulumi.asset.Asset || v instanceof pulumi.asset.Archive) return [at];
+        // A device name (/dev/xvda) is the guest's, not a file of this machine.
+        if (typeof v === "string") return /^(\/(?!dev\/)|\.\.?\/|file:)|(^|\/)artifacts\/|\/blobs\//.test(v) ? [at] : [];
+        if (Array.isArray(v)) return v.flatMap((x, i) => local(x, `${at}[${i}]`));
+        if (v && typeof v === "object") {
+            // The SDK's wire form of an asset or archive.
+            const sig = (v as Record<string, unknown>)["4dabf18193072939515e22adb298388d"];
+            if (sig === "c44067f5952c0a294b673a41bacd8c17" || sig === "0def7320c3a5731c473e5ecbe6d01bc7") return [at];
+            return Object.entries(v).flatMap(([k, x]) => local(x, `${at}.${k}`));
+        }
+        return [];
+    };
+    const clouds = registered.filter((r) => !r.type.startsWith("gold:") && r.type !== "command:local:Command" && !r.type.startsWith("pulumi:"));
+    assert.ok(clouds.length > 0);
+    assert.deepEqual(clouds.flatMap((r) => local(r.inputs, r.name)), []);
 });

@@ -28,6 +28,12 @@ function qualifiedType(urn: string): string {
  */
 const RETIRED: [RegExp, string][] = [
     [/::gold:publish:AwsImage\$aws:iam\/(role:Role|rolePolicy:RolePolicy)::/, "the account-wide vmimport role is made once outside the version stacks (examples/aws-vmimport-role)"],
+    // The artifact store (issue 12): no cloud resource takes a multi-GB file any more (the engine
+    // hashed each one at every preview, and a machine without the file could not run the stack).
+    [/::gold:publish:AwsImage\$aws:s3\/bucketObjectv2:BucketObjectv2::/, "the VHD in S3 is the store's object or a copy made by a command keyed by its sha256"],
+    [/::gold:publish:GcpImage\$gcp:storage\/bucketObject:BucketObject::/, "the tar.gz in GCS is the store's object or a copy made by a command keyed by its sha256"],
+    [/::gold:publish:OpenstackImage\$openstack:images\/image:Image::/, "the Glance image is made by a command that streams the artifact from the store (the provider's Image takes only a local path)"],
+    [/::gold:publish:DockerImage\$docker:index\/image:Image::/, "the local image is built by a command from the context restored from the store (the provider's Image hashes its context at every preview)"],
 ];
 
 function urnOf(stack: string, project: string, parentUrn: string | undefined, type: string, name: string): string {

@@ -31,18 +31,23 @@ export const registered: Registered[] = [];
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
-/** What a stage command prints for real (see scripts/packer-build.sh and convert.sh). */
+/** What each command prints for real (scripts/store.ts, glance-image.ts, the docker build). */
 function commandStdout(name: string, create: string): string {
     if (name.endsWith("-run")) {
-        const artifact = `/work/artifacts/${name}/image`;
+        const sum = sha(name);
+        const key = `blobs/${sum}/image`;
+        const fingerprint = /--fingerprint ([0-9a-f]{64})/.exec(create)?.[1] ?? sha(`fp ${name}`);
         // The VirtualBox and VMware ISO builds make a VMDK; QEMU's builds a qcow2.
         const format = /-only=(virtualbox|vmware)-iso\.iso/.test(create) ? "vmdk" : "qcow2";
         // A first-boot test reports what it checked, beside the artifact it tested.
         const tested = name.endsWith("-test-run") ? { ok: true, login: "mock login", checks: [{ name: "mock check", ok: true }], seconds: 1 } : {};
-        return JSON.stringify({ artifact, sha256: sha(name), bytes: 1024, format, context: `${artifact}.context`, ...tested });
+        return JSON.stringify({ artifact: `/work/artifacts/store/${key}`, key, file: "image", sha256: sum, bytes: 1024, format, fingerprint, store: "artifacts/store", ...tested });
     }
-    if (name.endsWith("-page-blob")) return JSON.stringify({ url: `https://acct.blob.core.windows.net/images/${name}.vhd`, bytes: 1024 });
-    if (name.endsWith("-box") || name.endsWith("-ova")) return `/work/artifacts/${name}`;
+    const to = /--to (\S+)/.exec(create)?.[1]?.replace(/^'|'$/g, "");
+    if (/-(vhd|tarball)-copy$|-page-blob$/.test(name)) return JSON.stringify({ url: to, sha256: sha(name), bytes: 1024 });
+    if (name.endsWith("-box") || name.endsWith("-ova")) return JSON.stringify({ path: `/work/${to}`, sha256: sha(name) });
+    if (name.endsWith("-glance")) return JSON.stringify({ id: `glance-${sha(name).slice(0, 8)}`, sha256: sha(name) });
+    if (name.endsWith("-image") && create.includes("docker build")) return JSON.stringify({ imageName: /-t (\S+)/.exec(create)?.[1], id: `sha256:${sha(name)}` });
     return JSON.stringify({ ok: true });
 }
 

@@ -1,13 +1,25 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PublishInputs, imageName } from "../../publish/names";
+import { exportArtifact, storedObject } from "../../publish/store-object";
 import { OsVars } from "../../recipe/os";
 import type { AwsSettings } from ".";
+
+/** The key of the VHD in the bucket: the store's object (same bucket), or a copy's. */
+function s3Key(name: string, args: AwsImageArgs, bucket: string, region: string, title: pulumi.Output<string>, parent: pulumi.Resource): pulumi.Output<string> {
+    // (An S3-compatible server's bucket of the same name is not AWS's: it is copied.)
+    if (args.store.kind === "s3" && !args.store.endpoint && args.store.bucket === bucket) {
+        return storedObject(args).apply((l) => (l as { object: string }).object);
+    }
+    const key = pulumi.interpolate`${args.vmName}/${args.version}/${title}.vhd`;
+    const copied = exportArtifact(`${name}-vhd-copy`, args, { to: pulumi.interpolate`s3://${bucket}/${key}?region=${region}` }, parent);
+    return pulumi.all([copied, key]).apply(([, k]) => k);
+}
 
 export interface AwsImageArgs extends PublishInputs {
     /** The OS: whether its kernel has ENA and its cloud-init speaks IMDSv2. */
     readonly os: OsVars;
-    /** Region, bucket, role, copies and sharing (config `aws`). */
+    /** Region, bucket, role, copies and sharing (config `aws`); the bucket may be the store's. */
     readonly settings: AwsSettings;
 }
 
@@ -29,18 +41,9 @@ export class AwsImage extends pulumi.ComponentResource {
         const title = imageName(args.vmName, args.version, args.sha256);
         const tags = { "gold:os": args.vmName, "gold:version": args.version };
 
-        const object = new aws.s3.BucketObjectv2(
-            `${name}-vhd`,
-            {
-                region,
-                bucket,
-                key: pulumi.interpolate`${args.vmName}/${args.version}/${title}.vhd`,
-                source: pulumi.output(args.artifact).apply((p) => new pulumi.asset.FileAsset(p)),
-                contentType: "application/octet-stream",
-                tags,
-            },
-            { parent: this, customTimeouts: { create: "3h", update: "3h" } },
-        );
+        // The VHD in S3 for VM Import: the store's own object when the store is this bucket,
+        // else a copy made by a command keyed by its sha256 (the engine never reads the file).
+        const key = s3Key(name, args, bucket, region, title, this);
 
         const snapshot = new aws.ebs.SnapshotImport(
             `${name}-snapshot`,
@@ -48,7 +51,7 @@ export class AwsImage extends pulumi.ComponentResource {
                 region,
                 description: title,
                 roleName: s.roleName,
-                diskContainer: { format: "VHD", userBucket: { s3Bucket: bucket, s3Key: object.key } },
+                diskContainer: { format: "VHD", userBucket: { s3Bucket: bucket, s3Key: key } },
                 tags: { ...tags, Name: title },
             },
             // An import takes 15-60 minutes, more for large disks.

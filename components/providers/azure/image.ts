@@ -1,9 +1,7 @@
 import * as azure from "@pulumi/azure-native";
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PublishInputs, imageName } from "../../publish/names";
-import { repoRoot } from "../../recipe/paths";
-import { sh } from "../../shell";
+import { exportArtifact, storedObject } from "../../publish/store-object";
 import type { AzureSettings } from ".";
 
 export interface AzureImageArgs extends PublishInputs {
@@ -11,12 +9,10 @@ export interface AzureImageArgs extends PublishInputs {
     readonly settings: AzureSettings;
 }
 
-const UPLOADER = ["node_modules/.bin/ts-node", "--transpile-only", "components/providers/azure/upload-page-blob.ts"];
-
 /**
- * A managed image from a fixed VHD: uploaded as a page blob (only its non-zero ranges; the
- * azure-native Blob resource can make no page blobs and reads whole files into memory), then
- * compute.Image, and a Compute Gallery image version when a gallery is configured.
+ * A managed image from a fixed VHD in a page blob (the store's, when the store is this storage
+ * account; else a copy), then compute.Image, and a Compute Gallery image version when a gallery
+ * is configured.
  */
 export class AzureImage extends pulumi.ComponentResource {
     public readonly imageId: pulumi.Output<string>;
@@ -27,24 +23,31 @@ export class AzureImage extends pulumi.ComponentResource {
         super("gold:publish:AzureImage", name, {}, opts);
         const s = args.settings;
         const title = imageName(args.vmName, args.version, args.sha256);
-        const keys = azure.storage.listStorageAccountKeysOutput({ resourceGroupName: s.resourceGroup!, accountName: s.storageAccount! }, { parent: this });
-        const blob = pulumi.interpolate`${title}.vhd`;
-
-        const upload = new command.local.Command(
-            `${name}-page-blob`,
-            {
-                create: pulumi.all([args.artifact, blob]).apply(([file, b]) => sh([...UPLOADER, "upload", "--file", file, "--container", s.container, "--blob", b])),
-                delete: blob.apply((b) => sh([...UPLOADER, "delete", "--container", s.container, "--blob", b])),
-                dir: repoRoot,
-                environment: {
-                    AZURE_STORAGE_ACCOUNT: s.storageAccount!,
-                    AZURE_STORAGE_KEY: pulumi.secret(keys.keys[0].value),
+        const account = s.storageAccount!;
+        const blobUrl = (container: string, blob: string) => `https://${account}.blob.core.windows.net/${container}/${blob}`;
+        if (args.store.kind === "azblob" && args.store.account === account) {
+            // The store is this account: its fixed VHD went up as a page blob, Azure imports it from there.
+            this.blobUrl = storedObject(args).apply((l) => {
+                const o = l as { container: string; object: string };
+                return blobUrl(o.container, o.object);
+            });
+        } else {
+            // A page blob in the account, only its non-zero ranges sent (the azure-native Blob
+            // resource makes no page blobs and would read the whole file), keyed by its sha256.
+            const keys = azure.storage.listStorageAccountKeysOutput({ resourceGroupName: s.resourceGroup!, accountName: account }, { parent: this });
+            const blob = pulumi.interpolate`${title}.vhd`;
+            const copied = exportArtifact(
+                `${name}-page-blob`,
+                args,
+                {
+                    to: pulumi.interpolate`azblob://${account}/${s.container}/${blob}`,
+                    pageBlob: true,
+                    environment: { AZURE_STORAGE_ACCOUNT: account, AZURE_STORAGE_KEY: pulumi.secret(keys.keys[0].value) },
                 },
-                triggers: [args.sha256],
-            },
-            { parent: this, customTimeouts: { create: "3h", delete: "30m" } },
-        );
-        this.blobUrl = upload.stdout.apply((out) => JSON.parse(out).url as string);
+                this,
+            );
+            this.blobUrl = pulumi.all([copied, blob]).apply(([, b]) => blobUrl(s.container, b));
+        }
 
         const image = new azure.compute.Image(
             `${name}-image`,

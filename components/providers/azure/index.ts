@@ -27,6 +27,13 @@ export default defineProvider({
         if (ctx.publishing && s.gallery && !/^\d{1,9}\.\d{1,9}\.\d{1,9}$/.test(ctx.version)) {
             throw new Error(`config version: '${ctx.version}' cannot be an Azure Compute Gallery image version, which must be MAJOR.MINOR.PATCH (unset azure.gallery or use such a version)`);
         }
+        // One account serves both: the store's page blobs are what Azure imports (and the copy's
+        // credentials, the account's key, would not open a store in another account).
+        if (ctx.publishing && ctx.store.kind === "azblob" && s.storageAccount && ctx.store.account !== s.storageAccount) {
+            throw new Error(
+                `config artifactStore: '${ctx.store.url}' is in storage account '${ctx.store.account}', not azure.storageAccount '${s.storageAccount}'; valid: an azblob:// store in '${s.storageAccount}', or a store of another kind`,
+            );
+        }
         // Managed image names: at most 80 characters, the sha256 suffix included.
         for (const os of ctx.oses) {
             const name = imageTitle(os.vm_name, ctx.version, "0".repeat(64));

@@ -1,11 +1,17 @@
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { PublishInputs } from "../../publish/names";
+import { repoRoot } from "../../recipe/paths";
+import { sh } from "../../shell";
+import { STORE_CLI, StageComponent } from "../../stages/stage-command";
 import type { DockerSettings } from ".";
 
 export interface DockerImageArgs extends PublishInputs {
-    /** The build context the conversion made: a FROM scratch Dockerfile and rootfs.tar.gz only. */
-    readonly context: pulumi.Input<string>;
+    /** The conversion whose files hold the build context (a FROM scratch Dockerfile and rootfs.tar.gz). */
+    readonly conversion: StageComponent;
+    /** Where the context is restored while the image is built: artifacts/<version>/<os>/docker. */
+    readonly directory: string;
     /** Repository and optional registry to push to (config `docker`). */
     readonly settings: DockerSettings;
     /** Registry password (secret config dockerPassword), when pushing. */
@@ -13,9 +19,11 @@ export interface DockerImageArgs extends PublishInputs {
 }
 
 /**
- * A container image of the OS's root filesystem, built by the local engine and, when a registry
- * is configured, pushed as a RegistryImage, whose delete removes the tag from the registry
- * (retiring a version leaves nothing behind there).
+ * A container image of the OS's root filesystem, built in the local engine by a command that
+ * restores its context from the store (the docker provider's Image would hash a context
+ * directory of gigabytes at every preview), and, when a registry is configured, pushed as a
+ * RegistryImage, whose delete removes the tag from the registry (retiring a version leaves
+ * nothing behind there).
  */
 export class DockerImage extends pulumi.ComponentResource {
     public readonly imageName: pulumi.Output<string>;
@@ -27,29 +35,34 @@ export class DockerImage extends pulumi.ComponentResource {
         // Docker names are lowercase; the tag carries OS and version, as the seed's `docker import` did.
         const tag = `${args.vmName}-${args.version}`.toLowerCase().replace(/[^a-z0-9_.-]/g, "-");
         const repository = s.registry ? `${s.registry}/${s.repository}` : s.repository!;
-        const image = new docker.Image(
+        const image = `${repository}:${tag}`;
+        const built = new command.local.Command(
             `${name}-image`,
             {
-                imageName: `${repository}:${tag}`,
-                build: {
-                    context: args.context,
-                    dockerfile: pulumi.interpolate`${args.context}/Dockerfile`,
-                    platform: "linux/amd64",
-                    // A new rootfs is a new image even when the context path is reused.
-                    args: { GOLD_ROOTFS_SHA256: pulumi.output(args.sha256) },
-                },
-                skipPush: true,
+                create: args.sha256.apply((sha) => {
+                    const dir = `${args.directory}/context-${sha.slice(0, 12)}`;
+                    return [
+                        sh([...STORE_CLI, "fetch", "--store", args.store.url, "--fingerprint", args.conversion.fingerprint, "--to", dir]) + " >/dev/null",
+                        // A new rootfs is a new image even when the tag is reused.
+                        sh(["docker", "build", "--platform", "linux/amd64", "--build-arg", `GOLD_ROOTFS_SHA256=${sha}`, "-t", image, `${dir}/context`]) + " >&2",
+                        sh(["rm", "-rf", "--", dir]),
+                        sh(["docker", "image", "inspect", "--format", `{"imageName": ${JSON.stringify(image)}, "id": {{json .Id}}}`, image]),
+                    ].join(" && ");
+                }),
+                delete: `if ${sh(["docker", "image", "inspect", image])} >/dev/null 2>&1; then ${sh(["docker", "image", "rm", image])} >&2; fi`,
+                dir: repoRoot,
+                triggers: [args.sha256, image],
             },
-            { parent: this, customTimeouts: { create: "1h" } },
+            { parent: this, dependsOn: [args.stage.command], customTimeouts: { create: "1h" } },
         );
-        this.imageName = image.imageName;
+        this.imageName = built.stdout.apply((out) => JSON.parse(out).imageName as string);
         if (s.registry) {
             const pushed = new docker.RegistryImage(
                 `${name}-push`,
                 {
-                    name: image.imageName,
+                    name: this.imageName,
                     keepRemotely: false,
-                    triggers: { sha256: pulumi.output(args.sha256) },
+                    triggers: { sha256: args.sha256 },
                     authConfig: { address: s.registry, username: s.username, password: args.password },
                 },
                 { parent: this, customTimeouts: { create: "1h" } },

@@ -1,5 +1,4 @@
 // Docker: the root filesystem as an image FROM scratch, pushed when a registry is set.
-import * as pulumi from "@pulumi/pulumi";
 import { text } from "../../recipe/fields";
 import { publishInputs } from "../../publish/names";
 import { Settings, defineProvider } from "../provider";
@@ -28,12 +27,13 @@ export default defineProvider({
     firstBoot,
     outputs: ["imageName", "repoDigest"],
     publish: (a) => {
-        // After the test: the sha256 is the tested image's.
-        const context = pulumi.all([a.conversion.result, a.sha256]).apply(([r]): string => {
-            if (typeof r.context !== "string" || r.context === "") throw new Error(`${a.name}: the conversion reported no build context (format rootfs makes OUTPUT_DIR/context)`);
-            return r.context;
+        const img = new DockerImage(a.name, {
+            ...publishInputs(a),
+            conversion: a.conversion,
+            directory: a.directory,
+            settings: a.settings,
+            password: a.secrets.dockerPassword,
         });
-        const img = new DockerImage(a.name, { ...publishInputs(a), context, settings: a.settings, password: a.secrets.dockerPassword });
         return { imageName: img.imageName, ...(img.repoDigest ? { repoDigest: img.repoDigest } : {}) };
     },
 });

@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { PublishInputs, imageName } from "../../publish/names";
+import { exportArtifact, storedObject } from "../../publish/store-object";
 import type { GcpSettings } from ".";
 
 /**
@@ -21,7 +22,7 @@ export interface GcpImageArgs extends PublishInputs {
     readonly settings: GcpSettings;
 }
 
-/** A Compute Engine image from disk.raw in a tar.gz: bucket object → compute.Image. */
+/** A Compute Engine image from disk.raw in a tar.gz: an object in the bucket → compute.Image. */
 export class GcpImage extends pulumi.ComponentResource {
     public readonly imageName: pulumi.Output<string>;
     public readonly selfLink: pulumi.Output<string>;
@@ -30,17 +31,14 @@ export class GcpImage extends pulumi.ComponentResource {
         super("gold:publish:GcpImage", name, {}, opts);
         const s = args.settings;
         const title = imageName(args.vmName, args.version, args.sha256).apply(gcpName);
-        const object = new gcp.storage.BucketObject(
-            `${name}-tarball`,
-            {
-                bucket: s.bucket!,
-                name: pulumi.interpolate`${args.vmName}/${args.version}/${title}.tar.gz`,
-                source: pulumi.output(args.artifact).apply((p) => new pulumi.asset.FileAsset(p)),
-                contentType: "application/gzip",
-            },
-            // The provider's 4-minute default is also its HTTP timeout for the upload.
-            { parent: this, customTimeouts: { create: "3h", update: "3h" } },
-        );
+        // The tar.gz in GCS: the store's own object when the store is this bucket, else a copy
+        // made by a command keyed by its sha256 (the engine never reads the file).
+        const sameBucket = args.store.kind === "gs" && !args.store.endpoint && args.store.bucket === s.bucket;
+        const objectName = sameBucket
+            ? storedObject(args).apply((l) => (l as { object: string }).object)
+            : pulumi
+                  .all([exportArtifact(`${name}-tarball-copy`, args, { to: pulumi.interpolate`gs://${s.bucket!}/${args.vmName}/${args.version}/${title}.tar.gz` }, this), title])
+                  .apply(([, t]) => `${args.vmName}/${args.version}/${t}.tar.gz`);
         const image = new gcp.compute.Image(
             `${name}-image`,
             {
@@ -49,7 +47,7 @@ export class GcpImage extends pulumi.ComponentResource {
                 family: s.family,
                 description: `${args.vmName} ${args.version} (gold standard image)`,
                 // Compute Engine takes the https form of the object, not gs://.
-                rawDisk: { source: pulumi.interpolate`https://storage.googleapis.com/${object.bucket}/${object.name}` },
+                rawDisk: { source: pulumi.interpolate`https://storage.googleapis.com/${s.bucket!}/${objectName}` },
                 guestOsFeatures: s.guestOsFeatures.map((type) => ({ type })),
                 labels: { "gold-os": gcpLabel(args.vmName), "gold-version": gcpLabel(args.version) },
             },

@@ -1,7 +1,9 @@
-import * as openstack from "@pulumi/openstack";
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PublishInputs, imageName } from "../../publish/names";
 import { OsVars } from "../../recipe/os";
+import { repoRoot } from "../../recipe/paths";
+import { sh } from "../../shell";
 import type { OpenstackSettings } from ".";
 
 export interface OpenstackImageArgs extends PublishInputs {
@@ -26,29 +28,43 @@ function ownProperties(os: OsVars): Record<string, string> {
 /** Properties config `openstack.properties` may not set. */
 export const OWN_PROPERTIES = Object.keys(ownProperties({ os_distro: "", os_version: "" } as OsVars));
 
-/** A Glance image from the compressed qcow2, with the recommended hardware properties. */
+const GLANCE = ["node_modules/.bin/ts-node", "--transpile-only", "components/providers/openstack/glance-image.ts"];
+
+/**
+ * A Glance image from the compressed qcow2, with the recommended hardware properties, made by a
+ * command that streams the artifact from the store (./glance-image.ts). Any change of the
+ * request (name with the sha256, properties, visibility, tags) is a new image: os_* properties
+ * are taken only at create; the old image is deleted after the new one is active.
+ */
 export class OpenstackImage extends pulumi.ComponentResource {
     public readonly imageId: pulumi.Output<string>;
 
     constructor(name: string, args: OpenstackImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gold:publish:OpenstackImage", name, {}, opts);
-        const image = new openstack.images.Image(
-            `${name}-image`,
-            {
+        const s = args.settings;
+        const request = imageName(args.vmName, args.version, args.sha256).apply((title) =>
+            JSON.stringify({
                 // The checksum in the name: Glance would not notice new content at the same path.
-                name: imageName(args.vmName, args.version, args.sha256),
-                localFilePath: args.artifact,
-                containerFormat: "bare",
+                name: title,
                 diskFormat: "qcow2",
-                visibility: args.settings.visibility,
-                tags: ["gold", args.version, ...args.settings.tags],
-                protected: args.settings.protected,
-                properties: { ...args.settings.properties, ...ownProperties(args.os) },
-            },
-            // os_* properties are taken only at create: any change is a new image.
-            { parent: this, replaceOnChanges: ["name", "properties"], customTimeouts: { create: "2h" } },
+                containerFormat: "bare",
+                visibility: s.visibility,
+                protected: s.protected,
+                tags: ["gold", args.version, ...s.tags],
+                properties: { ...s.properties, ...ownProperties(args.os) },
+            }),
         );
-        this.imageId = image.id;
+        const image = new command.local.Command(
+            `${name}-glance`,
+            {
+                create: request.apply((r) => sh([...GLANCE, "create", "--store", args.store.url, "--fingerprint", args.stage.fingerprint, "--request", r])),
+                delete: `${sh([...GLANCE, "delete", "--created"])} "$PULUMI_COMMAND_STDOUT"`,
+                dir: repoRoot,
+                triggers: [args.sha256, request],
+            },
+            { parent: this, dependsOn: [args.stage.command], customTimeouts: { create: "2h", delete: "30m" } },
+        );
+        this.imageId = image.stdout.apply((out) => JSON.parse(out).id as string);
         this.registerOutputs({ imageId: this.imageId });
     }
 }

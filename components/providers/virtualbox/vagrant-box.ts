@@ -29,7 +29,7 @@ export class VagrantBox extends pulumi.ComponentResource {
 
     constructor(name: string, args: VagrantBoxArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gold:publish:VagrantBox", name, {}, opts);
-        this.boxPath = placeArtifact(`${name}-box`, args.artifact, args.target, args.sha256, this);
+        this.boxPath = placeArtifact(`${name}-box`, args, args.target, this);
         // Published: the catalog URL + the box's place under artifacts/ (known, not cut out of a
         // resolved path, which a symlinked checkout would change); else the box's own file:// URL.
         const published = args.catalogUrl && `${args.catalogUrl.replace(/\/$/, "")}/${path.posix.relative("artifacts", args.target)}`;

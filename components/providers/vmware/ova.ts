@@ -16,7 +16,7 @@ export class VmwareOva extends pulumi.ComponentResource {
 
     constructor(name: string, args: VmwareOvaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gold:publish:VmwareOva", name, {}, opts);
-        this.ovaPath = placeArtifact(`${name}-ova`, args.artifact, args.target, args.sha256, this);
+        this.ovaPath = placeArtifact(`${name}-ova`, args, args.target, this);
         this.registerOutputs({ ovaPath: this.ovaPath });
     }
 }

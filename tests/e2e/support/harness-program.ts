@@ -3,7 +3,7 @@
 // harness with state GOLD_E2E_STATE. Stdout: one JSON line {ok, executed, skipped, error?}.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { installHarness, reportUp } from "../harness";
+import { installHarness, reportUp } from "../../../components/engine/harness";
 
 const harness = installHarness({ project: "p", stack: "s", stateFile: process.env.GOLD_E2E_STATE!, logDir: process.env.GOLD_E2E_LOGS! });
 const spec = JSON.parse(process.env.GOLD_HARNESS_SPEC!) as { name: string; trigger: string; create: string; delete: string }[];

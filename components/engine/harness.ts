@@ -1,8 +1,10 @@
 // Runs the Pulumi program (index.ts) under the SDK's mocks in which every command:local:Command
-// executes for real, as @pulumi/command would (same interpreter, dir and environment), while
-// cloud resources stay mocked. State is kept in a file between runs, as the engine keeps it:
-// a command whose triggers match the state is not run again; a changed one is created anew
-// and then its old `delete` runs; one no longer in the program is deleted.
+// executes for real, as @pulumi/command would (same interpreter, dir and environment, the
+// previous stdout as PULUMI_COMMAND_STDOUT for update and delete), while cloud resources stay
+// mocked. State is kept in a file between runs, as the engine keeps it: a command whose
+// triggers match the state is not run again; a changed one is created anew and then its old
+// `delete` runs; one no longer in the program is deleted. The end-to-end test runs the whole
+// program so; `npm run stage` runs only the stage commands of some OSes and providers.
 import * as pulumi from "@pulumi/pulumi";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -67,7 +69,16 @@ function exec(name: string, script: string, c: { dir?: string; interpreter?: str
  * Installs the mocks. Call before requiring index.ts; then await `finish()` once the program's
  * outputs are resolved: it deletes what the program no longer has and writes the state.
  */
-export function installHarness(opts: { project: string; stack: string; stateFile: string; logDir: string }) {
+export function installHarness(opts: {
+    project: string;
+    stack: string;
+    stateFile: string;
+    logDir: string;
+    /** Which commands run (default all); the others never complete (nothing waiting on them runs). */
+    only?: (name: string) => boolean;
+    /** Environment of every command run, beside its own. */
+    env?: Record<string, string>;
+}) {
     fs.mkdirSync(opts.logDir, { recursive: true });
     const state: StateFile = fs.existsSync(opts.stateFile) ? JSON.parse(fs.readFileSync(opts.stateFile, "utf8")) : { commands: {} };
     const next: StateFile = { commands: {} };
@@ -80,7 +91,7 @@ export function installHarness(opts: { project: string; stack: string; stateFile
 
     const run = async (name: string, action: Execution["action"], script: string, c: CommandState | Record<string, any>, env?: Record<string, string>) => {
         const started = Date.now();
-        const p = exec(name, script, c, opts.logDir, env);
+        const p = exec(name, script, c, opts.logDir, { ...(opts.env ?? {}), ...(env ?? {}) });
         inFlight.add(p);
         const r = await p.finally(() => inFlight.delete(p));
         const seconds = (Date.now() - started) / 1000;
@@ -96,6 +107,7 @@ export function installHarness(opts: { project: string; stack: string; stateFile
         {
             async newResource(args) {
                 if (args.type !== "command:local:Command") return { id: `${args.name}-id`, state: args.inputs };
+                if (opts.only && !opts.only(args.name)) return new Promise<never>(() => undefined);
                 const inputs = args.inputs as Record<string, any>;
                 const old = state.commands[args.name];
                 let stdout: string;
@@ -139,12 +151,17 @@ export function installHarness(opts: { project: string; stack: string; stateFile
             // Replaced commands: the old delete, after the new create (the engine's order).
             while (replaced.length) {
                 const [name, old] = replaced[0];
-                if (old.delete) await run(name, "delete", old.delete, old);
+                if (old.delete) await run(name, "delete", old.delete, old, { PULUMI_COMMAND_STDOUT: old.stdout });
                 replaced.shift();
                 save({ ...state.commands, ...next.commands });
             }
             for (const [name, old] of Object.entries(state.commands)) {
-                if (!(name in next.commands) && old.delete) await run(name, "delete", old.delete, old);
+                if (opts.only && !opts.only(name)) {
+                    // Not this run's to judge: kept as it was.
+                    if (!(name in next.commands)) next.commands[name] = old;
+                    continue;
+                }
+                if (!(name in next.commands) && old.delete) await run(name, "delete", old.delete, old, { PULUMI_COMMAND_STDOUT: old.stdout });
             }
             save(next.commands);
             return { executed, skipped, logDir: opts.logDir };

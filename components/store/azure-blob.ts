@@ -1,0 +1,96 @@
+// Azure Blob Storage: credentials from Azure's usual environment (a connection string, or an
+// account and key; AZURE_STORAGE_BLOB_ENDPOINT for Azurite or sovereign clouds). Files go up
+// as block blobs (committed at the end), disks for Azure's import as page blobs, writing only
+// their non-zero ranges (components/providers/azure/page-blob-upload.ts).
+import { Readable } from "stream";
+import { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
+import { serviceFromEnv, uploadPageBlob } from "../providers/azure/page-blob-upload";
+import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, checkKey, statusOf } from "./object-store";
+
+export interface AzureLocation {
+    readonly account: string;
+    readonly container: string;
+    readonly prefix: string;
+}
+
+export class AzureBlobStore implements ObjectStore {
+    private readonly service: BlobServiceClient;
+    private readonly container: ContainerClient;
+
+    constructor(
+        readonly url: string,
+        private readonly loc: AzureLocation,
+    ) {
+        this.service = serviceFromEnv();
+        if (this.service.accountName && this.service.accountName !== loc.account) {
+            throw new Error(`artifactStore ${url}: the credentials in the environment are for account '${this.service.accountName}', not '${loc.account}'`);
+        }
+        this.container = this.service.getContainerClient(loc.container);
+    }
+
+    /** A list prefix (may end in '/'). */
+    private under(prefix: string): string {
+        return this.loc.prefix ? `${this.loc.prefix}/${prefix}` : prefix;
+    }
+
+    private name(key: string): string {
+        checkKey(key);
+        return this.loc.prefix ? `${this.loc.prefix}/${key}` : key;
+    }
+
+    async stat(key: string): Promise<ObjectInfo | undefined> {
+        try {
+            const p = await this.container.getBlobClient(this.name(key)).getProperties();
+            return { key, bytes: p.contentLength ?? 0, modified: p.lastModified ?? new Date(0), complete: p.blobType !== "PageBlob" || Boolean(p.metadata?.sha256), sha256: p.metadata?.sha256 };
+        } catch (e) {
+            if (statusOf(e) === 404) return undefined;
+            throw e;
+        }
+    }
+
+    async upload(key: string, file: string, opts: UploadOptions = {}): Promise<void> {
+        if (opts.page) {
+            // Its sha256 is set last, as computed from what was sent: the mark of a finished page blob.
+            const sent = await uploadPageBlob({ file, container: this.loc.container, blob: this.name(key), service: this.service });
+            if (opts.sha256 && sent.sha256 !== opts.sha256) throw new Error(`${file} changed while it was uploaded (sha256 ${sent.sha256}, expected ${opts.sha256})`);
+            return;
+        }
+        await this.container.getBlockBlobClient(this.name(key)).uploadFile(file, { blockSize: 64 * 1024 * 1024, concurrency: 4, ...(opts.sha256 ? { metadata: { sha256: opts.sha256 } } : {}) });
+    }
+
+    async uploadText(key: string, text: string): Promise<void> {
+        await this.container.getBlockBlobClient(this.name(key)).upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: "application/json" } });
+    }
+
+    async open(key: string): Promise<Readable> {
+        const r = await this.container.getBlobClient(this.name(key)).download();
+        return r.readableStreamBody as Readable;
+    }
+
+    async readText(key: string): Promise<string | undefined> {
+        try {
+            return (await this.container.getBlobClient(this.name(key)).downloadToBuffer()).toString("utf8");
+        } catch (e) {
+            if (statusOf(e) === 404) return undefined;
+            throw e;
+        }
+    }
+
+    async list(prefix: string): Promise<ObjectInfo[]> {
+        const out: ObjectInfo[] = [];
+        for await (const b of this.container.listBlobsFlat({ prefix: this.under(prefix), includeMetadata: true })) {
+            const key = this.loc.prefix ? b.name.slice(this.loc.prefix.length + 1) : b.name;
+            const complete = b.properties.blobType !== "PageBlob" || Boolean(b.metadata?.sha256);
+            out.push({ key, bytes: b.properties.contentLength ?? 0, modified: b.properties.lastModified, complete, sha256: b.metadata?.sha256 });
+        }
+        return out.sort((a, b) => a.key.localeCompare(b.key));
+    }
+
+    async remove(key: string): Promise<void> {
+        await this.container.getBlobClient(this.name(key)).deleteIfExists();
+    }
+
+    location(key: string): ObjectLocation {
+        return { kind: "azblob", account: this.loc.account, container: this.loc.container, object: this.name(key) };
+    }
+}

@@ -1,0 +1,83 @@
+// Google Cloud Storage: credentials from Google's usual environment (application default
+// credentials: GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, the
+// metadata server); STORAGE_EMULATOR_HOST or ?endpoint= for another JSON API endpoint.
+// Uploads are resumable and streamed: an object exists only once its upload has finished.
+import { Readable } from "stream";
+import { Bucket, Storage } from "@google-cloud/storage";
+import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, checkKey } from "./object-store";
+
+export interface GcsLocation {
+    readonly bucket: string;
+    readonly prefix: string;
+    /** Another JSON API endpoint (tests). */
+    readonly endpoint?: string;
+}
+
+export class GcsStore implements ObjectStore {
+    private readonly bucket: Bucket;
+
+    constructor(
+        readonly url: string,
+        private readonly loc: GcsLocation,
+    ) {
+        const storage = new Storage(loc.endpoint ? { apiEndpoint: loc.endpoint, projectId: "gold-images", token: "test" } as never : {});
+        this.bucket = storage.bucket(loc.bucket);
+    }
+
+    /** A list prefix (may end in '/'). */
+    private under(prefix: string): string {
+        return this.loc.prefix ? `${this.loc.prefix}/${prefix}` : prefix;
+    }
+
+    private name(key: string): string {
+        checkKey(key);
+        return this.loc.prefix ? `${this.loc.prefix}/${key}` : key;
+    }
+
+    async stat(key: string): Promise<ObjectInfo | undefined> {
+        const f = this.bucket.file(this.name(key));
+        const [exists] = await f.exists();
+        if (!exists) return undefined;
+        const [meta] = await f.getMetadata();
+        return { key, bytes: Number(meta.size), modified: new Date(String(meta.updated)), complete: true, sha256: meta.metadata?.sha256 as string | undefined };
+    }
+
+    async upload(key: string, file: string, opts: UploadOptions = {}): Promise<void> {
+        await this.bucket.upload(file, { destination: this.name(key), resumable: true, chunkSize: 64 * 1024 * 1024, ...(opts.sha256 ? { metadata: { metadata: { sha256: opts.sha256 } } } : {}) });
+    }
+
+    async uploadText(key: string, text: string): Promise<void> {
+        await this.bucket.file(this.name(key)).save(text, { resumable: false, contentType: "application/json" });
+    }
+
+    async open(key: string): Promise<Readable> {
+        return this.bucket.file(this.name(key)).createReadStream({ validation: false });
+    }
+
+    async readText(key: string): Promise<string | undefined> {
+        const f = this.bucket.file(this.name(key));
+        const [exists] = await f.exists();
+        if (!exists) return undefined;
+        return (await f.download())[0].toString("utf8");
+    }
+
+    async list(prefix: string): Promise<ObjectInfo[]> {
+        const [files] = await this.bucket.getFiles({ prefix: this.under(prefix) });
+        return files
+            .map((f) => ({
+                key: this.loc.prefix ? f.name.slice(this.loc.prefix.length + 1) : f.name,
+                bytes: Number(f.metadata.size),
+                modified: new Date(String(f.metadata.updated)),
+                complete: true,
+            }))
+            .sort((a, b) => a.key.localeCompare(b.key));
+    }
+
+    async remove(key: string): Promise<void> {
+        await this.bucket.file(this.name(key)).delete({ ignoreNotFound: true });
+    }
+
+    location(key: string): ObjectLocation {
+        return { kind: "gs", bucket: this.loc.bucket, object: this.name(key) };
+    }
+}

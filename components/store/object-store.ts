@@ -1,0 +1,152 @@
+// The artifact store's backends: a local directory, S3 (and S3-compatible servers), Azure Blob
+// and Google Cloud Storage, behind one small interface. Objects are streamed both ways (never
+// a whole file in memory), and an upload is whole or absent: S3 and GCS make an object visible
+// only when its upload completes, Azure commits a block blob's blocks at the end, a local
+// object is written aside and renamed. A page blob is the exception (visible at full size as
+// soon as it is created): it counts as complete only once its uploader has marked it
+// (metadata, set last), and a stage is trusted only through its manifest, written last.
+import * as fs from "fs";
+import * as path from "path";
+import { Readable } from "stream";
+import { pipeline } from "stream/promises";
+import { randomBytes } from "crypto";
+
+/** What the store knows of one object. */
+export interface ObjectInfo {
+    readonly key: string;
+    readonly bytes: number;
+    readonly modified: Date;
+    /** False for a page blob whose upload has not been marked finished. */
+    readonly complete: boolean;
+    /** The sha256 its uploader recorded with it (object metadata; a directory store has none). */
+    readonly sha256?: string;
+}
+
+export interface UploadOptions {
+    /** An Azure page blob (a disk Azure imports). */
+    readonly page?: boolean;
+    /** The content's sha256, recorded with the object (metadata) as it becomes visible. */
+    readonly sha256?: string;
+}
+
+/** Where a cloud itself reads an object, when the store is that cloud's storage. */
+export type ObjectLocation =
+    | { kind: "file"; path: string }
+    | { kind: "s3"; bucket: string; object: string }
+    | { kind: "azblob"; account: string; container: string; object: string }
+    | { kind: "gs"; bucket: string; object: string };
+
+export interface ObjectStore {
+    /** The store's URL, as configured (artifactStore). */
+    readonly url: string;
+    stat(key: string): Promise<ObjectInfo | undefined>;
+    /** Streams a local file up as `key`. */
+    upload(key: string, file: string, opts?: UploadOptions): Promise<void>;
+    uploadText(key: string, text: string): Promise<void>;
+    /** The object's bytes, streamed. */
+    open(key: string): Promise<Readable>;
+    readText(key: string): Promise<string | undefined>;
+    /** Objects under a prefix (complete or not), sorted by key. */
+    list(prefix: string): Promise<ObjectInfo[]>;
+    remove(key: string): Promise<void>;
+    location(key: string): ObjectLocation;
+}
+
+/** A file written beside its final name, then renamed: a reader never sees half of it. */
+export async function writeAside(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.part`;
+    try {
+        await write(tmp);
+        fs.renameSync(tmp, file);
+    } finally {
+        fs.rmSync(tmp, { force: true });
+    }
+}
+
+/** The HTTP status of an SDK error (S3, Azure and GCS each carry it elsewhere). */
+export function statusOf(e: unknown): number | undefined {
+    const err = e as { $metadata?: { httpStatusCode?: number }; statusCode?: number; code?: number | string };
+    return err.$metadata?.httpStatusCode ?? err.statusCode ?? (typeof err.code === "number" ? err.code : undefined);
+}
+
+/** A key's segments: letters, digits, '.', '_', '-' (no '..', no empty segment). */
+export function checkKey(key: string): string {
+    if (!/^[A-Za-z0-9_+-][A-Za-z0-9._+-]*(\/[A-Za-z0-9_+-][A-Za-z0-9._+-]*)*$/.test(key)) throw new Error(`'${key}' is not a store key`);
+    return key;
+}
+
+/**
+ * A local directory: the default store (artifacts/store), or a share every machine mounts.
+ * Files of the same file system go in as hard links (no copy of gigabytes): nothing in this
+ * program writes into a file once it is made, so a link is as good as a copy.
+ */
+export class LocalStore implements ObjectStore {
+    constructor(
+        readonly url: string,
+        readonly dir: string,
+    ) {}
+
+    file(key: string): string {
+        return path.join(this.dir, ...checkKey(key).split("/"));
+    }
+
+    async stat(key: string): Promise<ObjectInfo | undefined> {
+        const st = fs.statSync(this.file(key), { throwIfNoEntry: false });
+        return st?.isFile() ? { key, bytes: st.size, modified: st.mtime, complete: true } : undefined;
+    }
+
+    async upload(key: string, file: string): Promise<void> {
+        await writeAside(this.file(key), async (tmp) => {
+            try {
+                fs.linkSync(file, tmp);
+            } catch {
+                await pipeline(fs.createReadStream(file), fs.createWriteStream(tmp));
+            }
+        });
+    }
+
+    async uploadText(key: string, text: string): Promise<void> {
+        await writeAside(this.file(key), async (tmp) => fs.writeFileSync(tmp, text));
+    }
+
+    async open(key: string): Promise<Readable> {
+        return fs.createReadStream(this.file(key));
+    }
+
+    async readText(key: string): Promise<string | undefined> {
+        try {
+            return fs.readFileSync(this.file(key), "utf8");
+        } catch {
+            return undefined;
+        }
+    }
+
+    async list(prefix: string): Promise<ObjectInfo[]> {
+        const out: ObjectInfo[] = [];
+        const walk = (rel: string) => {
+            const abs = path.join(this.dir, rel);
+            for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
+                const r = rel ? `${rel}/${e.name}` : e.name;
+                if (e.isDirectory()) walk(r);
+                else if (e.isFile() && r.startsWith(prefix)) {
+                    const st = fs.statSync(path.join(abs, e.name));
+                    // A file written aside is not an object yet: it is listed as incomplete.
+                    out.push({ key: r, bytes: st.size, modified: st.mtime, complete: !e.name.endsWith(".part") });
+                }
+            }
+        };
+        const top = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
+        if (fs.existsSync(path.join(this.dir, top))) walk(top);
+        return out.sort((a, b) => a.key.localeCompare(b.key));
+    }
+
+    async remove(key: string): Promise<void> {
+        // The .part files of a killed upload are removed by key (gc lists them).
+        fs.rmSync(path.join(this.dir, ...key.split("/").filter((s) => s && s !== "..")), { force: true });
+    }
+
+    location(key: string): ObjectLocation {
+        return { kind: "file", path: this.file(key) };
+    }
+}

@@ -1,0 +1,135 @@
+// One stage, through the store: found by its fingerprint (and verified) or built, then stored.
+//   found     the manifest is there and every blob hashes to it: its result is printed, nothing built
+//   corrupt   a blob is missing, unfinished or altered: said on stderr, and the stage is built again
+//   built     the stage's input is made local (only now: a found stage never reads it), the
+//             command runs, its files go up as blobs and its manifest last
+// A build whose upload failed is not built again by the retry: its result waits beside its
+// directory (DIR.result.json) until it is stored.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { describeLocation, openStore, parseStoreUrl, storeLocation } from ".";
+import { repoRoot } from "../recipe/paths";
+import { LocalStore, ObjectStore, writeAside } from "./object-store";
+import { Manifest, StoredFile, localBlob, putStage, readManifest, verifyStage } from "./stages";
+
+export interface RunStage {
+    readonly store: ObjectStore;
+    /** This machine's copies of blobs of a remote store. */
+    readonly cache: LocalStore;
+    readonly fingerprint: string;
+    readonly stage: string;
+    readonly dir: string;
+    /** The fingerprint of the stage whose artifact this one reads. */
+    readonly input?: string;
+    /** The build, a bash command line; it reads its input as $GOLD_INPUT (and _SHA256, _FORMAT). */
+    readonly command: string;
+    /** Upload the artifact as an Azure page blob (a fixed VHD, when the store is Azure's). */
+    readonly pageBlob?: boolean;
+    /** Only look: a stage that is not in the store is an error, not a build. */
+    readonly noBuild?: boolean;
+    readonly log?: (line: string) => void;
+}
+
+/** This machine's copies of a remote store's blobs (GOLD_STORE_CACHE, default artifacts/cache). */
+export function machineCache(): LocalStore {
+    return new LocalStore("cache", process.env.GOLD_STORE_CACHE ? path.resolve(process.env.GOLD_STORE_CACHE) : path.join(repoRoot, "artifacts", "cache"));
+}
+
+/** A stage's manifest, which must be in the store. */
+export async function storedStage(store: ObjectStore, fingerprint: string): Promise<Manifest> {
+    const m = await readManifest(store, fingerprint);
+    if (!m) throw new Error(`stage ${fingerprint.slice(0, 12)} is not in ${store.url}: build it first (npm run stage, or pulumi up)`);
+    return m;
+}
+
+/** A stage's artifact as a file of this machine (from the cache when the store is remote), and its manifest. */
+export async function stagedArtifact(storeUrl: string, fingerprint: string): Promise<{ path: string; manifest: Manifest }> {
+    const store = openStore(storeUrl);
+    const manifest = await storedStage(store, fingerprint);
+    return { path: await localBlob(store, machineCache(), mainFile(manifest)), manifest };
+}
+
+/** What a stage prints: its manifest's result, where its artifact is, and its fingerprint. */
+export function stageOutput(store: ObjectStore, m: Manifest): Record<string, unknown> {
+    return { ...m.result, artifact: describeLocation(storeLocation(parseStoreUrl(store.url), m.result.key)), fingerprint: m.fingerprint, store: store.url };
+}
+
+/** The artifact's entry of a manifest. */
+export function mainFile(m: Manifest): StoredFile {
+    return m.files.find((f) => f.key === m.result.key && (f.path === m.result.file || m.result.file === undefined)) ?? m.files.find((f) => f.key === m.result.key)!;
+}
+
+function bash(command: string, env: Record<string, string>, cwd: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const child = spawn("/bin/bash", ["-c", command], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+        let out = "";
+        child.stdout.on("data", (d) => (out += d));
+        // The stage's own signals reach the build (packer-build.sh stops Packer and QEMU).
+        const forward = (sig: NodeJS.Signals) => child.kill(sig);
+        process.on("SIGINT", forward).on("SIGTERM", forward);
+        child.on("error", reject);
+        child.on("close", (code, signal) => {
+            process.off("SIGINT", forward).off("SIGTERM", forward);
+            if (code === 0) resolve(out);
+            else reject(new Error(`the build failed (${signal ? `signal ${signal}` : `exit ${code}`})`));
+        });
+    });
+}
+
+export async function runStage(r: RunStage, cwd: string = process.cwd()): Promise<Record<string, unknown>> {
+    const log = r.log ?? ((line: string) => process.stderr.write(line + "\n"));
+    const found = await readManifest(r.store, r.fingerprint);
+    if (found) {
+        const problem = await verifyStage(r.store, found);
+        if (!problem) {
+            log(`${r.stage}: found in ${r.store.url} (${r.fingerprint.slice(0, 12)}), verified: not built`);
+            return stageOutput(r.store, found);
+        }
+        log(`${r.stage}: refused from ${r.store.url}: ${problem}; building it again`);
+    }
+    if (r.noBuild) throw new Error(`${r.stage}: ${r.fingerprint.slice(0, 12)} is not in ${r.store.url} (or does not verify), and building is off`);
+
+    const env: Record<string, string> = {};
+    let input: StoredFile | undefined;
+    if (r.input) {
+        const m = await readManifest(r.store, r.input);
+        if (!m) throw new Error(`${r.stage}: its input ${r.input.slice(0, 12)} is not in ${r.store.url}: the stage before it must run first`);
+        input = mainFile(m);
+        env.GOLD_INPUT = await localBlob(r.store, r.cache, input);
+        env.GOLD_INPUT_SHA256 = input.sha256;
+        env.GOLD_INPUT_FORMAT = String(m.result.format ?? "");
+    }
+
+    const dir = path.resolve(cwd, r.dir);
+    const pending = `${dir}.result.json`;
+    let result: Record<string, unknown>;
+    if (fs.existsSync(pending) && fs.existsSync(dir)) {
+        result = JSON.parse(fs.readFileSync(pending, "utf8"));
+        log(`${r.stage}: built before, not stored yet: storing it`);
+    } else {
+        fs.rmSync(pending, { force: true });
+        const out = await bash(r.command, env, cwd);
+        try {
+            result = JSON.parse(out.trim());
+        } catch {
+            throw new Error(`${r.stage}: the build printed no JSON result: ${JSON.stringify(out.slice(0, 200))}`);
+        }
+        if (typeof result.artifact !== "string" || !/^[0-9a-f]{64}$/.test(String(result.sha256))) throw new Error(`${r.stage}: the build's result lacks artifact/sha256: ${out.slice(0, 200)}`);
+        await writeAside(pending, async (tmp) => fs.writeFileSync(tmp, JSON.stringify(result)));
+    }
+    const manifest = await putStage(r.store, { fingerprint: r.fingerprint, stage: r.stage, dir, result, input, pageBlob: r.pageBlob });
+    // This machine keeps its build in the cache (a remote store's downstream stages read it here).
+    if (!(r.store instanceof LocalStore)) {
+        for (const f of manifest.files) {
+            if (f.path === "input") continue;
+            const cached = r.cache.file(f.key);
+            if (!fs.existsSync(cached)) await r.cache.upload(f.key, path.join(dir, f.path));
+        }
+    }
+    // Stored: the build directory was only a place to build in.
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(pending, { force: true });
+    log(`${r.stage}: built and stored in ${r.store.url} (${r.fingerprint.slice(0, 12)})`);
+    return stageOutput(r.store, manifest);
+}

@@ -1,0 +1,116 @@
+// S3, and S3-compatible servers (an endpoint): credentials from AWS's usual environment
+// (AWS_ACCESS_KEY_ID/…, AWS_PROFILE, an instance role). Uploads are multipart and streamed.
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import * as fs from "fs";
+import { Readable } from "stream";
+import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, checkKey, statusOf } from "./object-store";
+
+export interface S3Location {
+    readonly bucket: string;
+    readonly prefix: string;
+    readonly region?: string;
+    /** An S3-compatible server (path-style requests). */
+    readonly endpoint?: string;
+}
+
+export class S3Store implements ObjectStore {
+    private readonly client: S3Client;
+
+    constructor(
+        readonly url: string,
+        private readonly loc: S3Location,
+    ) {
+        this.client = new S3Client({
+            region: loc.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
+            ...(loc.endpoint ? { endpoint: loc.endpoint, forcePathStyle: true } : {}),
+            // S3-compatible servers do not all know the newer default checksums.
+            requestChecksumCalculation: "WHEN_REQUIRED",
+            responseChecksumValidation: "WHEN_REQUIRED",
+        });
+        if (loc.endpoint) {
+            // A bucket-level request (a listing) as /bucket, not /bucket/: both are S3, and some
+            // S3-compatible servers (s3rver) sign only the first.
+            this.client.middlewareStack.add(
+                (next) => async (args) => {
+                    const req = args.request as { path?: string };
+                    if (req.path && /^\/[^/]+\/$/.test(req.path)) req.path = req.path.slice(0, -1);
+                    return next(args);
+                },
+                { step: "build", name: "goldBucketPath" },
+            );
+        }
+    }
+
+    /** A list prefix (may end in '/'). */
+    private under(prefix: string): string {
+        return this.loc.prefix ? `${this.loc.prefix}/${prefix}` : prefix;
+    }
+
+    private key(key: string): string {
+        checkKey(key);
+        return this.loc.prefix ? `${this.loc.prefix}/${key}` : key;
+    }
+
+    async stat(key: string): Promise<ObjectInfo | undefined> {
+        try {
+            const r = await this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+            return { key, bytes: r.ContentLength ?? 0, modified: r.LastModified ?? new Date(0), complete: true, sha256: r.Metadata?.sha256 };
+        } catch (e) {
+            if (statusOf(e) === 404) return undefined;
+            throw e;
+        }
+    }
+
+    async upload(key: string, file: string, opts: UploadOptions = {}): Promise<void> {
+        // Multipart from a stream: parts of 64 MiB, four at a time; an interrupted upload leaves
+        // no object (its parts are invisible, and expire under the bucket's lifecycle rule).
+        await new Upload({
+            client: this.client,
+            params: { Bucket: this.loc.bucket, Key: this.key(key), Body: fs.createReadStream(file), ...(opts.sha256 ? { Metadata: { sha256: opts.sha256 } } : {}) },
+            partSize: 64 * 1024 * 1024,
+            queueSize: 4,
+        }).done();
+    }
+
+    async uploadText(key: string, text: string): Promise<void> {
+        await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Body: text, ContentType: "application/json" }));
+    }
+
+    async open(key: string): Promise<Readable> {
+        const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+        return r.Body as Readable;
+    }
+
+    async readText(key: string): Promise<string | undefined> {
+        try {
+            const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+            return await r.Body!.transformToString();
+        } catch (e) {
+            if (statusOf(e) === 404) return undefined;
+            throw e;
+        }
+    }
+
+    async list(prefix: string): Promise<ObjectInfo[]> {
+        const out: ObjectInfo[] = [];
+        let token: string | undefined;
+        do {
+            const r = await this.client.send(new ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: this.under(prefix), ContinuationToken: token }));
+            for (const o of r.Contents ?? []) {
+                const key = this.loc.prefix ? o.Key!.slice(this.loc.prefix.length + 1) : o.Key!;
+                out.push({ key, bytes: o.Size ?? 0, modified: o.LastModified ?? new Date(0), complete: true });
+            }
+            token = r.IsTruncated ? r.NextContinuationToken : undefined;
+        } while (token);
+        return out.sort((a, b) => a.key.localeCompare(b.key));
+    }
+
+    async remove(key: string): Promise<void> {
+        await this.client.send(new DeleteObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+    }
+
+    location(key: string): ObjectLocation {
+        return { kind: "s3", bucket: this.loc.bucket, object: this.key(key) };
+    }
+}

@@ -1,0 +1,213 @@
+// Stages in the store, by fingerprint. A stage's files are content-addressed blobs,
+// blobs/<sha256>/<file name>, and the stage is its manifest, stages/<fingerprint>/manifest.json,
+// written after every blob it names is complete: an interrupted upload leaves no manifest (or
+// the previous one), so nothing half-made is ever trusted. Two runs racing for one fingerprint
+// each upload their own blobs (different content, different keys) and the last manifest wins,
+// naming only complete blobs; gc removes the loser's. Blobs are shared: a test stage names its
+// conversion's image, identical files are stored once.
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { Readable } from "stream";
+import { pipeline } from "stream/promises";
+import { LocalStore, ObjectStore, writeAside } from "./object-store";
+
+export interface StoredFile {
+    /** Path in the stage's directory (or the input's name, for a file the stage took as is). */
+    readonly path: string;
+    readonly sha256: string;
+    readonly bytes: number;
+    readonly key: string;
+}
+
+export interface Manifest {
+    readonly fingerprint: string;
+    /** The stage's name in the program, e.g. Debian-12-aws-convert. */
+    readonly stage: string;
+    readonly created: string;
+    /** What the stage printed, without local paths; `key` is its artifact's blob. */
+    readonly result: Record<string, unknown> & { key: string; sha256: string; bytes: number };
+    readonly files: StoredFile[];
+}
+
+export const manifestKey = (fingerprint: string) => `stages/${checkFingerprint(fingerprint)}/manifest.json`;
+export const blobKey = (sha256: string, name: string) => `blobs/${sha256}/${name}`;
+export const refsPrefix = "refs/";
+
+export function checkFingerprint(fp: string): string {
+    if (!/^[0-9a-f]{64}$/.test(fp)) throw new Error(`'${fp}' is not a stage fingerprint (64 hex digits)`);
+    return fp;
+}
+
+/** A stage's manifest, or undefined when the store has none (or one that is not a manifest). */
+export async function readManifest(store: ObjectStore, fingerprint: string): Promise<Manifest | undefined> {
+    const text = await store.readText(manifestKey(fingerprint));
+    if (text === undefined) return undefined;
+    try {
+        const m = JSON.parse(text) as Manifest;
+        if (m.fingerprint === fingerprint && Array.isArray(m.files) && typeof m.result?.key === "string") return m;
+    } catch {
+        // A manifest that does not parse is not a stage: built again.
+    }
+    return undefined;
+}
+
+/** sha256 and length of a stream. */
+export async function hashStream(stream: Readable, sink?: fs.WriteStream): Promise<{ sha256: string; bytes: number }> {
+    const h = createHash("sha256");
+    let bytes = 0;
+    stream.on("data", (d: Buffer) => {
+        h.update(d);
+        bytes += d.length;
+    });
+    if (sink) await pipeline(stream, sink);
+    else {
+        stream.resume();
+        await new Promise<void>((resolve, reject) => stream.on("end", resolve).on("error", reject));
+    }
+    return { sha256: h.digest("hex"), bytes };
+}
+
+export async function hashFile(file: string): Promise<string> {
+    return (await hashStream(fs.createReadStream(file))).sha256;
+}
+
+/**
+ * Why a stage in the store cannot be trusted (undefined when every one of its blobs is there,
+ * complete, of its size, with its sha256). In a directory store every byte is hashed; in object
+ * storage each blob's sha256 is the one its upload recorded with it (checked without reading
+ * gigabytes back: a stage found is not downloaded), and every byte is hashed again whenever a
+ * blob is downloaded (localBlob).
+ */
+export async function verifyStage(store: ObjectStore, m: Manifest): Promise<string | undefined> {
+    const seen = new Set<string>();
+    for (const f of m.files) {
+        if (seen.has(f.key)) continue;
+        seen.add(f.key);
+        const info = await store.stat(f.key);
+        if (!info) return `${f.key} is missing`;
+        if (!info.complete) return `${f.key} was never finished (its upload did not mark it complete)`;
+        if (info.bytes !== f.bytes) return `${f.key} is ${info.bytes} bytes, the manifest says ${f.bytes}`;
+        const sha256 = store instanceof LocalStore ? (await hashStream(await store.open(f.key))).sha256 : info.sha256;
+        if (sha256 !== f.sha256) return `${f.key}: sha256 ${sha256 ?? "(none recorded)"} does not match the manifest's ${f.sha256}`;
+    }
+    return undefined;
+}
+
+/**
+ * A local file with a blob's content: the store's own file when the store is a directory,
+ * else a copy in the machine's cache (downloaded once, hashed on the way, kept only if it
+ * matches). Only a stage that must read its input locally calls this.
+ */
+export async function localBlob(store: ObjectStore, cache: LocalStore, f: StoredFile): Promise<string> {
+    if (store instanceof LocalStore) {
+        const st = fs.statSync(store.file(f.key), { throwIfNoEntry: false });
+        if (st?.size !== f.bytes) throw new Error(`${store.url}: ${f.key} is ${st ? `${st.size} bytes` : "missing"}, its stage says ${f.bytes}: the stage that made it must run again`);
+        return store.file(f.key);
+    }
+    const cached = cache.file(f.key);
+    if (fs.statSync(cached, { throwIfNoEntry: false })?.size === f.bytes) return cached;
+    await writeAside(cached, async (tmp) => {
+        const got = await hashStream(await store.open(f.key), fs.createWriteStream(tmp));
+        if (got.sha256 !== f.sha256) throw new Error(`${store.url}: ${f.key} has sha256 ${got.sha256}, not ${f.sha256}: refused`);
+    });
+    return cached;
+}
+
+/** Every regular file under a directory, relative, sorted. */
+function walk(dir: string, rel = ""): string[] {
+    const out: string[] = [];
+    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) out.push(...walk(dir, r));
+        else if (e.isFile()) out.push(r);
+    }
+    return out.sort();
+}
+
+/** A file name that is a key segment. */
+const blobName = (file: string) => path.basename(file).replace(/[^A-Za-z0-9._-]/g, "_").replace(/^[.]/, "_");
+
+export interface PutStage {
+    readonly fingerprint: string;
+    readonly stage: string;
+    /** The directory the stage built. */
+    readonly dir: string;
+    /** What the stage printed: its artifact (a path), sha256, bytes and other fields. */
+    readonly result: Record<string, unknown>;
+    /** The stage's input, when its artifact is that input unchanged (a test passes its image on). */
+    readonly input?: StoredFile;
+    /** Disk formats Azure imports, uploaded as page blobs when the store is Azure's. */
+    readonly pageBlob?: boolean;
+}
+
+/**
+ * Stores a built stage: every file of its directory as a blob (skipped when a complete blob of
+ * that content is there already), then its manifest. Paths of the stage's directory are
+ * dropped from the result (they are this machine's): its artifact becomes `key`.
+ */
+export async function putStage(store: ObjectStore, s: PutStage): Promise<Manifest> {
+    const dir = path.resolve(s.dir);
+    const artifact = path.resolve(String(s.result.artifact));
+    const byInode = new Map<string, string>();
+    const files: StoredFile[] = [];
+    // The artifact first: its blob is named after it, the same content elsewhere in the stage is that blob.
+    const rels = walk(dir).sort((x, y) => Number(path.join(dir, y) === artifact) - Number(path.join(dir, x) === artifact));
+    for (const rel of rels) {
+        const abs = path.join(dir, rel);
+        const st = fs.statSync(abs);
+        const inode = `${st.dev}:${st.ino}`;
+        // The artifact's sum is the stage's own (it wrote SHA256SUMS); a hard link of a file is that file.
+        const sha256 = abs === artifact ? String(s.result.sha256) : byInode.get(inode) ?? (await hashFile(abs));
+        byInode.set(inode, sha256);
+        // The same content twice (a hard link, a copy) is one blob.
+        const key = files.find((f) => f.sha256 === sha256)?.key ?? blobKey(sha256, blobName(rel));
+        files.push({ path: rel, sha256, bytes: st.size, key });
+    }
+    const uploaded = new Set<string>();
+    // Small files first: the artifact, the long upload, last.
+    for (const f of [...files].sort((x, y) => x.bytes - y.bytes)) {
+        if (uploaded.has(f.key)) continue;
+        uploaded.add(f.key);
+        const there = await store.stat(f.key);
+        if (there?.complete && there.bytes === f.bytes && (store instanceof LocalStore || there.sha256 === f.sha256)) continue;
+        const page = Boolean(s.pageBlob) && path.join(dir, f.path) === artifact;
+        await store.upload(f.key, path.join(dir, f.path), { page, sha256: f.sha256 });
+    }
+    let main = files.find((f) => path.join(dir, f.path) === artifact);
+    if (!main && s.input && s.input.sha256 === s.result.sha256) main = { ...s.input, path: "input" };
+    if (!main) throw new Error(`${s.stage}: its artifact ${artifact} is neither in ${dir} nor its input`);
+    if (main.path === "input") files.push(main);
+    const result: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(s.result)) {
+        // Local paths (the artifact, a build context) are this machine's: the files are in the manifest.
+        if (typeof v === "string" && (v === artifact || v.startsWith(`${dir}/`) || v === dir)) continue;
+        result[k] = v;
+    }
+    const manifest: Manifest = {
+        fingerprint: s.fingerprint,
+        stage: s.stage,
+        created: new Date().toISOString(),
+        result: { ...result, key: main.key, sha256: main.sha256, bytes: main.bytes, file: main.path },
+        files,
+    };
+    await store.uploadText(manifestKey(s.fingerprint), JSON.stringify(manifest, null, 2) + "\n");
+    return manifest;
+}
+
+/** Restores a stage's files into a directory (its layout as built), as links or copies. */
+export async function restoreStage(store: ObjectStore, cache: LocalStore, m: Manifest, dir: string): Promise<void> {
+    for (const f of m.files) {
+        if (f.path === "input") continue;
+        const from = await localBlob(store, cache, f);
+        const to = path.join(dir, ...f.path.split("/"));
+        if (fs.statSync(to, { throwIfNoEntry: false })?.size === f.bytes) continue;
+        await writeAside(to, async (tmp) => {
+            try {
+                fs.linkSync(from, tmp);
+            } catch {
+                await pipeline(fs.createReadStream(from), fs.createWriteStream(tmp));
+            }
+        });
+    }
+}

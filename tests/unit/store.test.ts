@@ -1,0 +1,257 @@
+// The artifact store against real servers on loopback, started here: a directory, S3
+// (s3rver, the maintained fork), Azure Blob (Azurite), and GCS (a fake of its JSON API: no
+// local server exists; what that leaves unverified is in the README). For each: a stage is
+// stored and found by fingerprint, restored on "another machine" (an empty cache), a corrupted
+// object is refused and rebuilt, a kill -9 during the upload leaves nothing a later run trusts
+// (and the retry stores the build without building again), two runs racing for a fingerprint
+// leave one good stage, gc keeps what a stack references, an export is made and removed.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { BlobServiceClient } from "@azure/storage-blob";
+import { openObject, openStore } from "../../components/store";
+import { gc, writeRefs } from "../../components/store/gc";
+import { LocalStore, ObjectStore } from "../../components/store/object-store";
+import { mainFile, runStage } from "../../components/store/run-stage";
+import { blobKey, localBlob, readManifest, restoreStage, verifyStage } from "../../components/store/stages";
+import { repoRoot } from "../../components/recipe/paths";
+import { Server, startAzurite, startFakeGcs, startS3rver } from "../support/store-servers";
+import { tempDir } from "../support/tools";
+
+const MiB = 1024 * 1024;
+const work = tempDir("store");
+const servers: Server[] = [];
+const urls: Record<string, string> = {};
+let gcs: Awaited<ReturnType<typeof startFakeGcs>>;
+
+before(async () => {
+    const [s3, azure] = await Promise.all([startS3rver(path.join(work, "s3rver"), ["gold-store", "gold-export"]), startAzurite(path.join(work, "azurite"))]);
+    gcs = await startFakeGcs("gold-store");
+    servers.push(s3, azure, gcs);
+    Object.assign(process.env, s3.env, azure.env);
+    const blobs = BlobServiceClient.fromConnectionString(
+        `DefaultEndpointsProtocol=http;AccountName=${azure.env.AZURE_STORAGE_ACCOUNT};AccountKey=${azure.env.AZURE_STORAGE_KEY};BlobEndpoint=${azure.env.AZURE_STORAGE_BLOB_ENDPOINT};`,
+    );
+    for (const c of ["gold-store", "gold-export"]) await blobs.getContainerClient(c).createIfNotExists();
+    urls.directory = `file://${path.join(work, "local-store")}`;
+    urls.s3 = `s3://gold-store/team?endpoint=http://127.0.0.1:${s3.port}`;
+    urls.azblob = `azblob://${azure.env.AZURE_STORAGE_ACCOUNT}/gold-store/team`;
+    urls.gs = `gs://gold-store/team?endpoint=http://127.0.0.1:${gcs.port}`;
+});
+
+after(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    fs.rmSync(work, { recursive: true, force: true });
+});
+
+const fp = (label: string) => createHash("sha256").update(`${label} ${Math.random()}`).digest("hex");
+
+/**
+ * A build as the stage commands make one: DIR with the artifact, SHA256SUMS and a context/
+ * with a hard link of the artifact; $COUNT counts the builds. SIZE MiB of random bytes.
+ */
+function buildCommand(dir: string, count: string, sizeMiB = 2): string {
+    return [
+        `echo x >> ${count}`,
+        `mkdir -p ${dir}/context`,
+        `head -c ${sizeMiB * MiB} /dev/urandom > ${dir}/disk.img`,
+        `ln ${dir}/disk.img ${dir}/context/rootfs.tar.gz`,
+        `echo FROM scratch > ${dir}/context/Dockerfile`,
+        `(cd ${dir} && sha256sum disk.img > SHA256SUMS)`,
+        `printf '{"artifact": "%s", "sha256": "%s", "bytes": %s, "format": "raw", "context": "%s"}' "$(realpath ${dir}/disk.img)" "$(cut -d' ' -f1 ${dir}/SHA256SUMS)" "$(stat -c %s ${dir}/disk.img)" "$(realpath ${dir})/context"`,
+    ].join(" && ");
+}
+
+const builds = (count: string) => (fs.existsSync(count) ? fs.readFileSync(count, "utf8").trim().split("\n").length : 0);
+
+for (const kind of ["directory", "s3", "azblob", "gs"] as const) {
+    describe(`store: ${kind}`, () => {
+        let store: ObjectStore;
+        let scratch: string;
+        const cache = () => new LocalStore("cache", path.join(scratch, `cache-${randomBytes(3).toString("hex")}`));
+        const stage = (fingerprint: string, dir: string, count: string, extra: { sizeMiB?: number; input?: string } = {}) =>
+            runStage({ store, cache: cache(), fingerprint, stage: `t-${kind}`, dir, command: buildCommand(dir, count, extra.sizeMiB), input: extra.input, pageBlob: kind === "azblob", log: () => undefined });
+
+        before(() => {
+            store = openStore(urls[kind]);
+            scratch = path.join(work, kind);
+            fs.mkdirSync(scratch, { recursive: true });
+        });
+
+        test("a stage is stored by fingerprint, found (verified) without building, and restored on another machine", async () => {
+            const f = fp("stored");
+            const count = path.join(scratch, "count-stored");
+            const dir = path.join(scratch, "build-stored");
+            const first = await stage(f, dir, count);
+            assert.equal(builds(count), 1);
+            assert.ok(!fs.existsSync(dir), "the build directory goes once stored");
+            assert.equal(first.fingerprint, f);
+            assert.equal(first.format, "raw");
+            assert.ok(!("context" in first), "no local path in the result");
+            assert.match(String(first.key), /^blobs\/[0-9a-f]{64}\/disk\.img$/);
+            const again = await stage(f, dir, count);
+            assert.equal(builds(count), 1, "found: not built again");
+            assert.deepEqual(again, first);
+
+            const m = (await readManifest(store, f))!;
+            assert.equal(await verifyStage(store, m), undefined);
+            // The hard link is one blob; the three files are three entries.
+            assert.deepEqual(m.files.map((x) => x.path).sort(), ["SHA256SUMS", "context/Dockerfile", "context/rootfs.tar.gz", "disk.img"]);
+            assert.equal(new Set(m.files.map((x) => x.key)).size, 3);
+            // Another machine: an empty cache; the artifact is downloaded and checked.
+            const local = await localBlob(store, cache(), mainFile(m));
+            assert.equal(createHash("sha256").update(fs.readFileSync(local)).digest("hex"), m.result.sha256);
+            const restored = path.join(scratch, "restored");
+            await restoreStage(store, cache(), m, restored);
+            assert.equal(fs.readFileSync(path.join(restored, "context/Dockerfile"), "utf8"), "FROM scratch\n");
+            assert.equal(fs.statSync(path.join(restored, "context/rootfs.tar.gz")).size, 2 * MiB);
+
+            // A stage that takes its input as it is (a test passing its image on) names the input's blob.
+            const tested = fp("tested");
+            const tdir = path.join(scratch, "build-tested");
+            const t = await runStage({
+                store, cache: cache(), fingerprint: tested, stage: "test", dir: tdir, input: f, log: () => undefined,
+                command: `mkdir -p ${tdir} && echo ok > ${tdir}/report.json && printf '{"artifact": "%s", "sha256": "%s", "bytes": 1, "ok": true}' "$GOLD_INPUT" "$GOLD_INPUT_SHA256"`,
+            });
+            assert.equal(t.key, first.key);
+            assert.equal(t.ok, true);
+        });
+
+        test("a corrupted object is refused (sha256 mismatch) and the stage built again", async () => {
+            const f = fp("corrupt");
+            const count = path.join(scratch, "count-corrupt");
+            const dir = path.join(scratch, "build-corrupt");
+            const first = await stage(f, dir, count);
+            // Same size, other bytes, written where the artifact was.
+            const other = path.join(scratch, "other.img");
+            fs.writeFileSync(other, randomBytes(2 * MiB));
+            await store.upload(String(first.key), other, { page: kind === "azblob" });
+            const m = (await readManifest(store, f))!;
+            // Hashed (a directory), or without the sha256 its upload records (object storage).
+            assert.match(String(await verifyStage(store, m)), /sha256 ([0-9a-f]{64}|\(none recorded\)) does not match the manifest's/);
+            // (A page blob's sha256 is the one computed from what was sent: its uploader cannot be made to lie.)
+            if (kind === "s3" || kind === "gs") {
+                // Other bytes under the right sha256 (metadata lies, bits rot): found, but never read unchecked.
+                await store.upload(String(first.key), other, { page: kind === "azblob", sha256: String(first.sha256) });
+                assert.equal(await verifyStage(store, m), undefined);
+                await assert.rejects(localBlob(store, cache(), mainFile(m)), /has sha256 [0-9a-f]{64}, not [0-9a-f]{64}: refused/);
+                await store.upload(String(first.key), other, { page: kind === "azblob" });
+            }
+            const rebuilt = await stage(f, dir, count);
+            assert.equal(builds(count), 2, "built again");
+            assert.equal(await verifyStage(store, (await readManifest(store, f))!), undefined);
+            assert.notEqual(rebuilt.sha256, first.sha256);
+        });
+
+        test("kill -9 during the upload: nothing a later run trusts; the retry stores the build without building it again", async () => {
+            const f = fp("killed");
+            const count = path.join(scratch, "count-killed");
+            const dir = path.join(scratch, "build-killed");
+            const size = kind === "directory" ? 8 : 96;
+            const child = spawn(
+                process.execPath,
+                ["--require", "ts-node/register", path.join(repoRoot, "scripts/store.ts"), "run", "--store", urls[kind], "--fingerprint", f, "--stage", "killed", "--dir", dir, "--command", buildCommand(dir, count, size), ...(kind === "azblob" ? ["--page-blob", "yes"] : [])],
+                { cwd: repoRoot, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", GOLD_STORE_CACHE: path.join(scratch, "cache-killed") }, stdio: "ignore" },
+            );
+            // The small files go up first, the artifact last: once SHA256SUMS is there, the artifact is on its way.
+            const before = new Set((await store.list("blobs/")).map((o) => o.key));
+            // (A directory store links the files in at once: there, the kill comes as the build ends.)
+            const started = async () =>
+                kind === "directory" ? fs.existsSync(`${dir}.result.json`) : (await store.list("blobs/")).some((o) => !before.has(o.key) && o.key.endsWith("/SHA256SUMS"));
+            while (!(await started()) && child.exitCode === null) await new Promise((r) => setTimeout(r, kind === "directory" ? 2 : 20));
+            await new Promise((r) => setTimeout(r, kind === "directory" ? 0 : 30));
+            assert.equal(child.exitCode, null, "still running when killed");
+            child.kill("SIGKILL");
+            await new Promise((r) => child.once("exit", r));
+            const manifest = await readManifest(store, f);
+            const result = JSON.parse(fs.readFileSync(`${dir}.result.json`, "utf8"));
+            const key = blobKey(result.sha256, "disk.img");
+            const info = await store.stat(key);
+            console.log(`# ${kind}: after the kill: manifest ${manifest ? "written" : "absent"}, artifact ${info ? `${info.bytes} bytes, complete ${info.complete}` : "absent"}`);
+            assert.equal(manifest, undefined, "killed before its manifest: no stage");
+            // Whatever the kill left is not a stage; an object that says it is complete is whole.
+            if (info?.complete) assert.equal(info.bytes, size * MiB);
+            // A page blob exists at full size from its first byte: unmarked, it is not complete.
+            if (kind === "azblob" && info) assert.equal(info.complete, false);
+            const retried = await stage(f, dir, count, { sizeMiB: size });
+            assert.equal(builds(count), 1, "the retry stored the earlier build");
+            assert.equal(retried.sha256, result.sha256);
+            assert.equal(await verifyStage(store, (await readManifest(store, f))!), undefined);
+        });
+
+        test("two runs racing for one fingerprint leave one good stage; gc removes the loser's blobs", async () => {
+            const f = fp("race");
+            const count = path.join(scratch, "count-race");
+            const [a, b] = await Promise.all([stage(f, path.join(scratch, "race-a"), count), stage(f, path.join(scratch, "race-b"), count)]);
+            assert.equal(builds(count), 2);
+            assert.notEqual(a.sha256, b.sha256, "two builds, two contents");
+            const m = (await readManifest(store, f))!;
+            assert.ok([a.sha256, b.sha256].includes(m.result.sha256));
+            assert.equal(await verifyStage(store, m), undefined);
+            const loser = m.result.sha256 === a.sha256 ? b : a;
+            assert.ok(await store.stat(String(loser.key)), "the loser's blob is there until gc");
+            // Everything else in this store is referenced: only the loser's blobs go.
+            const all = (await store.list("stages/")).map((o) => o.key.split("/")[1]);
+            const report = await gc(store, { minAgeHours: 0, apply: true, keep: all });
+            assert.deepEqual(report.stages.removed, []);
+            assert.ok(report.blobs.removed.includes(String(loser.key)), JSON.stringify(report));
+            assert.equal(await store.stat(String(loser.key)), undefined);
+            assert.equal(await verifyStage(store, m), undefined);
+        });
+
+        test("gc: a dry run by default; keeps what a stack references and what is young; removes the rest", async () => {
+            const kept = fp("kept");
+            const dropped = fp("dropped");
+            const count = path.join(scratch, "count-gc");
+            await stage(kept, path.join(scratch, "gc-kept"), count);
+            const gone = await stage(dropped, path.join(scratch, "gc-dropped"), count);
+            const others = (await store.list("stages/")).map((o) => o.key.split("/")[1]).filter((x) => x !== kept && x !== dropped);
+            await writeRefs(store, "gold-images.1.0.0", [kept, ...others]);
+            const young = await gc(store, { minAgeHours: 1, apply: true });
+            assert.deepEqual(young.stages.removed, [], "younger than an hour: kept");
+            const dry = await gc(store, { minAgeHours: 0, apply: false });
+            assert.deepEqual(dry.stages.removed, [`stages/${dropped}/manifest.json`]);
+            assert.ok(await readManifest(store, dropped), "a dry run deletes nothing");
+            const real = await gc(store, { minAgeHours: 0, apply: true });
+            assert.deepEqual(real.stages.removed, [`stages/${dropped}/manifest.json`]);
+            assert.equal(await readManifest(store, dropped), undefined);
+            assert.equal(await store.stat(String(gone.key)), undefined);
+            assert.equal(await verifyStage(store, (await readManifest(store, kept))!), undefined);
+        });
+
+        test("export: a copy of a stage's artifact as another object, then removed", async () => {
+            const f = fp("export");
+            const first = await stage(f, path.join(scratch, "build-export"), path.join(scratch, "count-export"));
+            const target =
+                kind === "directory" ? `file://${path.join(scratch, "exported", "disk.vhd")}`
+                : kind === "s3" ? urls.s3.replace("gold-store/team", "gold-export/1.0.0/disk.vhd")
+                : kind === "azblob" ? urls.azblob.replace("gold-store/team", "gold-export/disk.vhd")
+                : urls.gs.replace("gold-store/team", "gold-store/exports/disk.vhd");
+            const { store: to, key } = openObject(target);
+            const m = (await readManifest(store, f))!;
+            await to.upload(key, await localBlob(store, cache(), mainFile(m)), { page: kind === "azblob" });
+            const info = await to.stat(key);
+            assert.equal(info?.bytes, first.bytes);
+            assert.equal(info?.complete, true, "a page blob is marked complete when its upload ends");
+            await to.remove(key);
+            assert.equal(await to.stat(key), undefined);
+        });
+    });
+}
+
+test("the GCS adapter's requests: resumable upload, metadata, media, list, delete (a fake server: see the README)", () => {
+    const kinds = new Set(
+        gcs.requests.map((r) => {
+            const [request, query = ""] = r.split("?");
+            const kind = query.includes("uploadType=resumable") ? "?resumable" : query.includes("alt=media") ? "?media" : query.includes("uploadType=multipart") ? "?multipart" : "";
+            return request.replace(/\/o\/.+$/, "/o/NAME") + kind;
+        }),
+    );
+    for (const expected of ["POST /upload/storage/v1/b/gold-store/o?resumable", "PUT /upload/storage/v1/b/gold-store/o?resumable", "GET /storage/v1/b/gold-store/o/NAME", "GET /storage/v1/b/gold-store/o/NAME?media", "GET /storage/v1/b/gold-store/o", "DELETE /storage/v1/b/gold-store/o/NAME"]) {
+        assert.ok(kinds.has(expected), `${expected} in ${[...kinds].join(", ")}`);
+    }
+    assert.ok([...gcs.objects.keys()].every((k) => k.startsWith("team/") || k.startsWith("exports/")), "every object under the store's prefix");
+});
