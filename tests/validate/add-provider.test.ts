@@ -4,6 +4,7 @@
 // its stages and publisher and checks its config, the kickstart tests render its kickstart,
 // and `npm run validate`'s Packer and Ansible checks check it (and fail when its role is broken).
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
@@ -14,18 +15,18 @@ import { missingTool, run, tempDir } from "../support/tools";
 const copy = path.join(tempDir("add-provider"), "repo");
 after(() => fs.rmSync(path.dirname(copy), { recursive: true, force: true }));
 
-const MODULE = `// A provider that exists only in this test: a qcow2 "published" as a path.
+const MODULE = `// A provider that exists only in this test: a qcow2 "published" as its sha256 in the store.
 import * as pulumi from "@pulumi/pulumi";
 import { text } from "../../recipe/fields";
 import { defineProvider } from "../provider";
 import { VmFirstBoot } from "../../firstboot/mechanism";
 
 class FakeImage extends pulumi.ComponentResource {
-    public readonly imagePath: pulumi.Output<string>;
-    constructor(name: string, artifact: pulumi.Input<string>) {
+    public readonly imageSha256: pulumi.Output<string>;
+    constructor(name: string, sha256: pulumi.Input<string>) {
         super("gold:publish:FakeImage", name, {}, {});
-        this.imagePath = pulumi.output(artifact);
-        this.registerOutputs({ imagePath: this.imagePath });
+        this.imageSha256 = pulumi.output(sha256);
+        this.registerOutputs({ imageSha256: this.imageSha256 });
     }
 }
 
@@ -38,8 +39,8 @@ export default defineProvider({
     format: "qcow2",
     // Its cloud gives the key to cloud-init's default user, without metadata; nothing to check.
     firstBoot: { kind: "vm", bus: "virtio", graceSec: 60, play: (g) => ({ user: g.defaultUser, login: "the fake cloud", setsHostname: false }), contract: [] } satisfies VmFirstBoot,
-    outputs: ["imagePath"],
-    publish: (a) => ({ imagePath: new FakeImage(a.name, a.artifact).imagePath }),
+    outputs: ["imageSha256"],
+    publish: (a) => ({ imageSha256: new FakeImage(a.name, a.stage.sha256).imageSha256 }),
 });
 `;
 
@@ -91,8 +92,8 @@ test("the program registers the new provider's stages and publisher, and checks 
     for (const expected of ["gold:stage:Variant Rocky-9.8-fake", "gold:stage:Conversion Rocky-9.8-fake-convert", "gold:test:FirstBoot Rocky-9.8-fake-test", "gold:publish:FakeImage Rocky-9.8-fake-publish", "command:local:Command Rocky-9.8-fake-run", "command:local:Command Rocky-9.8-fake-convert-run", "command:local:Command Rocky-9.8-fake-test-run"]) {
         assert.ok(names.includes(expected), `${expected} is registered`);
     }
-    // It publishes what its first-boot test passed.
-    assert.match(ok.images["Rocky-9.8"].fake.imagePath, /Rocky-9\.8-fake-test-run/);
+    // It publishes what its first-boot test passed (the mocked test stage's sha256 is that of its name).
+    assert.equal(ok.images["Rocky-9.8"].fake.imageSha256, createHash("sha256").update("Rocky-9.8-fake-test-run").digest("hex"));
 
     const missing = await program({ oses: ["Rocky-9.8"], providers: ["fake"], publish: true });
     assert.equal(missing.ok, false);

@@ -13,6 +13,7 @@ export function metadataServer(g: Guest): http.RequestListener {
     const all = {
         instance: {
             id: 4520031799277581759,
+            name: g.hostname.split(".")[0],
             hostname: g.hostname,
             zone: "projects/123456789012/zones/us-central1-a",
             machineType: "projects/123456789012/machineTypes/e2-small",
@@ -23,6 +24,7 @@ export function metadataServer(g: Guest): http.RequestListener {
     };
     const leaves: Record<string, string> = {
         "instance/id": String(all.instance.id),
+        "instance/name": all.instance.name,
         "instance/hostname": g.hostname,
         "instance/zone": all.instance.zone,
         "instance/machine-type": all.instance.machineType,
@@ -30,12 +32,16 @@ export function metadataServer(g: Guest): http.RequestListener {
         "project/numeric-project-id": String(all.project.numericProjectId),
     };
     const etag = `gold-${g.instanceId}`;
+    // GCE's server names itself on every answer, refusals and 404s too (clients check it).
+    const flavor = { "Metadata-Flavor": "Google" };
     return (req, res) => {
-        if (req.headers["metadata-flavor"] !== "Google") return reply(res, 403, "Missing Metadata-Flavor:Google header.");
+        if (req.headers["metadata-flavor"] !== "Google") return reply(res, 403, "Missing Metadata-Flavor:Google header.", flavor);
         const url = new URL(req.url ?? "/", "http://metadata.google.internal");
-        const rest = url.pathname.replace(/^\/computeMetadata\/v1\/?/, "");
-        const json = (v: unknown) => reply(res, 200, JSON.stringify(v), { "Content-Type": "application/json", ETag: etag, "Metadata-Flavor": "Google" });
-        if (req.method === "PUT") return reply(res, 200, ""); // guest attributes (host keys)
+        // GCE ignores repeated slashes: the guest agent (20211116, Debian 12's) polls
+        // /computeMetadata/v1//?recursive=true (its base URL ends in "/", its query starts with "/?").
+        const rest = url.pathname.replace(/\/{2,}/g, "/").replace(/^\/computeMetadata\/v1\/?/, "");
+        const json = (v: unknown) => reply(res, 200, JSON.stringify(v), { "Content-Type": "application/json", ETag: etag, ...flavor });
+        if (req.method === "PUT") return reply(res, 200, "", flavor); // guest attributes (host keys)
         if (rest === "" && url.searchParams.get("recursive") === "true") {
             // Nothing changes on this instance: a poll waiting for a change waits (as GCE does), in bounds.
             if (url.searchParams.get("wait_for_change") === "true" && url.searchParams.get("last_etag") === etag) {
@@ -49,10 +55,10 @@ export function metadataServer(g: Guest): http.RequestListener {
         if (/^(instance|project)\/attributes\/?$/.test(rest)) return json(rest.startsWith("instance") ? attributes : {});
         if (/^instance\/attributes\/./.test(rest)) {
             const v = (attributes as Record<string, string>)[rest.slice("instance/attributes/".length)];
-            return v === undefined ? reply(res, 404, "") : reply(res, 200, v, { "Metadata-Flavor": "Google" });
+            return v === undefined ? reply(res, 404, "", flavor) : reply(res, 200, v, flavor);
         }
         const leaf = leaves[rest.replace(/\/$/, "")];
-        return leaf === undefined ? reply(res, 404, "") : reply(res, 200, leaf, { "Metadata-Flavor": "Google" });
+        return leaf === undefined ? reply(res, 404, "", flavor) : reply(res, 200, leaf, flavor);
     };
 }
 
