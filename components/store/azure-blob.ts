@@ -5,7 +5,7 @@
 import { Readable } from "stream";
 import { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { serviceFromEnv, uploadPageBlob } from "../providers/azure/page-blob-upload";
-import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, checkKey, statusOf } from "./object-store";
+import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, underPrefix, statusOf } from "./object-store";
 
 export interface AzureLocation {
     readonly account: string;
@@ -28,15 +28,8 @@ export class AzureBlobStore implements ObjectStore {
         this.container = this.service.getContainerClient(loc.container);
     }
 
-    /** A list prefix (may end in '/'). */
-    private under(prefix: string): string {
-        return this.loc.prefix ? `${this.loc.prefix}/${prefix}` : prefix;
-    }
-
-    private name(key: string): string {
-        checkKey(key);
-        return this.loc.prefix ? `${this.loc.prefix}/${key}` : key;
-    }
+    private under = (prefix: string) => underPrefix(this.loc.prefix, prefix, false);
+    private name = (key: string) => underPrefix(this.loc.prefix, key);
 
     async stat(key: string): Promise<ObjectInfo | undefined> {
         try {

@@ -4,7 +4,7 @@
 // Uploads are resumable and streamed: an object exists only once its upload has finished.
 import { Readable } from "stream";
 import { Bucket, Storage } from "@google-cloud/storage";
-import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, checkKey } from "./object-store";
+import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, underPrefix } from "./object-store";
 
 export interface GcsLocation {
     readonly bucket: string;
@@ -24,15 +24,8 @@ export class GcsStore implements ObjectStore {
         this.bucket = storage.bucket(loc.bucket);
     }
 
-    /** A list prefix (may end in '/'). */
-    private under(prefix: string): string {
-        return this.loc.prefix ? `${this.loc.prefix}/${prefix}` : prefix;
-    }
-
-    private name(key: string): string {
-        checkKey(key);
-        return this.loc.prefix ? `${this.loc.prefix}/${key}` : key;
-    }
+    private under = (prefix: string) => underPrefix(this.loc.prefix, prefix, false);
+    private name = (key: string) => underPrefix(this.loc.prefix, key);
 
     async stat(key: string): Promise<ObjectInfo | undefined> {
         const f = this.bucket.file(this.name(key));

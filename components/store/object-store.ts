@@ -76,6 +76,12 @@ export function checkKey(key: string): string {
     return key;
 }
 
+/** A bucket's object name for a key, or a list prefix (may end in '/'), under the store's prefix. */
+export function underPrefix(prefix: string, rel: string, isKey = true): string {
+    if (isKey) checkKey(rel);
+    return prefix ? `${prefix}/${rel}` : rel;
+}
+
 /**
  * A local directory: the default store (artifacts/store), or a share every machine mounts.
  * Files of the same file system go in as hard links (no copy of gigabytes): nothing in this

@@ -4,7 +4,7 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2
 import { Upload } from "@aws-sdk/lib-storage";
 import * as fs from "fs";
 import { Readable } from "stream";
-import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, checkKey, statusOf } from "./object-store";
+import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, underPrefix, statusOf } from "./object-store";
 
 export interface S3Location {
     readonly bucket: string;
@@ -42,15 +42,8 @@ export class S3Store implements ObjectStore {
         }
     }
 
-    /** A list prefix (may end in '/'). */
-    private under(prefix: string): string {
-        return this.loc.prefix ? `${this.loc.prefix}/${prefix}` : prefix;
-    }
-
-    private key(key: string): string {
-        checkKey(key);
-        return this.loc.prefix ? `${this.loc.prefix}/${key}` : key;
-    }
+    private under = (prefix: string) => underPrefix(this.loc.prefix, prefix, false);
+    private key = (key: string) => underPrefix(this.loc.prefix, key);
 
     async stat(key: string): Promise<ObjectInfo | undefined> {
         try {

@@ -14,7 +14,8 @@ pulumi.runtime.setMocks(
             count++;
             const state = { ...args.inputs };
             if (args.type === "command:local:Command") {
-                state.stdout = JSON.stringify({ artifact: `/x/${args.name}`, sha256: "0".repeat(64), bytes: 1, context: "/x" });
+                // What scripts/store.ts prints for a stage: where its artifact is and what it is.
+                state.stdout = JSON.stringify({ artifact: `/x/${args.name}`, key: `blobs/${"0".repeat(64)}/image`, file: "image", sha256: "0".repeat(64), bytes: 1, format: "qcow2", fingerprint: "1".repeat(64), store: "artifacts/store", context: "/x" });
             }
             return { id: `${args.name}-id`, state };
         },
