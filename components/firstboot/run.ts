@@ -76,7 +76,7 @@ async function diskOf(artifact: string, format: ArtifactFormat, work: string): P
         case "qcow2":
             return { path: artifact, format: "qcow2" };
         case "raw-tar":
-            return extractDisk(artifact, "gcp-tar", work);
+            return extractDisk(artifact, "raw-tar", work);
         case "ova":
             return extractDisk(artifact, "ova", work);
         case "box":

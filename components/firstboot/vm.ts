@@ -375,7 +375,7 @@ export async function bootAndProbe(opts: BootOptions): Promise<BootResult> {
 
 // ---- artifacts that wrap a disk ----
 
-export type ArtifactKind = "gcp-tar" | "ova" | "box";
+export type ArtifactKind = "raw-tar" | "ova" | "box";
 
 export interface ExtractedDisk {
     readonly path: string;
@@ -400,7 +400,7 @@ export async function extractDisk(artifact: string, kind: ArtifactKind, dir: str
     const base = (m: string) => m.replace(/^(\.\/)+/, "");
     let member: string | undefined;
     let format: "raw" | "vmdk";
-    if (kind === "gcp-tar") {
+    if (kind === "raw-tar") {
         member = members.find((m) => base(m) === "disk.raw");
         format = "raw";
         if (!member) throw new Error(`${artifact}: no disk.raw member (members: ${members.join(", ")})`);

@@ -3,9 +3,10 @@
 // state, builds are shared between machines, and a stage found there is not built again.
 // The URL is parsed here without any cloud SDK (the program reads it at every preview); a
 // backend's SDK is loaded only when a command opens the store.
+import * as fs from "fs";
 import * as path from "path";
 import { repoRoot } from "../recipe/paths";
-import type { ObjectLocation, ObjectStore } from "./object-store";
+import { LocalStore, type ObjectLocation, type ObjectStore } from "./object-store";
 
 export type { ObjectInfo, ObjectLocation, ObjectStore } from "./object-store";
 
@@ -127,18 +128,14 @@ export function openStore(url: string): ObjectStore {
 }
 
 function openSpec(spec: StoreSpec): ObjectStore {
-    // Required here, not imported above: the program itself never loads a cloud SDK for the store.
-    /* eslint-disable @typescript-eslint/no-var-requires */
-    switch (spec.kind) {
-        case "file":
-            return new (require("./object-store").LocalStore)(spec.url, spec.dir);
-        case "s3":
-            return new (require("./s3").S3Store)(spec.url, spec);
-        case "azblob":
-            return new (require("./azure-blob").AzureBlobStore)(spec.url, spec);
-        case "gs":
-            return new (require("./gcs").GcsStore)(spec.url, spec);
-    }
+    if (spec.kind === "file") return new LocalStore(spec.url, spec.dir);
+    // Each cloud's store is its provider's (components/providers/<name>/store-<scheme>.ts),
+    // required here only when used: the program itself never loads a cloud SDK for the store.
+    const providers = path.join(__dirname, "..", "providers");
+    const file = fs.readdirSync(providers).map((p) => path.join(providers, p, `store-${spec.kind}`)).find((f) => [".ts", ".js"].some((ext) => fs.existsSync(f + ext)));
+    if (!file) throw new Error(`no provider folder has store-${spec.kind}.ts (the store of ${spec.url})`);
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return require(file).openStore(spec.url, spec);
 }
 
 /** One object named by a URL (the store of its folder, and its name there): s3://bucket/dir/name.vhd. */

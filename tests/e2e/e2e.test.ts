@@ -190,7 +190,7 @@ async function bootables(): Promise<{ provider: string; disk: string; format: st
         { provider: "azure", disk: artifactOf("azure"), format: "vpc" },
         { provider: "openstack", disk: artifactOf("openstack"), format: "qcow2" },
     ].filter((b) => has(b.provider));
-    for (const [provider, kind] of ([["gcp", "gcp-tar"], ["vmware", "ova"], ["virtualbox", "box"]] as const).filter(([p]) => has(p))) {
+    for (const [provider, kind] of ([["gcp", "raw-tar"], ["vmware", "ova"], ["virtualbox", "box"]] as const).filter(([p]) => has(p))) {
         const dir = path.join(scratch, `extract-${provider}`);
         fs.mkdirSync(dir, { recursive: true });
         const d = await extractDisk(artifactOf(provider), kind, dir);

@@ -250,7 +250,7 @@ test("extractDisk: gcp tar.gz (sparse disk.raw), OVA and Vagrant box (.vmdk)", {
     fs.closeSync(fd);
     const gcp = path.join(d, "image.tar.gz");
     await ok("tar", ["--format=oldgnu", "-Sczf", gcp, "-C", src, "disk.raw"]);
-    const g = await extractDisk(gcp, "gcp-tar", path.join(d, "gcp"));
+    const g = await extractDisk(gcp, "raw-tar", path.join(d, "gcp"));
     assert.equal(g.format, "raw");
     assert.deepEqual(g.members, ["disk.raw"]);
     assert.equal(fs.statSync(g.path).size, 64 * MIB);
@@ -280,7 +280,7 @@ test("extractDisk: gcp tar.gz (sparse disk.raw), OVA and Vagrant box (.vmdk)", {
     assert.equal(fs.readFileSync(b.path, "utf8"), "BOX-VMDK");
     assert.ok(b.members.includes("./metadata.json"));
 
-    await assert.rejects(extractDisk(ova, "gcp-tar", path.join(d, "x")), /no disk\.raw member/);
+    await assert.rejects(extractDisk(ova, "raw-tar", path.join(d, "x")), /no disk\.raw member/);
     await assert.rejects(extractDisk(gcp, "ova", path.join(d, "y")), /exactly one \.vmdk/);
 });
 

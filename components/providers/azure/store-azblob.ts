@@ -4,8 +4,8 @@
 // their non-zero ranges (components/providers/azure/page-blob-upload.ts).
 import { Readable } from "stream";
 import { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
-import { serviceFromEnv, uploadPageBlob } from "../providers/azure/page-blob-upload";
-import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, underPrefix, statusOf } from "./object-store";
+import { serviceFromEnv, uploadPageBlob } from "./page-blob-upload";
+import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, underPrefix, statusOf } from "../../store/object-store";
 
 export interface AzureLocation {
     readonly account: string;
@@ -87,3 +87,6 @@ export class AzureBlobStore implements ObjectStore {
         return { kind: "azblob", account: this.loc.account, container: this.loc.container, object: this.name(key) };
     }
 }
+
+/** The store of this cloud's storage, as components/store/index.ts opens it by its URL scheme. */
+export const openStore = (url: string, loc: ConstructorParameters<typeof AzureBlobStore>[1]): ObjectStore => new AzureBlobStore(url, loc);

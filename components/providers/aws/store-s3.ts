@@ -4,7 +4,7 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2
 import { Upload } from "@aws-sdk/lib-storage";
 import * as fs from "fs";
 import { Readable } from "stream";
-import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, underPrefix, statusOf } from "./object-store";
+import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, underPrefix, statusOf } from "../../store/object-store";
 
 export interface S3Location {
     readonly bucket: string;
@@ -107,3 +107,6 @@ export class S3Store implements ObjectStore {
         return { kind: "s3", bucket: this.loc.bucket, object: this.key(key) };
     }
 }
+
+/** The store of this cloud's storage, as components/store/index.ts opens it by its URL scheme. */
+export const openStore = (url: string, loc: ConstructorParameters<typeof S3Store>[1]): ObjectStore => new S3Store(url, loc);

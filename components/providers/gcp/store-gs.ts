@@ -4,7 +4,7 @@
 // Uploads are resumable and streamed: an object exists only once its upload has finished.
 import { Readable } from "stream";
 import { Bucket, Storage } from "@google-cloud/storage";
-import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, underPrefix } from "./object-store";
+import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, underPrefix } from "../../store/object-store";
 
 export interface GcsLocation {
     readonly bucket: string;
@@ -74,3 +74,6 @@ export class GcsStore implements ObjectStore {
         return { kind: "gs", bucket: this.loc.bucket, object: this.name(key) };
     }
 }
+
+/** The store of this cloud's storage, as components/store/index.ts opens it by its URL scheme. */
+export const openStore = (url: string, loc: ConstructorParameters<typeof GcsStore>[1]): ObjectStore => new GcsStore(url, loc);
