@@ -17,13 +17,13 @@ import { parseSubcommand } from "../components/cli/subcommand";
 import { openObject, openStore, parseStoreUrl, storeUrlProblem } from "../components/store";
 import { fingerprintsOfExport, gc, writeRefs } from "../components/store/gc";
 import { machineCache, mainFile, runStage, stageOutput, storedStage } from "../components/store/run-stage";
-import { Manifest, localBlob, putStage, readManifest, restoreStage } from "../components/store/stages";
+import { Manifest, localBlob, putStage, readManifest, restoreStage, verifyStage } from "../components/store/stages";
 
 class InputError extends Error {}
 
 const COMMANDS = {
     run: { required: ["store", "fingerprint", "stage", "dir", "command"], optional: ["input", "page-blob"] },
-    update: { required: ["store", "fingerprint", "stage"], optional: ["input"] },
+    update: { required: ["store", "fingerprint", "stage"], optional: ["input", "page-blob"] },
     path: { required: ["store", "fingerprint"], optional: [] },
     fetch: { required: ["store", "fingerprint"], optional: ["to"] },
     place: { required: ["store", "fingerprint", "to"], optional: [] },
@@ -37,6 +37,22 @@ const COMMANDS = {
 const USAGE = `usage: store.ts <${Object.keys(COMMANDS).join("|")}> --store URL …  (see the header of scripts/store.ts)`;
 
 const cache = machineCache;
+
+/**
+ * The credentials of an export's target when they are not the store's: GOLD_TARGET_<NAME>
+ * replaces <NAME> (e.g. the publishing Azure account's key, while the store is in another).
+ * A target's credentials replace the store's whole set, so none of the store's mix in.
+ */
+const CREDENTIAL_SETS = [["AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY"]];
+function targetEnv(): NodeJS.ProcessEnv {
+    const prefix = "GOLD_TARGET_";
+    const own = Object.entries(process.env).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v] as const);
+    if (own.length === 0) return process.env;
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const set of CREDENTIAL_SETS) if (own.some(([k]) => set.includes(k))) for (const k of set) delete env[k];
+    for (const [k, v] of own) env[k] = v;
+    return env;
+}
 
 function yes(value: string | undefined, option: string): boolean {
     if (value === undefined || value === "no") return false;
@@ -59,7 +75,7 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
 }
 
 /** The previous result of a stage command ($PULUMI_COMMAND_STDOUT), printed again for this store. */
-async function update(storeUrl: string, fingerprint: string, name: string, input?: string): Promise<unknown> {
+async function update(storeUrl: string, fingerprint: string, name: string, input?: string, pageBlob = false): Promise<unknown> {
     const store = openStore(storeUrl);
     let old: Record<string, unknown>;
     try {
@@ -68,7 +84,11 @@ async function update(storeUrl: string, fingerprint: string, name: string, input
         throw new Error(`${name}: no previous result in PULUMI_COMMAND_STDOUT`);
     }
     const m = await readManifest(store, fingerprint);
-    if (m) return stageOutput(store, m);
+    if (m) {
+        const bad = await verifyStage(store, m);
+        if (bad) throw new Error(`${name}: the stored stage ${fingerprint.slice(0, 12)} cannot be trusted (${bad}): build it again with pulumi up --replace`);
+        return stageOutput(store, m);
+    }
     if (typeof old.key === "string") {
         throw new Error(`${name}: ${fingerprint.slice(0, 12)} is not in ${storeUrl}: copy the previous store's stages/ and blobs/ there, or build it again (pulumi up --replace)`);
     }
@@ -82,7 +102,7 @@ async function update(storeUrl: string, fingerprint: string, name: string, input
     const own = !(inputFile && inputFile.sha256 === old.sha256);
     const dir = own ? path.dirname(artifact) : fs.mkdtempSync(path.join(os.tmpdir(), "gold-adopt-"));
     try {
-        return stageOutput(store, await putStage(store, { fingerprint, stage: name, dir, result: old, input: inputFile }));
+        return stageOutput(store, (await putStage(store, { fingerprint, stage: name, dir, result: old, input: inputFile, pageBlob })).manifest);
     } finally {
         if (!own) fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -111,7 +131,7 @@ async function main(argv: string[]): Promise<unknown> {
                 noBuild: process.env.GOLD_STAGE_NO_BUILD === "1",
             });
         case "update":
-            return update(v.store, v.fingerprint, v.stage, given.input);
+            return update(v.store, v.fingerprint, v.stage, given.input, yes(given["page-blob"], "page-blob") && parseStoreUrl(v.store).kind === "azblob");
         case "path": {
             const m = await stage(v.store, v.fingerprint);
             return localBlob(openStore(v.store), cache(), mainFile(m));
@@ -136,7 +156,7 @@ async function main(argv: string[]): Promise<unknown> {
         case "export": {
             const store = openStore(v.store);
             const m = await stage(v.store, v.fingerprint);
-            const target = openObject(v.to);
+            const target = openObject(v.to, targetEnv());
             const file = mainFile(m);
             const there = await target.store.stat(target.key);
             // Keyed by content: an export of the same sha256 is not sent again.
@@ -146,13 +166,13 @@ async function main(argv: string[]): Promise<unknown> {
             // An update to another target: the previous copy (a URL this command made) goes.
             const previous = given.previous ? (JSON.parse(given.previous) as { url?: unknown }).url : undefined;
             if (typeof previous === "string" && previous !== v.to && !storeUrlProblem(previous) && parseStoreUrl(previous).kind !== "file") {
-                const old = openObject(previous);
+                const old = openObject(previous, targetEnv());
                 await old.store.remove(old.key);
             }
             return { url: v.to, location: target.store.location(target.key), sha256: file.sha256, bytes: file.bytes };
         }
         case "remove": {
-            const target = openObject(v.url);
+            const target = openObject(v.url, targetEnv());
             await target.store.remove(target.key);
             return { url: v.url, removed: true };
         }

@@ -66,13 +66,14 @@ export function stageCommandLine(name: string, args: StageCommandArgs): { create
     const versionDir = q(`artifacts/${args.version}`);
     const stack = q(args.stack);
     const stage = ["--store", args.store, "--fingerprint", args.plan.fingerprint, "--stage", name, ...(args.input ? ["--input", args.input.fingerprint] : [])];
-    const run = sh([...STORE_CLI, "run", ...stage, "--dir", directory, ...(args.pageBlob ? ["--page-blob", "yes"] : []), "--command", args.create(directory)]);
+    const page = args.pageBlob ? ["--page-blob", "yes"] : [];
+    const run = sh([...STORE_CLI, "run", ...stage, "--dir", directory, ...page, "--command", args.create(directory)]);
     return {
         create: `scripts/claim-version.sh ${versionDir} ${stack} && ${run}`,
         // A changed command line or environment (another checkout, a moved store) keeps the
         // artifact: the stored result is printed again for this store, reading nothing of it.
         // (A result of a version before the store is stored first, from its directory.)
-        update: sh([...STORE_CLI, "update", ...stage]),
+        update: sh([...STORE_CLI, "update", ...stage, ...page]),
         // Its siblings are directory.partial, .http, .failed.log: this build's own leftovers;
         // none when another stack owns the version's directory. The store is never touched:
         // its blobs are shared by fingerprint (store.ts gc removes what no stack references).

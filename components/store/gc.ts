@@ -87,7 +87,15 @@ export async function gc(store: ObjectStore, opts: { minAgeHours: number; apply:
     if (opts.apply) {
         // Manifests first: a stage is never left naming a removed blob.
         for (const k of removedStages) await store.remove(k);
-        for (const k of removedBlobs) await store.remove(k);
+        // A stage stored meanwhile may name an old blob it found there (same content): the
+        // manifests written since the listing are read again, and their blobs stay.
+        const since = new Set(removedStages);
+        for (const m of (await store.list("stages/")).filter((o) => o.key.endsWith("/manifest.json") && !since.has(o.key) && o.modified.getTime() >= now.getTime() - 60_000)) {
+            for (const f of (await readManifest(store, m.key.split("/")[1]))?.files ?? []) live.add(f.key);
+        }
+        const spared = new Set(removedBlobs.filter((k) => live.has(k)));
+        for (const k of removedBlobs) if (!spared.has(k)) await store.remove(k);
+        removedBlobs.splice(0, removedBlobs.length, ...removedBlobs.filter((k) => !spared.has(k)));
     }
     return { referenced: keep.size, stages: { kept: kept.length, removed: removedStages }, blobs: { kept: keptBlobs, removed: removedBlobs, bytes }, deleted: opts.apply };
 }

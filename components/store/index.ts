@@ -127,7 +127,7 @@ export function openStore(url: string): ObjectStore {
     return openSpec(parseStoreUrl(url));
 }
 
-function openSpec(spec: StoreSpec): ObjectStore {
+function openSpec(spec: StoreSpec, env: NodeJS.ProcessEnv = process.env): ObjectStore {
     if (spec.kind === "file") return new LocalStore(spec.url, spec.dir);
     // Each cloud's store is its provider's (components/providers/<name>/store-<scheme>.ts),
     // required here only when used: the program itself never loads a cloud SDK for the store.
@@ -135,15 +135,18 @@ function openSpec(spec: StoreSpec): ObjectStore {
     const file = fs.readdirSync(providers).map((p) => path.join(providers, p, `store-${spec.kind}`)).find((f) => [".ts", ".js"].some((ext) => fs.existsSync(f + ext)));
     if (!file) throw new Error(`no provider folder has store-${spec.kind}.ts (the store of ${spec.url})`);
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    return require(file).openStore(spec.url, spec);
+    return require(file).openStore(spec.url, spec, env);
 }
 
-/** One object named by a URL (the store of its folder, and its name there): s3://bucket/dir/name.vhd. */
-export function openObject(url: string): { store: ObjectStore; key: string } {
+/**
+ * One object named by a URL (the store of its folder, and its name there): s3://bucket/dir/name.vhd.
+ * `env` holds its credentials when they are not the store's (another Azure account).
+ */
+export function openObject(url: string, env: NodeJS.ProcessEnv = process.env): { store: ObjectStore; key: string } {
     const spec = parseStoreUrl(url);
     if (spec.kind === "file") return { store: openSpec({ ...spec, dir: path.dirname(spec.dir) }), key: path.basename(spec.dir) };
     const parts = spec.prefix.split("/");
     const key = parts.pop()!;
     if (!key) throw new Error(`${url} names no object`);
-    return { store: openSpec({ ...spec, prefix: parts.join("/") }), key };
+    return { store: openSpec({ ...spec, prefix: parts.join("/") }, env), key };
 }

@@ -20,6 +20,8 @@ export interface ObjectInfo {
     readonly complete: boolean;
     /** The sha256 its uploader recorded with it (object metadata; a directory store has none). */
     readonly sha256?: string;
+    /** An Azure page blob (what Azure imports a disk from; other stores have none). */
+    readonly page?: boolean;
 }
 
 export interface UploadOptions {
@@ -43,6 +45,8 @@ export interface ObjectStore {
     /** Streams a local file up as `key`. */
     upload(key: string, file: string, opts?: UploadOptions): Promise<void>;
     uploadText(key: string, text: string): Promise<void>;
+    /** Writes a small text object only where the key holds none: false when one exists (the first writer wins). */
+    createText(key: string, text: string): Promise<boolean>;
     /** The object's bytes, streamed. */
     open(key: string): Promise<Readable>;
     readText(key: string): Promise<string | undefined>;
@@ -114,6 +118,23 @@ export class LocalStore implements ObjectStore {
 
     async uploadText(key: string, text: string): Promise<void> {
         await writeAside(this.file(key), async (tmp) => fs.writeFileSync(tmp, text));
+    }
+
+    async createText(key: string, text: string): Promise<boolean> {
+        const file = this.file(key);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.part`;
+        try {
+            fs.writeFileSync(tmp, text);
+            // A link, unlike a rename, never replaces: the first one made stands.
+            fs.linkSync(tmp, file);
+            return true;
+        } catch (e) {
+            if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+            throw e;
+        } finally {
+            fs.rmSync(tmp, { force: true });
+        }
     }
 
     async open(key: string): Promise<Readable> {

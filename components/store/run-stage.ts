@@ -118,18 +118,21 @@ export async function runStage(r: RunStage, cwd: string = process.cwd()): Promis
         if (typeof result.artifact !== "string" || !/^[0-9a-f]{64}$/.test(String(result.sha256))) throw new Error(`${r.stage}: the build's result lacks artifact/sha256: ${out.slice(0, 200)}`);
         await writeAside(pending, async (tmp) => fs.writeFileSync(tmp, JSON.stringify(result)));
     }
-    const manifest = await putStage(r.store, { fingerprint: r.fingerprint, stage: r.stage, dir, result, input, pageBlob: r.pageBlob });
-    // This machine keeps its build in the cache (a remote store's downstream stages read it here).
-    if (!(r.store instanceof LocalStore)) {
+    const { manifest, adopted } = await putStage(r.store, { fingerprint: r.fingerprint, stage: r.stage, dir, result, input, pageBlob: r.pageBlob });
+    if (adopted) log(`${r.stage}: another run stored this stage first: its stage stands, this build goes (gc removes its blobs)`);
+    // This machine keeps its build in the cache (a remote store's downstream stages read it
+    // here); not an adopted stage's: these files are not its.
+    if (!(r.store instanceof LocalStore) && !adopted) {
         for (const f of manifest.files) {
             if (f.path === "input") continue;
             const cached = r.cache.file(f.key);
             if (!fs.existsSync(cached)) await r.cache.upload(f.key, path.join(dir, f.path));
         }
     }
-    // Stored: the build directory was only a place to build in.
-    fs.rmSync(dir, { recursive: true, force: true });
+    // Stored: the build directory was only a place to build in. The mark first: a kill in
+    // between leaves a directory no retry stores from (the stage is in the store anyway).
     fs.rmSync(pending, { force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
     log(`${r.stage}: built and stored in ${r.store.url} (${r.fingerprint.slice(0, 12)})`);
     return stageOutput(r.store, manifest);
 }

@@ -2,15 +2,16 @@
 // blobs/<sha256>/<file name>, and the stage is its manifest, stages/<fingerprint>/manifest.json,
 // written after every blob it names is complete: an interrupted upload leaves no manifest (or
 // the previous one), so nothing half-made is ever trusted. Two runs racing for one fingerprint
-// each upload their own blobs (different content, different keys) and the last manifest wins,
-// naming only complete blobs; gc removes the loser's. Blobs are shared: a test stage names its
+// each upload their own blobs (different content, different keys); the first manifest written
+// stands (a conditional write) and the other run prints it, so every stack that used the
+// fingerprint names the same bytes; gc removes the other run's blobs. Blobs are shared: a test stage names its
 // conversion's image, identical files are stored once.
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Readable } from "stream";
 import { pipeline } from "stream/promises";
-import { LocalStore, ObjectStore, writeAside } from "./object-store";
+import { LocalStore, ObjectStore, checkKey, writeAside } from "./object-store";
 
 export interface StoredFile {
     /** Path in the stage's directory (or the input's name, for a file the stage took as is). */
@@ -45,11 +46,22 @@ export async function readManifest(store: ObjectStore, fingerprint: string): Pro
     if (text === undefined) return undefined;
     try {
         const m = JSON.parse(text) as Manifest;
-        if (m.fingerprint === fingerprint && Array.isArray(m.files) && typeof m.result?.key === "string") return m;
+        if (m.fingerprint === fingerprint && Array.isArray(m.files) && typeof m.result?.key === "string" && m.files.every(safeFile) && m.files.some((f) => f.key === m.result.key)) return m;
     } catch {
         // A manifest that does not parse is not a stage: built again.
     }
     return undefined;
+}
+
+/** A manifest's file: a store key, a relative path without '.'/'..' segments (restored under a directory). */
+function safeFile(f: StoredFile): boolean {
+    try {
+        checkKey(f.key);
+        checkKey(f.path);
+    } catch {
+        return false;
+    }
+    return /^[0-9a-f]{64}$/.test(f.sha256) && Number.isSafeInteger(f.bytes) && f.bytes >= 0;
 }
 
 /** sha256 and length of a stream. */
@@ -146,7 +158,8 @@ export interface PutStage {
  * that content is there already), then its manifest. Paths of the stage's directory are
  * dropped from the result (they are this machine's): its artifact becomes `key`.
  */
-export async function putStage(store: ObjectStore, s: PutStage): Promise<Manifest> {
+/** Stores a built stage; `adopted` when another run stored the fingerprint first (its manifest is returned). */
+export async function putStage(store: ObjectStore, s: PutStage): Promise<{ manifest: Manifest; adopted: boolean }> {
     const dir = path.resolve(s.dir);
     const artifact = path.resolve(String(s.result.artifact));
     const byInode = new Map<string, string>();
@@ -170,8 +183,9 @@ export async function putStage(store: ObjectStore, s: PutStage): Promise<Manifes
         if (uploaded.has(f.key)) continue;
         uploaded.add(f.key);
         const there = await store.stat(f.key);
-        if (there?.complete && there.bytes === f.bytes && (store instanceof LocalStore || there.sha256 === f.sha256)) continue;
         const page = Boolean(s.pageBlob) && path.join(dir, f.path) === artifact;
+        // (A disk for Azure's import must be a page blob: the same bytes as a block blob are uploaded again.)
+        if (there?.complete && there.bytes === f.bytes && (store instanceof LocalStore || there.sha256 === f.sha256) && (!page || there.page)) continue;
         await store.upload(f.key, path.join(dir, f.path), { page, sha256: f.sha256 });
     }
     let main = files.find((f) => path.join(dir, f.path) === artifact);
@@ -191,8 +205,23 @@ export async function putStage(store: ObjectStore, s: PutStage): Promise<Manifes
         result: { ...result, key: main.key, sha256: main.sha256, bytes: main.bytes, file: main.path },
         files,
     };
-    await store.uploadText(manifestKey(s.fingerprint), JSON.stringify(manifest, null, 2) + "\n");
-    return manifest;
+    const key = manifestKey(s.fingerprint);
+    const text = JSON.stringify(manifest, null, 2) + "\n";
+    let created: boolean;
+    try {
+        created = await store.createText(key, text);
+    } catch (e) {
+        // A write whose answer was lost may have landed: a manifest there is judged below.
+        if (!(await readManifest(store, s.fingerprint))) throw e;
+        created = false;
+    }
+    if (created) return { manifest, adopted: false };
+    // Another run stored this stage first: its stage stands if it verifies; one that does not
+    // (corrupt, incomplete: why this run built) is replaced.
+    const first = await readManifest(store, s.fingerprint);
+    if (first && (await verifyStage(store, first)) === undefined) return { manifest: first, adopted: true };
+    await store.uploadText(key, text);
+    return { manifest, adopted: false };
 }
 
 /** Restores a stage's files into a directory (its layout as built), as links or copies. */

@@ -1,6 +1,10 @@
 // Every OS × every provider, publishing on, under mocks: the graph, the inputs that make the
 // images boot, the timeouts and the outputs application stacks consume.
 import * as pulumi from "@pulumi/pulumi";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { listKickstartOses, loadOs } from "../../components/recipe/os";
@@ -123,7 +127,7 @@ test("Azure: page blob copy from the store (only the non-zero ranges), then a ge
     // The account key is a secret (the map holding it is sent as one).
     const env = upload.inputs.environment;
     assert.equal(env["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270", "the environment is secret");
-    assert.deepEqual(Object.keys(env.value).sort(), ["AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY"]);
+    assert.deepEqual(Object.keys(env.value).sort(), ["GOLD_TARGET_AZURE_STORAGE_ACCOUNT", "GOLD_TARGET_AZURE_STORAGE_KEY"]);
     const image = one("azure-native:compute:Image", oses[0]);
     assert.equal(image.inputs.storageProfile.osDisk.osType, "Linux");
     assert.equal(image.inputs.storageProfile.osDisk.osState, "Generalized");
@@ -187,7 +191,13 @@ test("Docker: built from the conversion's context restored from the store, pushe
     const conversion = one("command:local:Command", `${oses[0]}-docker-convert-run`).inputs.triggers[0];
     assert.ok(image.inputs.create.includes(`scripts/store.ts fetch --store artifacts/store --fingerprint ${conversion} --to artifacts/1.4.0/${oses[0]}/docker/context-`), image.inputs.create);
     assert.match(image.inputs.create, / docker build --platform linux\/amd64 --build-arg GOLD_ROOTFS_SHA256=[0-9a-f]{64} -t registry\.example\.com:5000\/gold\/base:[a-z0-9_.-]+ \S+\/context >&2 /);
-    assert.match(image.inputs.delete, /docker image rm registry\.example\.com:5000\/gold\/base:/);
+    // The delete removes the image by the id its create printed (a replacement has moved the tag).
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "gold-docker-"));
+    fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\necho "$*" >> ${bin}/calls\n`, { mode: 0o755 });
+    const del = spawnSync("bash", ["-c", image.inputs.delete], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, PULUMI_COMMAND_STDOUT: JSON.stringify({ imageName: "x", id: "sha256:0123abcd" }) }, encoding: "utf8" });
+    assert.equal(del.status, 0, del.stderr);
+    assert.deepEqual(fs.readFileSync(path.join(bin, "calls"), "utf8").trim().split("\n"), ["image inspect sha256:0123abcd", "image rm sha256:0123abcd"]);
+    fs.rmSync(bin, { recursive: true, force: true });
     // Pushed by a RegistryImage, whose delete removes the tag from the registry.
     const pushed = one("docker:index/registryImage:RegistryImage", oses[0]);
     assert.equal(pushed.inputs.keepRemotely, false);

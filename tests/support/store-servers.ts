@@ -139,6 +139,8 @@ export async function startFakeGcs(bucket: string): Promise<Server & { requests:
                 const part = (p: string) => p.slice(p.indexOf("\r\n\r\n") + 4, p.length - 2);
                 const metadata = JSON.parse(part(parts[0]));
                 const o: FakeObject = { name: metadata.name ?? url.searchParams.get("name"), data: Buffer.from(part(parts[1]), "latin1"), updated: new Date().toISOString(), contentType: metadata.contentType, metadata: metadata.metadata };
+                // A precondition on generation 0: only if no object has the name (GCS answers 412).
+                if (url.searchParams.get("ifGenerationMatch") === "0" && objects.has(o.name)) return json(res, 412, { error: { code: 412, message: "At least one of the pre-conditions you specified did not hold." } });
                 objects.set(o.name, o);
                 return json(res, 200, meta(o));
             }
@@ -181,6 +183,8 @@ export async function startFakeGcs(bucket: string): Promise<Server & { requests:
         });
     });
     const port = await freePort();
+    // GCS keeps idle connections open for minutes; Node's 5 s default would close one a client is about to reuse.
+    server.keepAliveTimeout = 120_000;
     await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
     return {
         port,

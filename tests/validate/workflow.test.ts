@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { validateAction, validateWorkflow } from "@action-validator/core";
+import { parse } from "yaml";
 import { repoRoot } from "../../components/recipe/paths";
 import { run } from "../support/tools";
 
@@ -20,6 +21,18 @@ test("the workflow and its actions pass GitHub's schemas, and a broken one does 
     // The check can fail: a job without runs-on, a step with an unknown key.
     assert.notDeepEqual(validateWorkflow(workflow.replace(/^    runs-on: ubuntu-24.04\n/m, "")).errors, []);
     assert.notDeepEqual(validateAction(fs.readFileSync(actions[0], "utf8").replace("shell: bash", "shel: bash")).errors, []);
+});
+
+test("no expression is expanded into a shell script: config values reach run steps through env", () => {
+    // GitHub substitutes ${{ }} into the script text before the shell runs it.
+    const wf = parse(workflow);
+    const steps = [
+        ...Object.values(wf.jobs as Record<string, { steps?: { run?: string }[] }>).flatMap((j) => j.steps ?? []),
+        ...actions.flatMap((a) => parse(fs.readFileSync(a, "utf8")).runs.steps as { run?: string }[]),
+    ];
+    const runs = steps.map((st) => st.run).filter((r): r is string => typeof r === "string");
+    assert.ok(runs.length >= 6, `${runs.length} run steps`);
+    for (const r of runs) assert.doesNotMatch(r, /\$\{\{/, r);
 });
 
 test("every local action the workflow uses exists, and every npm run it calls is a script", () => {

@@ -70,6 +70,19 @@ export class S3Store implements ObjectStore {
         await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Body: text, ContentType: "application/json" }));
     }
 
+    async createText(key: string, text: string): Promise<boolean> {
+        // S3 refuses the write when the key exists (If-None-Match, conditional writes). Servers
+        // that ignore the header (s3rver) leave only the window between this HEAD and the PUT.
+        if (await this.stat(key)) return false;
+        try {
+            await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Body: text, ContentType: "application/json", IfNoneMatch: "*" }));
+            return true;
+        } catch (e) {
+            if (statusOf(e) === 412 || statusOf(e) === 409) return false;
+            throw e;
+        }
+    }
+
     async open(key: string): Promise<Readable> {
         const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
         return r.Body as Readable;

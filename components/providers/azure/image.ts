@@ -42,7 +42,8 @@ export class AzureImage extends pulumi.ComponentResource {
                 {
                     to: pulumi.interpolate`azblob://${account}/${s.container}/${blob}`,
                     pageBlob: true,
-                    environment: { AZURE_STORAGE_ACCOUNT: account, AZURE_STORAGE_KEY: pulumi.secret(keys.keys[0].value) },
+                    // The target account's own credentials; the store's (AZURE_STORAGE_*) may be another account's.
+                    environment: { GOLD_TARGET_AZURE_STORAGE_ACCOUNT: account, GOLD_TARGET_AZURE_STORAGE_KEY: pulumi.secret(keys.keys[0].value) },
                 },
                 this,
             );

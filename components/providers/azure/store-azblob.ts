@@ -20,8 +20,9 @@ export class AzureBlobStore implements ObjectStore {
     constructor(
         readonly url: string,
         private readonly loc: AzureLocation,
+        env: NodeJS.ProcessEnv = process.env,
     ) {
-        this.service = serviceFromEnv();
+        this.service = serviceFromEnv(env);
         if (this.service.accountName && this.service.accountName !== loc.account) {
             throw new Error(`artifactStore ${url}: the credentials in the environment are for account '${this.service.accountName}', not '${loc.account}'`);
         }
@@ -34,7 +35,7 @@ export class AzureBlobStore implements ObjectStore {
     async stat(key: string): Promise<ObjectInfo | undefined> {
         try {
             const p = await this.container.getBlobClient(this.name(key)).getProperties();
-            return { key, bytes: p.contentLength ?? 0, modified: p.lastModified ?? new Date(0), complete: p.blobType !== "PageBlob" || Boolean(p.metadata?.sha256), sha256: p.metadata?.sha256 };
+            return { key, bytes: p.contentLength ?? 0, modified: p.lastModified ?? new Date(0), complete: p.blobType !== "PageBlob" || Boolean(p.metadata?.sha256), sha256: p.metadata?.sha256, page: p.blobType === "PageBlob" };
         } catch (e) {
             if (statusOf(e) === 404) return undefined;
             throw e;
@@ -53,6 +54,16 @@ export class AzureBlobStore implements ObjectStore {
 
     async uploadText(key: string, text: string): Promise<void> {
         await this.container.getBlockBlobClient(this.name(key)).upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: "application/json" } });
+    }
+
+    async createText(key: string, text: string): Promise<boolean> {
+        try {
+            await this.container.getBlockBlobClient(this.name(key)).upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: "application/json" }, conditions: { ifNoneMatch: "*" } });
+            return true;
+        } catch (e) {
+            if (statusOf(e) === 409 || statusOf(e) === 412) return false;
+            throw e;
+        }
     }
 
     async open(key: string): Promise<Readable> {
@@ -89,4 +100,4 @@ export class AzureBlobStore implements ObjectStore {
 }
 
 /** The store of this cloud's storage, as components/store/index.ts opens it by its URL scheme. */
-export const openStore = (url: string, loc: ConstructorParameters<typeof AzureBlobStore>[1]): ObjectStore => new AzureBlobStore(url, loc);
+export const openStore = (url: string, loc: ConstructorParameters<typeof AzureBlobStore>[1], env?: NodeJS.ProcessEnv): ObjectStore => new AzureBlobStore(url, loc, env);

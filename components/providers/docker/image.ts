@@ -49,7 +49,8 @@ export class DockerImage extends pulumi.ComponentResource {
                         sh(["docker", "image", "inspect", "--format", `{"imageName": ${JSON.stringify(image)}, "id": {{json .Id}}}`, image]),
                     ].join(" && ");
                 }),
-                delete: `if ${sh(["docker", "image", "inspect", image])} >/dev/null 2>&1; then ${sh(["docker", "image", "rm", image])} >&2; fi`,
+                // By the id it built, not the tag: a replacement has already moved the tag to its new image.
+                delete: `id=$(node -e 'process.stdout.write(String(JSON.parse(process.env.PULUMI_COMMAND_STDOUT || "{}").id || ""))') && if [ -n "$id" ] && docker image inspect "$id" >/dev/null 2>&1; then docker image rm "$id" >&2; fi`,
                 dir: repoRoot,
                 triggers: [args.sha256, image],
             },

@@ -4,7 +4,7 @@
 // Uploads are resumable and streamed: an object exists only once its upload has finished.
 import { Readable } from "stream";
 import { Bucket, Storage } from "@google-cloud/storage";
-import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, underPrefix } from "../../store/object-store";
+import { ObjectInfo, ObjectLocation, ObjectStore, UploadOptions, statusOf, underPrefix } from "../../store/object-store";
 
 export interface GcsLocation {
     readonly bucket: string;
@@ -41,6 +41,17 @@ export class GcsStore implements ObjectStore {
 
     async uploadText(key: string, text: string): Promise<void> {
         await this.bucket.file(this.name(key)).save(text, { resumable: false, contentType: "application/json" });
+    }
+
+    async createText(key: string, text: string): Promise<boolean> {
+        try {
+            // Generation 0: only if no live object has the name.
+            await this.bucket.file(this.name(key)).save(text, { resumable: false, contentType: "application/json", preconditionOpts: { ifGenerationMatch: 0 } });
+            return true;
+        } catch (e) {
+            if (statusOf(e) === 412) return false;
+            throw e;
+        }
     }
 
     async open(key: string): Promise<Readable> {
