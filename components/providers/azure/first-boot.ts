@@ -102,7 +102,10 @@ export const firstBoot: VmFirstBoot = {
     play: async (g) => ({
         user: USER,
         login: "Azure provisioning media (ovf-env.xml) and IMDS compute.publicKeys, wire server ready report",
-        smbios: ["type=1,manufacturer=Microsoft Corporation,product=Virtual Machine", `type=3,manufacturer=Microsoft Corporation,asset=${ASSET_TAG}`],
+        // Azure's chassis asset tag is what cloud-init and the agent look for. Not the system's
+        // "Microsoft Corporation" + "Virtual Machine": with it ata_piix leaves the IDE disks to
+        // Hyper-V's storvsc (prefer_ms_hyperv), and QEMU has no VMBus: no root disk at all.
+        smbios: [`type=3,manufacturer=Microsoft Corporation,asset=${ASSET_TAG}`],
         cdroms: [await makeIso(path.join(g.work, "azure-provisioning.iso"), "rd_rdfe_provisioning", { "ovf-env.xml": ovfEnv(g) })],
         services: [
             { ip: "169.254.169.254", port: 80, handler: instanceMetadata(g) },
