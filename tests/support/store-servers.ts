@@ -51,16 +51,20 @@ async function stopChild(child: ChildProcess): Promise<void> {
     clearTimeout(timer);
 }
 
-/** Azurite's Blob service on a free port, its data under `dir`. */
-export async function startAzurite(dir: string): Promise<Server> {
-    const port = await freePort();
-    const child = spawn(path.join(repoRoot, "node_modules", ".bin", "azurite-blob"), ["--blobHost", "127.0.0.1", "--blobPort", String(port), "--location", dir, "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry"], {
-        stdio: ["ignore", "pipe", "pipe"],
-    });
+/** A server process started and listening on `port` (its output kept for the error if it does not). */
+async function serve(command: string, args: string[], port: number, name: string) {
+    const child = spawn(command, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
     let log = "";
     child.stdout!.on("data", (d) => (log += d));
     child.stderr!.on("data", (d) => (log += d));
-    await listening(child, port, () => log, "azurite");
+    await listening(child, port, () => log, name);
+    return child;
+}
+
+/** Azurite's Blob service on a free port, its data under `dir`. */
+export async function startAzurite(dir: string): Promise<Server> {
+    const port = await freePort();
+    const child = await serve(path.join(repoRoot, "node_modules", ".bin", "azurite-blob"), ["--blobHost", "127.0.0.1", "--blobPort", String(port), "--location", dir, "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry"], port, "azurite");
     return {
         port,
         env: { AZURE_STORAGE_ACCOUNT: AZURITE_ACCOUNT, AZURE_STORAGE_KEY: AZURITE_KEY, AZURE_STORAGE_BLOB_ENDPOINT: `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}` },
@@ -75,11 +79,7 @@ export async function startS3rver(dir: string, buckets: string[]): Promise<Serve
         const S3rver = require("@20minutes/s3rver");
         new S3rver({ port: ${port}, address: "127.0.0.1", directory: ${JSON.stringify(dir)}, silent: true,
             configureBuckets: ${JSON.stringify(buckets.map((name) => ({ name })))} }).run().catch((e) => { console.error(e); process.exit(1); });`;
-    const child = spawn(process.execPath, ["-e", script], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-    let log = "";
-    child.stdout!.on("data", (d) => (log += d));
-    child.stderr!.on("data", (d) => (log += d));
-    await listening(child, port, () => log, "s3rver");
+    const child = await serve(process.execPath, ["-e", script], port, "s3rver");
     return {
         port,
         env: { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" },
