@@ -67,5 +67,5 @@ test("package.json pins @pulumi/command 1.2.1 and a TypeScript that ts-node can 
 
 test("keys/ and artifacts/ are never committed", () => {
     const ignored = read(".gitignore").split("\n");
-    for (const entry of ["keys/", "artifacts/"]) assert.ok(ignored.includes(entry), `.gitignore has ${entry}`);
+    for (const entry of ["/keys", "artifacts/"]) assert.ok(ignored.includes(entry), `.gitignore has ${entry}`);
 });
