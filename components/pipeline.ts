@@ -1,12 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GoldConfig } from "./config";
+import type { ToolId } from "./doctor";
 import { PlannedStage, plan } from "./fingerprint";
 import { ProviderModule } from "./providers";
 import { OsVars, hasKickstart } from "./recipe/os";
 import { BaseStage, baseInputs } from "./stages/base";
-import { ConversionStage, conversionInputs } from "./stages/conversion";
-import { FirstBootStage, firstBootInputs } from "./stages/first-boot";
-import { Builder, VariantStage, variantInputs } from "./stages/variant";
+import { ConversionStage, conversionInputs, conversionNeeds } from "./stages/conversion";
+import { FirstBootStage, firstBootInputs, firstBootNeeds } from "./stages/first-boot";
+import { packerNeeds } from "./stages/packer";
+import { Builder, VariantStage, variantInputs, variantNeeds } from "./stages/variant";
 
 /** One provider's image of one OS: its stages, planned. */
 export interface ImagePlan {
@@ -76,6 +78,16 @@ export function stageFingerprints(plans: OsPlan[]): string[] {
     return plans.flatMap((p) => [p.base, ...p.images.flatMap((i) => [i.variant, i.conversion, i.test])].filter((s): s is PlannedStage => s !== undefined).map((s) => s.fingerprint));
 }
 
+/** What building every stage of the stack needs on one machine (npm run doctor). */
+export function stackNeeds(config: GoldConfig, plans: OsPlan[]): ToolId[] {
+    const accelerator = config.recipe.site.accelerator;
+    const needs = plans.flatMap((p) => [
+        ...(p.base ? packerNeeds(p.os, accelerator) : []),
+        ...p.images.flatMap((i) => [...variantNeeds(p.os, accelerator, i.provider, i.builder), ...conversionNeeds(i.provider), ...(i.test ? firstBootNeeds(i.provider) : [])]),
+    ]);
+    return [...new Set(needs)];
+}
+
 /** A provider's build settings for its role, from its config. */
 function providerVars(config: GoldConfig, provider: ProviderModule): Record<string, string> {
     return provider.buildVars?.(config.settings[provider.name]) ?? {};
@@ -91,7 +103,7 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
     // Builds share this machine: slots across every Packer run (scripts/packer-build.sh).
     const environment = { GOLD_PARALLEL_BUILDS: String(config.parallelBuilds) };
     const store = config.artifactStore;
-    const common = { stack: config.stack, store, os, version: config.version, siteOverrides: config.siteOverrides, environment };
+    const common = { stack: config.stack, store, os, version: config.version, siteOverrides: config.siteOverrides, environment, accelerator: config.recipe.site.accelerator };
     const image = config.baseImages[id];
     const names = stageNames(p);
     const base = p.base ? new BaseStage(names.base!, { ...common, plan: p.base, baseImage: image }) : undefined;

@@ -14,6 +14,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseSubcommand } from "../components/cli/subcommand";
+import { ToolId, toolIds } from "../components/doctor";
 import { openObject, openStore, parseStoreUrl, storeUrlProblem } from "../components/store";
 import { fingerprintsOfExport, gc, writeRefs } from "../components/store/gc";
 import { machineCache, mainFile, runStage, stageOutput, storedStage } from "../components/store/run-stage";
@@ -22,7 +23,7 @@ import { Manifest, localBlob, putStage, readManifest, restoreStage, verifyStage 
 class InputError extends Error {}
 
 const COMMANDS = {
-    run: { required: ["store", "fingerprint", "stage", "dir", "command"], optional: ["input", "page-blob"] },
+    run: { required: ["store", "fingerprint", "stage", "dir", "command"], optional: ["input", "page-blob", "needs"] },
     update: { required: ["store", "fingerprint", "stage"], optional: ["input", "page-blob"] },
     path: { required: ["store", "fingerprint"], optional: [] },
     fetch: { required: ["store", "fingerprint"], optional: ["to"] },
@@ -117,6 +118,12 @@ async function main(argv: string[]): Promise<unknown> {
             throw new InputError((e as Error).message);
         }
     }
+    let needs: ToolId[] = [];
+    try {
+        needs = toolIds(given.needs ?? "");
+    } catch (e) {
+        throw new InputError((e as Error).message);
+    }
     switch (command) {
         case "run":
             return runStage({
@@ -129,6 +136,7 @@ async function main(argv: string[]): Promise<unknown> {
                 command: v.command,
                 pageBlob: yes(given["page-blob"], "page-blob") && parseStoreUrl(v.store).kind === "azblob",
                 noBuild: process.env.GOLD_STAGE_NO_BUILD === "1",
+                needs,
             });
         case "update":
             return update(v.store, v.fingerprint, v.stage, given.input, yes(given["page-blob"], "page-blob") && parseStoreUrl(v.store).kind === "azblob");

@@ -2,6 +2,7 @@
 // how its cloud gives a fresh machine its user's key (played here: identity in SMBIOS, metadata
 // servers, provisioning media), which user that is, and its contract: checks, as data, that
 // a machine of that cloud needs to pass once a user is in.
+import type { ToolId } from "../doctor";
 import type * as http from "http";
 import type { DiskBus } from "./vm";
 
@@ -67,6 +68,8 @@ export interface VmFirstBoot {
     readonly contract: readonly Check[];
     /** Checks of the artifact itself, on the host (e.g. the box's Vagrantfile). */
     readonly checkArtifact?: (artifact: string, work: string) => Promise<void>;
+    /** What playing this cloud needs on the host beyond QEMU and ssh-keygen (the doctor's checks). */
+    readonly tools?: readonly ToolId[];
 }
 
 /** A container image's first run. */
@@ -74,6 +77,8 @@ export interface ContainerFirstBoot {
     readonly kind: "container";
     /** Checks run in the container as a user (uid) that is not root; exit 0 passes. */
     readonly contract: readonly Check[];
+    /** The runtime it prefers (the doctor's checks). */
+    readonly tools?: readonly ToolId[];
 }
 
 export type FirstBoot = VmFirstBoot | ContainerFirstBoot;

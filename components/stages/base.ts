@@ -4,7 +4,7 @@ import { PlannedStage, StageInputs } from "../fingerprint";
 import { OsVars } from "../recipe/os";
 import { Recipe } from "../recipe/recipe";
 import { q, sh } from "../shell";
-import { PackerStageArgs, isoBuildCommand, packerVarArgs } from "./packer";
+import { PackerStageArgs, isoBuildCommand, packerNeeds, packerVarArgs } from "./packer";
 import { PROVISIONING, buildValues, kickstartInput, osInput, packerFiles } from "./recipe-inputs";
 import { StageComponent } from "./stage-command";
 
@@ -103,6 +103,7 @@ export class BaseStage extends StageComponent {
                         `-var=ssh_username=${image.sshUsername}`, `-var=qemuargs=${JSON.stringify(image.qemuargs)}`,
                     ]);
                 },
+                needs: packerNeeds(os, args.accelerator),
                 timeout: "6h",
                 environment: args.environment,
             },

@@ -1,10 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlannedStage, StageInputs } from "../fingerprint";
-import type { ProviderModule } from "../providers";
+import type { ToolId } from "../doctor";
+import type { ArtifactFormat, ProviderModule } from "../providers";
 import { OsVars } from "../recipe/os";
 import { q, sh } from "../shell";
 import { VariantStage } from "./variant";
 import { INPUT, StageComponent } from "./stage-command";
+
+/** What scripts/convert.sh needs beyond qemu-img for a format (the doctor's checks). */
+const FORMAT_NEEDS: Partial<Record<ArtifactFormat, ToolId[]>> = { rootfs: ["guestfish"] };
+
+/** What a provider's conversion needs on the machine (the doctor's checks). */
+export function conversionNeeds(provider: ProviderModule): ToolId[] {
+    return ["qemu-img", ...(FORMAT_NEEDS[provider.format] ?? [])];
+}
 
 /**
  * The OS facts a conversion writes into its artifact (the OVF's guest types and description),
@@ -62,6 +71,7 @@ export class ConversionStage extends StageComponent {
                 pageBlob: args.provider.format === "vhd-fixed",
                 create: (dir) =>
                     `scripts/convert.sh ${q(args.provider.format)} ${INPUT.path} ${q(dir)} ${q(args.name)} ${q(args.version)} --input-format ${INPUT.format} ${sh(osFacts(args.os))}`,
+                needs: conversionNeeds(args.provider),
                 timeout: "2h",
             },
             opts,

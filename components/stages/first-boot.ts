@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { PlannedStage, StageInputs } from "../fingerprint";
+import type { ToolId } from "../doctor";
 import type { ProviderModule } from "../providers";
 import { OsVars } from "../recipe/os";
 import { repoRoot } from "../recipe/paths";
@@ -21,6 +22,12 @@ export function firstBootInputs(os: OsVars, provider: ProviderModule, conversion
         values: { stage: "first-boot", provider: provider.name, format: provider.format, user: os.cloud_user, imdsV2: os.imds_v2 },
         upstream: conversionFingerprint,
     };
+}
+
+/** What playing a provider's first boot needs on the machine (the doctor's checks). */
+export function firstBootNeeds(provider: ProviderModule): ToolId[] {
+    const vm: ToolId[] = provider.firstBoot.kind === "vm" ? ["qemu", "qemu-img", "ssh-keygen"] : [];
+    return [...vm, ...(provider.firstBoot.tools ?? [])];
 }
 
 export interface FirstBootStageArgs {
@@ -61,6 +68,7 @@ export class FirstBootStage extends StageComponent {
                 create: (dir) =>
                     `${sh(["scripts/with-slot.sh", "node_modules/.bin/ts-node", "--transpile-only", "scripts/first-boot.ts", "--provider", args.provider.name])}` +
                     ` --image ${INPUT.path} --sha256 ${INPUT.sha256} ${sh(["--os", args.os.vm_name, "--out", dir])}`,
+                needs: firstBootNeeds(args.provider),
                 // A boot under emulation, the cloud's agent, the checks.
                 timeout: "1h",
                 environment: args.environment,

@@ -1,5 +1,7 @@
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
+import type { ToolId } from "../doctor";
+import type { IsoBuilder } from "../providers/provider";
 import { OsVars, osFile } from "../recipe/os";
 import { recipePaths, repoRoot } from "../recipe/paths";
 import { SiteVars } from "../recipe/site";
@@ -19,6 +21,18 @@ export interface PackerStageArgs {
     readonly siteOverrides: Partial<SiteVars>;
     /** Environment of the build (parallel slots, Packer cache): not fingerprinted. */
     readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** The site's QEMU accelerator in effect (kvm needs a usable /dev/kvm): not fingerprinted. */
+    readonly accelerator: string;
+}
+
+/** What a Packer build with this builder needs on the machine that runs it (the doctor's checks). */
+export function packerNeeds(os: OsVars, accelerator: string, builder: IsoBuilder = "qemu"): ToolId[] {
+    const hypervisor: Record<IsoBuilder, ToolId[]> = {
+        qemu: ["qemu", "qemu-img", ...(accelerator === "kvm" ? (["kvm"] as const) : [])],
+        "virtualbox-iso": ["virtualbox"],
+        "vmware-iso": ["vmware"],
+    };
+    return ["packer", "ansible", ...(os.os_major === 7 ? (["ansible-python27"] as const) : []), "build-key", ...hypervisor[builder]];
 }
 
 /** HCL text of a value for `-var name=value` (Packer parses non-strings as HCL). */

@@ -1,5 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import type { ToolId } from "../doctor";
 import { PlannedStage } from "../fingerprint";
 import { repoRoot } from "../recipe/paths";
 import { q, sh } from "../shell";
@@ -53,6 +54,8 @@ export interface StageCommandArgs {
     readonly pageBlob?: boolean;
     /** How long the stage may run (Packer installs under emulation take hours). */
     readonly timeout: string;
+    /** What the build needs on the machine (the doctor's checks): checked only when it builds, before it starts. */
+    readonly needs: readonly ToolId[];
     /** Environment that changes how the stage runs, not what it makes (an update, not a rebuild). */
     readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -67,7 +70,8 @@ export function stageCommandLine(name: string, args: StageCommandArgs): { create
     const stack = q(args.stack);
     const stage = ["--store", args.store, "--fingerprint", args.plan.fingerprint, "--stage", name, ...(args.input ? ["--input", args.input.fingerprint] : [])];
     const page = args.pageBlob ? ["--page-blob", "yes"] : [];
-    const run = sh([...STORE_CLI, "run", ...stage, "--dir", directory, ...page, "--command", args.create(directory)]);
+    const needs = args.needs.length ? ["--needs", [...new Set(args.needs)].join(",")] : [];
+    const run = sh([...STORE_CLI, "run", ...stage, "--dir", directory, ...page, ...needs, "--command", args.create(directory)]);
     return {
         create: `scripts/claim-version.sh ${versionDir} ${stack} && ${run}`,
         // A changed command line or environment (another checkout, a moved store) keeps the

@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { ToolId } from "../doctor";
 import { PlannedStage, StageInputs } from "../fingerprint";
 import type { ProviderModule } from "../providers";
 import { OsVars } from "../recipe/os";
 import { Recipe } from "../recipe/recipe";
 import { sh } from "../shell";
 import { BaseStage } from "./base";
-import { PackerStageArgs, isoBuildCommand, packerVarArgs } from "./packer";
+import { PackerStageArgs, isoBuildCommand, packerNeeds, packerVarArgs } from "./packer";
 import { PROVISIONING, buildValues, kickstartInput, osInput, packerFiles } from "./recipe-inputs";
 import { INPUT, StageComponent } from "./stage-command";
 
@@ -24,6 +25,11 @@ export function variantInputs(recipe: Recipe, os: OsVars, provider: ProviderModu
         files: [...files, "ansible/roles/base", osInput(recipe, os)],
         values: { ...values, stage: "iso", kickstart: kickstartInput(recipe, `virtual/${provider.name}`, os) },
     };
+}
+
+/** What a provider's image build needs on the machine (the doctor's checks). */
+export function variantNeeds(os: OsVars, accelerator: string, provider: ProviderModule, builder: Builder): ToolId[] {
+    return packerNeeds(os, accelerator, builder === "iso" ? provider.isoBuilder : "qemu");
 }
 
 export interface VariantStageArgs extends PackerStageArgs {
@@ -62,6 +68,7 @@ export class VariantStage extends StageComponent {
                     // The base's disk, made local by the store (found there by its fingerprint).
                     return `${sh(words)} -var=source_disk=${INPUT.path}`;
                 },
+                needs: variantNeeds(os, args.accelerator, provider, builder),
                 timeout: builder === "variant" ? "3h" : "6h",
                 environment: args.environment,
             },

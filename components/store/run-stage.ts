@@ -9,6 +9,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { describeLocation, openStore, parseStoreUrl, storeLocation } from ".";
+import { ToolId, requireTools } from "../doctor";
 import { repoRoot } from "../recipe/paths";
 import { LocalStore, ObjectStore, writeAside } from "./object-store";
 import { Manifest, StoredFile, localBlob, putStage, readManifest, verifyStage } from "./stages";
@@ -26,6 +27,8 @@ export interface RunStage {
     readonly command: string;
     /** Upload the artifact as an Azure page blob (a fixed VHD, when the store is Azure's). */
     readonly pageBlob?: boolean;
+    /** What the build needs on this machine (the doctor's checks), checked before it starts. */
+    readonly needs?: readonly ToolId[];
     /** Only look: a stage that is not in the store is an error, not a build. */
     readonly noBuild?: boolean;
     readonly log?: (line: string) => void;
@@ -89,6 +92,8 @@ export async function runStage(r: RunStage, cwd: string = process.cwd()): Promis
         log(`${r.stage}: refused from ${r.store.url}: ${problem}; building it again`);
     }
     if (r.noBuild) throw new Error(`${r.stage}: ${r.fingerprint.slice(0, 12)} is not in ${r.store.url} (or does not verify), and building is off`);
+    // Hours of building must not start on a machine that lacks a tool the build will need.
+    await requireTools(r.stage, r.needs ?? []);
 
     const env: Record<string, string> = {};
     let input: StoredFile | undefined;

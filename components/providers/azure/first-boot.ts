@@ -97,6 +97,7 @@ const CONTRACT: Check[] = [
 
 export const firstBoot: VmFirstBoot = {
     kind: "vm",
+    tools: ["genisoimage"],
     bus: "ide",
     graceSec: 180,
     play: async (g) => ({

@@ -5,6 +5,7 @@ import { ContainerFirstBoot } from "../../firstboot/mechanism";
 
 export const firstBoot: ContainerFirstBoot = {
     kind: "container",
+    tools: ["podman"],
     contract: [
         { name: "commands run as a user that is not root", run: "[ \"$(id -u)\" != 0 ]" },
         { name: "setuid helpers kept their setuid bit (su)", run: "[ -u /usr/bin/su ] || [ -u /bin/su ]" },

@@ -16,6 +16,7 @@ const CONTRACT: Check[] = [
 
 export const firstBoot: VmFirstBoot = {
     kind: "vm",
+    tools: ["genisoimage"],
     bus: "scsi",
     graceSec: 120,
     play: async (g) => ({

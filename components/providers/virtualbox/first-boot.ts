@@ -4,6 +4,7 @@
 // what `vagrant up` does: no /vagrant synced folder unless the guest additions are there.
 import * as fs from "fs";
 import * as path from "path";
+import { vagrantInsecureKey } from "../../doctor/checks";
 import { exec } from "../../firstboot/exec";
 import { Check, VmFirstBoot } from "../../firstboot/mechanism";
 
@@ -12,10 +13,7 @@ import { Check, VmFirstBoot } from "../../firstboot/mechanism";
  * into `work` with the mode ssh requires of a private key (the package's copy is world-readable).
  */
 function insecureKey(work: string): string {
-    const candidates = [process.env.VAGRANT_INSECURE_KEY, "/usr/share/vagrant/keys/vagrant"];
-    const gems = "/usr/share/rubygems-integration/all/gems";
-    if (fs.existsSync(gems)) for (const d of fs.readdirSync(gems).filter((d) => d.startsWith("vagrant-"))) candidates.push(path.join(gems, d, "keys", "vagrant"));
-    const found = candidates.find((c) => c && fs.existsSync(c));
+    const found = vagrantInsecureKey();
     if (!found) throw new Error("Vagrant's insecure key is needed to log in as vagrant: install vagrant, or set VAGRANT_INSECURE_KEY");
     const copy = path.join(work, "vagrant-insecure-key");
     fs.copyFileSync(found, copy);
@@ -43,6 +41,7 @@ const CONTRACT: Check[] = [
 
 export const firstBoot: VmFirstBoot = {
     kind: "vm",
+    tools: ["vagrant-key"],
     bus: "sata",
     // The key is in the image: no agent to wait for.
     graceSec: 60,

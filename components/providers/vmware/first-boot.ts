@@ -40,6 +40,7 @@ async function checkOva(ova: string, work: string): Promise<void> {
 
 export const firstBoot: VmFirstBoot = {
     kind: "vm",
+    tools: ["genisoimage"],
     bus: "sata",
     graceSec: 120,
     play: async (g) => ({
