@@ -144,3 +144,10 @@ test("the program itself stops before registering anything", () => {
     assert.throws(() => require("../../index"), /config providers: 'ec2' is not valid/);
     assert.equal(registered.length, 0);
 });
+
+test("a stack that sets nothing plans every stage: the default OSes need no site mirror", () => {
+    setConfig({});
+    const plans = preflight(loadConfig(new pulumi.Config(), "1.0.0"));
+    assert.deepEqual(plans.map((p) => p.os.vm_name), ["Rocky-9.8"]);
+    assert.ok(plans[0].images.length >= 7);
+});
