@@ -28,12 +28,17 @@ export function projectName(root: string = repoRoot): string {
 /** Reads Pulumi.<stack>.yaml; what it does not set of `oses`/`providers`, Pulumi.yaml's defaults give. */
 export function readStackFile(stack: string, root: string = repoRoot): StackFile {
     if (!STACK_NAME.test(stack)) throw new StackFileError(`--stack '${stack}' is not a stack name (letters, digits, '.', '_', '-')`);
-    const project = projectName(root);
     const file = path.join(root, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) {
         const known = fs.readdirSync(root).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
         throw new StackFileError(`--stack '${stack}': ${path.basename(file)} does not exist (pulumi config set … writes it); stacks here: ${known.join(", ") || "none"}`);
     }
+    return stackFileAt(file, stack, root);
+}
+
+/** A stack file anywhere (an example's), read for the stack `stack` of the project at `root`. */
+export function stackFileAt(file: string, stack: string, root: string = repoRoot): StackFile {
+    const project = projectName(root);
     let doc: { config?: Record<string, unknown> } | null;
     try {
         doc = parse(fs.readFileSync(file, "utf8"));
