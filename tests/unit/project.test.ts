@@ -69,3 +69,20 @@ test("keys/ and artifacts/ are never committed", () => {
     const ignored = read(".gitignore").split("\n");
     for (const entry of ["/keys", "artifacts/"]) assert.ok(ignored.includes(entry), `.gitignore has ${entry}`);
 });
+
+/** The packages of the first `apt-get install` in a text (continuation lines joined). */
+function aptPackages(text: string): string[] {
+    const m = /apt-get\b[^\n]*\binstall\b((?:[^\n]*\\\n)*[^\n]*)/.exec(text);
+    assert.ok(m, "an apt-get install line");
+    return m[1].replace(/\\\n/g, " ").split(/\s+/).filter((w) => /^[a-z0-9][a-z0-9+.-]+$/.test(w)).sort();
+}
+
+test("the README's set-up command installs what CI installs, and runs the same test command", () => {
+    const readme = read("README.md");
+    const ci = read(".ci/run");
+    assert.deepEqual(aptPackages(readme), aptPackages(ci));
+    assert.match(ci, /^npm ci\b.*\nnpm test$/m);
+    assert.match(readme, /```sh\napt-get update && apt-get install[^`]*\nnpm ci\nnpm test\n```/);
+    // Negative control: a package CI installs and the README forgot is seen.
+    assert.notDeepEqual(aptPackages(readme.replace("genisoimage podman", "genisoimage")), aptPackages(ci));
+});
