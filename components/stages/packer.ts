@@ -21,6 +21,9 @@ export interface PackerStageArgs {
     readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
+/** Where scripts/packer-build.sh writes Packer's output while it builds (build.log once stored). */
+export const packerLog = (dir: string) => `${dir}.build.log`;
+
 /** HCL text of a value for `-var name=value` (Packer parses non-strings as HCL). */
 function hcl(value: unknown): string {
     if (typeof value === "string") return value;

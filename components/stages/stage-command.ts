@@ -45,6 +45,11 @@ export interface StageCommandArgs {
     readonly plan: PlannedStage;
     /** The directory the stage builds into (before it is stored); its `delete` removes that and nothing else. */
     readonly directory: string;
+    /** The OS (its id) and the provider (none for a base) the stage is of: its start line names them. */
+    readonly os: string;
+    readonly provider?: string;
+    /** Where the build writes its log while it runs, given its directory (its start line says). */
+    readonly log?: (directory: string) => string;
     /** The build's command line, given its directory; it reads its input as INPUT.path. */
     readonly create: (directory: string) => string;
     /** The stage whose artifact this one reads: found in the store by its fingerprint. */
@@ -67,7 +72,8 @@ export function stageCommandLine(name: string, args: StageCommandArgs): { create
     const stack = q(args.stack);
     const stage = ["--store", args.store, "--fingerprint", args.plan.fingerprint, "--stage", name, ...(args.input ? ["--input", args.input.fingerprint] : [])];
     const page = args.pageBlob ? ["--page-blob", "yes"] : [];
-    const run = sh([...STORE_CLI, "run", ...stage, "--dir", directory, ...page, "--command", args.create(directory)]);
+    const about = ["--os", args.os, ...(args.provider ? ["--provider", args.provider] : []), ...(args.log ? ["--log", args.log(directory)] : [])];
+    const run = sh([...STORE_CLI, "run", ...stage, "--dir", directory, ...about, ...page, "--command", args.create(directory)]);
     return {
         create: `scripts/claim-version.sh ${versionDir} ${stack} && ${run}`,
         // A changed command line or environment (another checkout, a moved store) keeps the
@@ -109,6 +115,9 @@ export abstract class StageComponent extends pulumi.ComponentResource {
                 interpreter: ["/bin/bash", "-c"],
                 environment: args.environment,
                 triggers: args.plan.triggers,
+                // The status `pulumi up` shows while the stage runs is its stderr, line by line
+                // (start, progress, end); stdout is the one JSON object, for the program.
+                logging: command.types.enums.local.Logging.Stderr,
             },
             { parent: this, dependsOn: args.input ? [args.input.command] : [], customTimeouts: { create: args.timeout, update: "3h", delete: "30m" } },
         );
