@@ -23,7 +23,8 @@
 # OUTPUT_DIR gets SHA256SUMS (every file in it, relative paths). Stdout is exactly one JSON line:
 #   {"artifact": "/abs/NAME.ext", "sha256": "hex", "bytes": n, "format": FORMAT, ...}
 # with "virtualSize" (bytes, disk formats) and "context" (rootfs). Tool output goes to stderr,
-# and so does the progress of each qemu-img convert, as a whole line at every 10 %.
+# and so does the progress of each qemu-img convert, as a whole line at every 10 %, and a line
+# as each other long step (tar, gzip, libguestfs) starts.
 #
 # Environment:
 #   GOLD_ROOT_DEVICE    rootfs: mount this device as / instead of libguestfs inspection (e.g. /dev/sda)
@@ -40,6 +41,9 @@ usage() {
 die() {
     echo "convert.sh: $*" >&2
     exit 1
+}
+say() {
+    echo "convert.sh: $*" >&2
 }
 bad() {
     echo "convert.sh: $*" >&2
@@ -385,6 +389,7 @@ raw-tar)
     if [ "$vsize" -ne "$(stat -c %s "$raw")" ]; then
         qemu-img resize -f raw "$raw" "$vsize" >&2
     fi
+    say "disk.raw into $name.tar.gz (sparse tar, $(gzip_cmd))"
     step tar --format=oldgnu --sparse --owner=0 --group=0 --numeric-owner \
         -I "$(gzip_cmd)" -cf "$artifact" -C "$partial" disk.raw
     rm -f "$raw"
@@ -407,12 +412,14 @@ rootfs)
     fi
     start=$SECONDS
     rootfs_tar="$partial/.rootfs.tar"
+    say "the root file system out of the image (libguestfs tar-out)"
     step guestfish --ro --format="$in_fmt" -a "$input" "${mount_opts[@]}" \
         tar-out / "$rootfs_tar" numericowner:true xattrs:true "excludes:$excludes" >&2
-    echo "convert.sh: libguestfs tar-out took $((SECONDS - start)) s" >&2
+    say "libguestfs tar-out took $((SECONDS - start)) s"
     listing=$(tar -tf "$rootfs_tar")
     grep -qx -e './etc' -e './etc/' <<<"$listing" || die "the root filesystem tarball has no /etc: wrong root device?"
     if grep -qx -e './bin/bash' -e './usr/bin/bash' <<<"$listing"; then shell=/bin/bash; else shell=/bin/sh; fi
+    say "the root file system into $name.tar.gz ($(gzip_cmd))"
     step "$(gzip_cmd)" -c "$rootfs_tar" >"$artifact"
     rm -f "$rootfs_tar"
     mkdir "$partial/context"
@@ -433,6 +440,7 @@ ova)
     write_ovf vmware "$members/$name.ovf" "$members/$name-disk1.vmdk"
     (cd "$members" && sha256sum "$name.ovf" "$name-disk1.vmdk") |
         sed -E 's/^([0-9a-f]{64})  (.*)$/SHA256(\2)= \1/' >"$members/$name.mf"
+    say "packing $name.ova"
     step tar --format=ustar --owner=0 --group=0 --numeric-owner --mode=0644 \
         -cf "$artifact" -C "$members" "$name.ovf" "$name.mf" "$name-disk1.vmdk"
     rm -rf "$members"
@@ -456,6 +464,7 @@ end
 EOF
         cat "$here/templates/vagrant/Vagrantfile"
     } >"$members/Vagrantfile"
+    say "packing $name.box ($(gzip_cmd))"
     step tar --owner=0 --group=0 --numeric-owner --mode=0644 -I "$(gzip_cmd)" \
         -cf "$artifact" -C "$members" metadata.json Vagrantfile box.ovf box-disk001.vmdk
     rm -rf "$members"

@@ -80,7 +80,7 @@ function progressOf(stderr: string): Map<string, number[]> {
 
 let counter = 0;
 /** Runs the script and checks its contract: exit 0, one JSON line, artifact and SHA256SUMS, its progress. */
-async function convert(format: string, input: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<{ out: string; report: Report; seconds: number; progress: Map<string, number[]> }> {
+async function convert(format: string, input: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<{ out: string; report: Report; seconds: number; progress: Map<string, number[]>; stderr: string }> {
     const out = path.join(root, `out-${format}-${++counter}`);
     const started = Date.now();
     const r = await run(script, [format, input, out, name, "1.0.0", ...FACTS], { env: { ...process.env, ...env } });
@@ -100,7 +100,7 @@ async function convert(format: string, input: string, name: string, env: NodeJS.
     const listed = fs.readFileSync(path.join(out, "SHA256SUMS"), "utf8").trim().split("\n").map((l) => l.slice(66)).sort();
     assert.deepEqual(listed, files);
     await ok("sha256sum", ["--strict", "-c", "SHA256SUMS"], out);
-    return { out, report, seconds, progress: progressOf(r.stderr) };
+    return { out, report, seconds, progress: progressOf(r.stderr), stderr: r.stderr };
 }
 
 /** Lists a tar (optionally gzip) archive's headers: name, typeflag and magic, in order. */
@@ -270,9 +270,11 @@ test("azure: fixed VHD, virtual size a whole number of MiB, rounded up when the 
 
 test("gcp: tar.gz with only disk.raw, GNU oldgnu sparse, a whole number of GiB, same data", skipOpts, async (t) => {
     const { odd, oddRaw } = await testDisks();
-    const { report, seconds, progress } = await convert("raw-tar", odd, "Test-1.0.0_gcp");
+    const { report, seconds, progress, stderr } = await convert("raw-tar", odd, "Test-1.0.0_gcp");
     t.diagnostic(`gcp conversion: ${seconds} s`);
     assert.deepEqual([...progress.keys()], ["qcow2 to raw"]);
+    // The gzip after it is said as it starts (it takes minutes for a disk of gigabytes).
+    assert.match(stderr, /^convert\.sh: qcow2 to raw: 100%\n(.*\n)*convert\.sh: disk\.raw into Test-1\.0\.0_gcp\.tar\.gz \(sparse tar, (pigz|gzip)\)\n/m);
     assert.equal(path.basename(report.artifact), "Test-1.0.0_gcp.tar.gz");
     assert.equal((await ok("tar", ["-tzf", report.artifact])).trim(), "disk.raw");
     const headers = tarHeaders(report.artifact);
