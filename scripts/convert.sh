@@ -22,7 +22,9 @@
 # (a failed conversion removes it; a stale one from a killed run is removed on the next run).
 # OUTPUT_DIR gets SHA256SUMS (every file in it, relative paths). Stdout is exactly one JSON line:
 #   {"artifact": "/abs/NAME.ext", "sha256": "hex", "bytes": n, "format": FORMAT, ...}
-# with "virtualSize" (bytes, disk formats) and "context" (rootfs). Tool output goes to stderr.
+# with "virtualSize" (bytes, disk formats) and "context" (rootfs). Tool output goes to stderr,
+# and so does the progress of each qemu-img convert, as a whole line at every 10 %, and a line
+# as each other long step (tar, gzip, libguestfs) starts.
 #
 # Environment:
 #   GOLD_ROOT_DEVICE    rootfs: mount this device as / instead of libguestfs inspection (e.g. /dev/sda)
@@ -39,6 +41,9 @@ usage() {
 die() {
     echo "convert.sh: $*" >&2
     exit 1
+}
+say() {
+    echo "convert.sh: $*" >&2
 }
 bad() {
     echo "convert.sh: $*" >&2
@@ -154,6 +159,30 @@ on_signal() {
         wait "$child" 2>/dev/null || true
     fi
     exit "$1"
+}
+# qemu-img convert -p (it rewrites "    (12.34/100%)" in place with \r) as a whole line at every
+# 10 %: @pulumi/command shows a line only once it ends, and keeps stderr in the stack's state.
+# The meter reads a FIFO, so that the step stays qemu-img itself (a signal stops it at once).
+percent_lines() {
+    local chunk step=10 pct
+    while IFS= read -r -d $'\r' chunk; do
+        [[ $chunk =~ \(([0-9]+)\.[0-9]+/100%\) ]] || continue
+        pct=${BASH_REMATCH[1]}
+        if [ "$pct" -ge "$step" ]; then
+            echo "convert.sh: $1: $pct%"
+            step=$((pct / 10 * 10 + 10))
+        fi
+    done
+}
+img_convert() {
+    local what=$1 meter
+    shift
+    mkfifo "$partial/.progress"
+    percent_lines "$what" <"$partial/.progress" >&2 &
+    meter=$!
+    step qemu-img convert -p "$@" >"$partial/.progress"
+    wait "$meter" || true
+    rm -f "$partial/.progress"
 }
 trap cleanup EXIT
 trap 'on_signal 130' INT
@@ -328,7 +357,7 @@ EOF
 
 # A VMDK's own adapter type has no SATA value: "ide" stands for it (the OVF's controller rules).
 stream_vmdk() {
-    step qemu-img convert -f "$in_fmt" -O vmdk -o subformat=streamOptimized,adapter_type=ide "$input" "$1" >&2
+    img_convert "$in_fmt to streamOptimized VMDK" -f "$in_fmt" -O vmdk -o subformat=streamOptimized,adapter_type=ide "$input" "$1"
 }
 
 # Each format leaves its main file in $artifact (+ $extra JSON fields).
@@ -336,30 +365,31 @@ extra=""
 case "$format" in
 vhd)
     artifact="$partial/$name.vhd"
-    step qemu-img convert -f "$in_fmt" -O vpc -o subformat=dynamic "$input" "$artifact" >&2
+    img_convert "$in_fmt to dynamic VHD" -f "$in_fmt" -O vpc -o subformat=dynamic "$input" "$artifact"
     vsize=$(img_number virtual-size "$artifact" vpc)
     extra=", \"subformat\": \"dynamic\", \"virtualSize\": $vsize"
     ;;
 vhd-fixed)
     artifact="$partial/$name.vhd"
     raw="$partial/.disk.raw"
-    step qemu-img convert -f "$in_fmt" -O raw "$input" "$raw" >&2
+    img_convert "$in_fmt to raw" -f "$in_fmt" -O raw "$input" "$raw"
     vsize=$(round_up "$(stat -c %s "$raw")" "$MiB")
     if [ "$vsize" -ne "$(stat -c %s "$raw")" ]; then
         qemu-img resize -f raw "$raw" "$vsize" >&2
     fi
-    step qemu-img convert -f raw -O vpc -o subformat=fixed,force_size "$raw" "$artifact" >&2
+    img_convert "raw to fixed VHD" -f raw -O vpc -o subformat=fixed,force_size "$raw" "$artifact"
     rm -f "$raw"
     extra=", \"subformat\": \"fixed\", \"virtualSize\": $vsize"
     ;;
 raw-tar)
     artifact="$partial/$name.tar.gz"
     raw="$partial/disk.raw"
-    step qemu-img convert -f "$in_fmt" -O raw "$input" "$raw" >&2
+    img_convert "$in_fmt to raw" -f "$in_fmt" -O raw "$input" "$raw"
     vsize=$(round_up "$(stat -c %s "$raw")" "$GiB")
     if [ "$vsize" -ne "$(stat -c %s "$raw")" ]; then
         qemu-img resize -f raw "$raw" "$vsize" >&2
     fi
+    say "disk.raw into $name.tar.gz (sparse tar, $(gzip_cmd))"
     step tar --format=oldgnu --sparse --owner=0 --group=0 --numeric-owner \
         -I "$(gzip_cmd)" -cf "$artifact" -C "$partial" disk.raw
     rm -f "$raw"
@@ -367,7 +397,7 @@ raw-tar)
     ;;
 qcow2)
     artifact="$partial/$name.qcow2"
-    step qemu-img convert -f "$in_fmt" -O qcow2 -c "$input" "$artifact" >&2
+    img_convert "$in_fmt to compressed qcow2" -f "$in_fmt" -O qcow2 -c "$input" "$artifact"
     extra=", \"virtualSize\": $virtual_size"
     ;;
 rootfs)
@@ -382,12 +412,14 @@ rootfs)
     fi
     start=$SECONDS
     rootfs_tar="$partial/.rootfs.tar"
+    say "the root file system out of the image (libguestfs tar-out)"
     step guestfish --ro --format="$in_fmt" -a "$input" "${mount_opts[@]}" \
         tar-out / "$rootfs_tar" numericowner:true xattrs:true "excludes:$excludes" >&2
-    echo "convert.sh: libguestfs tar-out took $((SECONDS - start)) s" >&2
+    say "libguestfs tar-out took $((SECONDS - start)) s"
     listing=$(tar -tf "$rootfs_tar")
     grep -qx -e './etc' -e './etc/' <<<"$listing" || die "the root filesystem tarball has no /etc: wrong root device?"
     if grep -qx -e './bin/bash' -e './usr/bin/bash' <<<"$listing"; then shell=/bin/bash; else shell=/bin/sh; fi
+    say "the root file system into $name.tar.gz ($(gzip_cmd))"
     step "$(gzip_cmd)" -c "$rootfs_tar" >"$artifact"
     rm -f "$rootfs_tar"
     mkdir "$partial/context"
@@ -408,6 +440,7 @@ ova)
     write_ovf vmware "$members/$name.ovf" "$members/$name-disk1.vmdk"
     (cd "$members" && sha256sum "$name.ovf" "$name-disk1.vmdk") |
         sed -E 's/^([0-9a-f]{64})  (.*)$/SHA256(\2)= \1/' >"$members/$name.mf"
+    say "packing $name.ova"
     step tar --format=ustar --owner=0 --group=0 --numeric-owner --mode=0644 \
         -cf "$artifact" -C "$members" "$name.ovf" "$name.mf" "$name-disk1.vmdk"
     rm -rf "$members"
@@ -431,6 +464,7 @@ end
 EOF
         cat "$here/templates/vagrant/Vagrantfile"
     } >"$members/Vagrantfile"
+    say "packing $name.box ($(gzip_cmd))"
     step tar --owner=0 --group=0 --numeric-owner --mode=0644 -I "$(gzip_cmd)" \
         -cf "$artifact" -C "$members" metadata.json Vagrantfile box.ovf box-disk001.vmdk
     rm -rf "$members"

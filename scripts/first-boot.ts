@@ -6,7 +6,8 @@
 // (its cloud user and IMDS flavour; without it every OS's cloud user is tried). --out keeps the
 // serial console log and the report (result.json); a failure keeps them as DIR.failed/.
 // stdout: one JSON line {artifact, sha256, bytes, ok, login, checks, seconds}; exit 0 when
-// every check passed, 1 with the failing check on stderr, 2 for bad input.
+// every check passed, 1 with the failing check on stderr, 2 for bad input. stderr: the test's
+// milestones as they happen (QEMU started, metadata asked, up, logged in, each check).
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
         imdsV2Only: os?.imds_v2 ?? false,
         buildKey: fs.existsSync(buildKeyFile) ? fs.readFileSync(buildKeyFile, "utf8") : undefined,
         serialLog: path.join(work, "serial.log"),
+        log: (line) => process.stderr.write(`first-boot: ${line}\n`),
     });
     const report = { artifact: image, sha256, bytes: fs.statSync(image).size, ...result };
     fs.writeFileSync(path.join(work, "result.json"), JSON.stringify(report, null, 2) + "\n");

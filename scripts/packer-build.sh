@@ -20,7 +20,10 @@
 # means an ISO is downloaded once per machine.
 # Stdout is one JSON line: {"artifact": path, "sha256": hex, "bytes": n, "format": "qcow2"|"vmdk"|"raw"}.
 # Packer's own output goes to build.log beside packer.log, not to stdout/stderr: @pulumi/command
-# keeps both whole in the stack's state. A failure prints the tail of build.log to stderr.
+# keeps both whole in the stack's state. While it builds, stderr gets only its step lines
+# ("==> qemu.base: Waiting for SSH...") and each Ansible task that runs for GOLD_SLOW_TASK_SECONDS
+# (default 30) or more, as they come: what `pulumi up` shows on the stage's row, a few KB for a
+# build of hours. A failure prints the tail of build.log to stderr.
 set -euo pipefail
 
 if [ "$#" -lt 1 ]; then
@@ -101,6 +104,40 @@ mkdir -p "$PACKER_CACHE_DIR"
 . "$here/scripts/slots.sh"
 case " $* " in *virtualbox-iso.*) take_slot virtualbox ;; *) take_slot qemu ;; esac
 
+# Packer's step lines as they come; an Ansible task only once it has run for a while (most take
+# a second or two: all of them would be hundreds of lines, the slow ones are what a user waits
+# on). Each line cut to 200 characters, 200 lines at most.
+steps() {
+    local line task="" since=0 shown=0 partial="" slow=${GOLD_SLOW_TASK_SECONDS:-30}
+    say() {
+        [ "$shown" -lt 200 ] || return 0
+        shown=$((shown + 1))
+        printf '%s\n' "${1:0:200}" >&2
+    }
+    while :; do
+        if IFS= read -r -t 5 line; then
+            line="$partial$line" partial=""
+            case "$line" in
+            "==> "*) say "$line" && task="" ;;
+            *": TASK ["*)
+                # Without Ansible's row of stars after the last "]", and the indent.
+                task=${line%"${line##*]}"}
+                task=${task#"${task%%[! ]*}"} since=$SECONDS
+                ;;
+            esac
+        elif [ $? -gt 128 ]; then
+            # No whole line within 5 s: what was read so far waits for the rest of its line.
+            partial="$partial$line"
+        else
+            break
+        fi
+        if [ -n "$task" ] && [ $((SECONDS - since)) -ge "$slow" ]; then
+            say "$task (running for $slow s or more)"
+            task=""
+        fi
+    done
+}
+
 cd "$here"
 # timeout puts itself and what it starts (Packer, its plugins, QEMU) in a process group of
 # their own, named by its pid: the group a stop or a later retry signals.
@@ -108,6 +145,10 @@ PACKER_LOG=1 PACKER_LOG_PATH="$log" timeout --signal=INT --kill-after=120 "${GOL
     packer build -color=false -var "output_dir=$partial" "$@" templates >"$ui" 2>&1 &
 pid=$!
 echo "$pid" >"$pidfile"
+# Follows build.log (Packer keeps writing it whatever becomes of this wrapper's stderr) until
+# the build's first process is gone and everything it wrote is read.
+tail -n +1 -f --pid="$pid" "$ui" 2>/dev/null | steps &
+follower=$!
 
 stop() {
     # A second signal, or a build that outlives the grace time, is killed outright.
@@ -121,6 +162,7 @@ stop() {
     done
     kill -KILL -- "-$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    wait "$follower" 2>/dev/null || true
     rm -rf "$partial" "$ui" "$pidfile"
     mv -f "$log" "$out.failed.log" 2>/dev/null || true
     exit 130
@@ -131,6 +173,7 @@ status=0
 wait "$pid" || status=$?
 if [ "$status" -ne 0 ] || [ ! -d "$partial" ]; then
     trap - INT TERM HUP
+    wait "$follower" || true
     rm -rf "$partial" "$pidfile"
     tail -n 40 "$ui" >&2 || true
     cat "$ui" >>"$log" 2>/dev/null || true
@@ -144,4 +187,6 @@ fi
 # Packer finished: from here a signal leaves OUTPUT_DIR.built, which a retry resumes.
 trap 'exit 130' INT TERM HUP
 mv "$partial" "$built"
+# Its last lines out before the result (Packer is gone: the follower ends within a second).
+wait "$follower" || true
 finish

@@ -9,7 +9,8 @@
 //   remove one object by URL (an export's delete)
 //   ref    a stack's references (the fingerprints it uses), unref removes one set
 //   gc     removes what no reference names (a dry run unless --delete yes)
-// Credentials: each cloud's usual environment. stdout: one JSON line. Exit 0 ok, 2 bad input, 1 failure.
+// Credentials: each cloud's usual environment. stdout: one JSON line; stderr: what is going on
+// (run: the stage's start and end; transfers: their progress). Exit 0 ok, 2 bad input, 1 failure.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -18,12 +19,13 @@ import { ToolId, toolIds } from "../components/doctor";
 import { openObject, openStore, parseStoreUrl, storeUrlProblem } from "../components/store";
 import { fingerprintsOfExport, gc, writeRefs } from "../components/store/gc";
 import { machineCache, mainFile, runStage, stageOutput, storedStage } from "../components/store/run-stage";
-import { Manifest, localBlob, putStage, readManifest, restoreStage, verifyStage } from "../components/store/stages";
+import { Manifest, localBlob, putStage, readManifest, restoreStage, uploadFile, verifyStage } from "../components/store/stages";
+import { stderrLog } from "../components/progress";
 
 class InputError extends Error {}
 
 const COMMANDS = {
-    run: { required: ["store", "fingerprint", "stage", "dir", "command"], optional: ["input", "page-blob", "needs"] },
+    run: { required: ["store", "fingerprint", "stage", "dir", "command"], optional: ["input", "page-blob", "os", "provider", "log", "needs"] },
     update: { required: ["store", "fingerprint", "stage"], optional: ["input", "page-blob"] },
     path: { required: ["store", "fingerprint"], optional: [] },
     fetch: { required: ["store", "fingerprint"], optional: ["to"] },
@@ -103,7 +105,7 @@ async function update(storeUrl: string, fingerprint: string, name: string, input
     const own = !(inputFile && inputFile.sha256 === old.sha256);
     const dir = own ? path.dirname(artifact) : fs.mkdtempSync(path.join(os.tmpdir(), "gold-adopt-"));
     try {
-        return stageOutput(store, (await putStage(store, { fingerprint, stage: name, dir, result: old, input: inputFile, pageBlob })).manifest);
+        return stageOutput(store, (await putStage(store, { fingerprint, stage: name, dir, result: old, input: inputFile, pageBlob, log: stderrLog })).manifest);
     } finally {
         if (!own) fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -131,6 +133,9 @@ async function main(argv: string[]): Promise<unknown> {
                 cache: cache(),
                 fingerprint: v.fingerprint,
                 stage: v.stage,
+                os: given.os,
+                provider: given.provider,
+                logFile: given.log,
                 dir: v.dir,
                 input: given.input,
                 command: v.command,
@@ -142,22 +147,22 @@ async function main(argv: string[]): Promise<unknown> {
             return update(v.store, v.fingerprint, v.stage, given.input, yes(given["page-blob"], "page-blob") && parseStoreUrl(v.store).kind === "azblob");
         case "path": {
             const m = await stage(v.store, v.fingerprint);
-            return localBlob(openStore(v.store), cache(), mainFile(m));
+            return localBlob(openStore(v.store), cache(), mainFile(m), stderrLog);
         }
         case "fetch": {
             const store = openStore(v.store);
             const m = await stage(v.store, v.fingerprint);
             if (given.to) {
-                await restoreStage(store, cache(), m, path.resolve(given.to));
+                await restoreStage(store, cache(), m, path.resolve(given.to), stderrLog);
                 return { dir: path.resolve(given.to), file: m.result.file, sha256: m.result.sha256 };
             }
-            return { path: await localBlob(store, cache(), mainFile(m)), sha256: m.result.sha256 };
+            return { path: await localBlob(store, cache(), mainFile(m), stderrLog), sha256: m.result.sha256 };
         }
         case "place": {
             const store = openStore(v.store);
             const m = await stage(v.store, v.fingerprint);
             const to = path.resolve(v.to);
-            await linkOrCopy(await localBlob(store, cache(), mainFile(m)), to);
+            await linkOrCopy(await localBlob(store, cache(), mainFile(m), stderrLog), to);
             fs.writeFileSync(`${to}.sha256`, `${m.result.sha256}  ${path.basename(to)}\n`);
             return { path: to, sha256: m.result.sha256 };
         }
@@ -169,7 +174,8 @@ async function main(argv: string[]): Promise<unknown> {
             const there = await target.store.stat(target.key);
             // Keyed by content: an export of the same sha256 is not sent again.
             if (!(there?.complete && there.bytes === file.bytes && (there.sha256 ?? file.sha256) === file.sha256)) {
-                await target.store.upload(target.key, await localBlob(store, cache(), file), { page: yes(given["page-blob"], "page-blob"), sha256: file.sha256 });
+                const local = await localBlob(store, cache(), file, stderrLog);
+                await uploadFile(target.store, target.key, local, { page: yes(given["page-blob"], "page-blob"), sha256: file.sha256, log: stderrLog });
             }
             // An update to another target: the previous copy (a URL this command made) goes.
             const previous = given.previous ? (JSON.parse(given.previous) as { url?: unknown }).url : undefined;

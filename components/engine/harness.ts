@@ -5,10 +5,14 @@
 // triggers match the state is not run again; a changed one is created anew and then its old
 // `delete` runs; one no longer in the program is deleted. The end-to-end test runs the whole
 // program so; `npm run stage` runs only the stage commands of some OSes and providers.
+// Each command's stderr goes whole to its log file (<logDir>/<name>.stderr.log) and, line by
+// line, to this process's stderr, each line prefixed by its stage (the engine shows the same
+// lines on the resource's row in `pulumi up`); stdout stays the program's.
 import * as pulumi from "@pulumi/pulumi";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { StringDecoder } from "node:string_decoder";
 
 interface CommandState {
     readonly triggers: unknown;
@@ -46,19 +50,50 @@ function same(a: unknown, b: unknown): boolean {
     return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function exec(name: string, script: string, c: { dir?: string; interpreter?: string[]; environment?: Record<string, string> }, logDir: string, extraEnv: Record<string, string> = {}) {
+/**
+ * Whole lines of a stream's chunks to this process's stderr, each prefixed by `label` (parallel
+ * stages stay readable), except those that already begin with it (scripts/store.ts names its
+ * stage). A line cut between chunks is printed once it ends.
+ */
+function echoLines(label: string): { write(chunk: Buffer): void; end(): void } {
+    const decoder = new StringDecoder("utf8");
+    let partial = "";
+    const print = (lines: string[]) => {
+        if (lines.length) process.stderr.write(lines.map((l) => (l.startsWith(`${label}: `) ? l : `${label}: ${l}`) + "\n").join(""));
+    };
+    return {
+        write(chunk) {
+            const lines = (partial + decoder.write(chunk)).split("\n");
+            partial = lines.pop()!;
+            print(lines);
+        },
+        end() {
+            const rest = partial + decoder.end();
+            partial = "";
+            if (rest) print([rest]);
+        },
+    };
+}
+
+function exec(name: string, label: string, script: string, c: { dir?: string; interpreter?: string[]; environment?: Record<string, string> }, logDir: string, extraEnv: Record<string, string> = {}) {
     const [shell, ...flags] = c.interpreter?.length ? c.interpreter : ["/bin/sh", "-c"];
     const log = fs.openSync(path.join(logDir, `${name}.stderr.log`), "a");
+    const echo = echoLines(label);
     return new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
         const child = spawn(shell, [...flags, script], {
             cwd: c.dir,
             env: { ...process.env, ...(c.environment ?? {}), ...extraEnv },
-            stdio: ["ignore", "pipe", log],
+            stdio: ["ignore", "pipe", "pipe"],
         });
         let stdout = "";
         child.stdout!.on("data", (d) => (stdout += d));
+        child.stderr!.on("data", (d: Buffer) => {
+            fs.writeSync(log, d);
+            echo.write(d);
+        });
         child.on("error", reject);
         child.on("close", (code) => {
+            echo.end();
             fs.closeSync(log);
             resolve({ code, stdout });
         });
@@ -91,7 +126,9 @@ export function installHarness(opts: {
 
     const run = async (name: string, action: Execution["action"], script: string, c: CommandState | Record<string, any>, env?: Record<string, string>) => {
         const started = Date.now();
-        const p = exec(name, script, c, opts.logDir, { ...(opts.env ?? {}), ...(env ?? {}) });
+        // A stage command's name is its stage's with "-run"; an update or a delete says so.
+        const stage = name.replace(/-run$/, "");
+        const p = exec(name, action === "create" ? stage : `${stage} (${action})`, script, c, opts.logDir, { ...(opts.env ?? {}), ...(env ?? {}) });
         inFlight.add(p);
         const r = await p.finally(() => inFlight.delete(p));
         const seconds = (Date.now() - started) / 1000;

@@ -4,8 +4,8 @@ import { exec } from "./exec";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { Check, commandOf } from "./mechanism";
-import type { CheckResult } from "./run";
+import type { Log } from "../progress";
+import { Check, CheckResult, RunIn, runCheckList } from "./mechanism";
 
 /** A command's exit code and its output (stdout then stderr). */
 async function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
@@ -23,7 +23,7 @@ const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** The uid checks run as: nobody (65534), a user every root file system has. */
 const USER = "65534:65534";
 
-export async function runContainer(rootfs: string, contract: readonly Check[], work: string): Promise<{ login: string; checks: CheckResult[] }> {
+export async function runContainer(rootfs: string, contract: readonly Check[], work: string, log?: Log): Promise<{ login: string; checks: CheckResult[] }> {
     const image = `localhost/gold-first-boot:${randomBytes(4).toString("hex")}`;
     const imported = await run("podman", [...PODMAN, "import", rootfs, image]).catch((e: Error) => ({ code: -1, out: e.message }));
     if (imported.code === 0) {
@@ -31,7 +31,11 @@ export async function runContainer(rootfs: string, contract: readonly Check[], w
             const inContainer = (command: string) =>
                 run("unshare", ["-m", "--propagation", "private", "sh", "-c", `umount /sys/fs/cgroup/unified 2>/dev/null; exec podman ${PODMAN.join(" ")} run --rm --network none ${LIMITS.join(" ")} --user ${USER} ${image} /bin/sh -c ${shq(command)}`]);
             const probe = await inContainer("id -u");
-            if (probe.code === 0) return { login: `podman (uid ${probe.out.trim()})`, checks: await checksWith(contract, inContainer) };
+            if (probe.code === 0) {
+                const login = `podman (uid ${probe.out.trim()})`;
+                log?.(`running in ${login}`);
+                return { login, checks: await checksWith(contract, inContainer, log) };
+            }
         } finally {
             await run("podman", [...PODMAN, "rmi", "-f", image]);
         }
@@ -42,15 +46,12 @@ export async function runContainer(rootfs: string, contract: readonly Check[], w
     const x = await run("tar", ["-xzf", rootfs, "-C", root, "--numeric-owner", "--same-permissions"]);
     if (x.code !== 0) throw new Error(`tar -x ${rootfs}: ${x.out}`);
     const inChroot = (command: string) => run("chroot", ["--userspec", USER, root, "/bin/sh", "-c", command]);
-    return { login: `chroot (no container runtime could run here: ${imported.out.trim().split("\n").pop()})`, checks: await checksWith(contract, inChroot) };
+    const login = `chroot (no container runtime could run here: ${imported.out.trim().split("\n").pop()})`;
+    log?.(`running in a ${login}`);
+    return { login, checks: await checksWith(contract, inChroot, log) };
 }
 
-async function checksWith(contract: readonly Check[], run: (command: string) => Promise<{ code: number | null; out: string }>): Promise<CheckResult[]> {
+async function checksWith(contract: readonly Check[], run: RunIn, log?: Log): Promise<CheckResult[]> {
     const family = (await run("test -f /etc/debian_version")).code === 0 ? "Debian" : "RedHat";
-    const out: CheckResult[] = [];
-    for (const c of contract) {
-        const r = await run(commandOf(c, family));
-        out.push(r.code === 0 ? { name: c.name, ok: true } : { name: c.name, ok: false, detail: r.out.trim().slice(-500) || `exit ${r.code}` });
-    }
-    return out;
+    return runCheckList(contract, family, run, log);
 }

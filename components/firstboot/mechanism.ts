@@ -4,6 +4,7 @@
 // a machine of that cloud needs to pass once a user is in.
 import type { ToolId } from "../doctor";
 import type * as http from "http";
+import type { Log } from "../progress";
 import type { DiskBus } from "./vm";
 
 /** A check run in the guest as root (through sudo when the user is not root): exit 0 passes. */
@@ -86,6 +87,31 @@ export type FirstBoot = VmFirstBoot | ContainerFirstBoot;
 /** The command of a check for an OS family. */
 export function commandOf(check: Check, family: "Debian" | "RedHat"): string {
     return typeof check.run === "string" ? check.run : check.run[family];
+}
+
+export interface CheckResult {
+    readonly name: string;
+    readonly ok: boolean;
+    /** The command's output when it failed. */
+    readonly detail?: string;
+}
+
+/** Runs a command in the machine or container under test: its exit code and its output. */
+export type RunIn = (command: string) => Promise<{ code: number | null; out: string }>;
+
+/**
+ * Runs checks in turn in the machine (the OS family decides each check's command), each told to
+ * `log` as it ends: a user watching a test of minutes sees which check it is at.
+ */
+export async function runCheckList(checks: readonly Check[], family: "Debian" | "RedHat", run: RunIn, log?: Log): Promise<CheckResult[]> {
+    const out: CheckResult[] = [];
+    for (const c of checks) {
+        const r = await run(commandOf(c, family));
+        const result = r.code === 0 ? { name: c.name, ok: true } : { name: c.name, ok: false, detail: r.out.trim().slice(-500) || `exit ${r.code}` };
+        log?.(`check ${result.ok ? "passed" : "FAILED"}: ${c.name}`);
+        out.push(result);
+    }
+    return out;
 }
 
 /** A plain HTTP answer (Content-Length, Connection: close: the relays carry one request each). */

@@ -2,17 +2,22 @@
 // will be published boots on a copy-on-write overlay (it is never changed), the provider's
 // mechanism gives it a key made for this test only, the way that cloud does, and the user logs
 // in and runs the provider's contract. A container image runs under a real container runtime.
+// Its milestones are told to `log` as they happen (media attached, QEMU started, the metadata's
+// first request, up, logged in, each check): a boot under emulation takes minutes.
 import { randomBytes, randomUUID } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
+import { Log, formatDuration } from "../progress";
 import type { ArtifactFormat } from "../providers/provider";
 import { runContainer } from "./container";
-import { Check, FirstBoot, Guest, Played, VmFirstBoot, commandOf } from "./mechanism";
+import { Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, runCheckList } from "./mechanism";
 import { SshTarget, makeKey, ssh, waitForLogin } from "./ssh";
-import { bootAndProbe, extractDisk } from "./vm";
+import { ArtifactKind, accelerator, bootAndProbe, extractDisk } from "./vm";
+
+export type { CheckResult } from "./mechanism";
 
 export interface FirstBootOptions {
     readonly provider: string;
@@ -30,13 +35,8 @@ export interface FirstBootOptions {
     readonly serialLog: string;
     /** Upper bound of the boot (to sshd answering); the login grace is the mechanism's. */
     readonly bootTimeoutSec?: number;
-}
-
-export interface CheckResult {
-    readonly name: string;
-    readonly ok: boolean;
-    /** The command's output when it failed. */
-    readonly detail?: string;
+    /** Told each milestone as it happens. */
+    readonly log?: Log;
 }
 
 export interface FirstBootResult {
@@ -68,7 +68,12 @@ function commonChecks(played: Played, guest: Guest, buildKey: string | undefined
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The disk inside an artifact and its format (an archive's disk is extracted into `work`). */
-async function diskOf(artifact: string, format: ArtifactFormat, work: string): Promise<{ path: string; format: string }> {
+async function diskOf(artifact: string, format: ArtifactFormat, work: string, log?: Log): Promise<{ path: string; format: string }> {
+    const extract = (kind: ArtifactKind) => {
+        // A disk of gigabytes out of a tar.gz: minutes.
+        log?.(`extracting the disk from ${path.basename(artifact)}`);
+        return extractDisk(artifact, kind, work);
+    };
     switch (format) {
         case "vhd":
         case "vhd-fixed":
@@ -76,22 +81,30 @@ async function diskOf(artifact: string, format: ArtifactFormat, work: string): P
         case "qcow2":
             return { path: artifact, format: "qcow2" };
         case "raw-tar":
-            return extractDisk(artifact, "raw-tar", work);
         case "ova":
-            return extractDisk(artifact, "ova", work);
         case "box":
-            return extractDisk(artifact, "box", work);
+            return extract(format);
         case "rootfs":
             throw new Error("a root file system is a container image, not a disk");
     }
 }
 
-/** Serves each service on 127.0.0.1 (a free port); returns the guest forwards and a closer. */
-async function serve(played: Played) {
+/**
+ * Serves each service on 127.0.0.1 (a free port); returns the guest forwards and a closer. Each
+ * service's first request is told to `log`: the guest's cloud-init (or agent) has started.
+ */
+export async function servePlayed(played: Played, log?: Log) {
     const servers: http.Server[] = [];
     const forwards = [];
     for (const s of played.services ?? []) {
-        const server = http.createServer(s.handler);
+        let asked = false;
+        const server = http.createServer((req, res) => {
+            if (!asked) {
+                asked = true;
+                log?.(`metadata service ${s.ip}:${s.port}: first request (${req.method} ${String(req.url).slice(0, 100)})`);
+            }
+            s.handler(req, res);
+        });
         await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
         servers.push(server);
         forwards.push({ ip: s.ip, port: s.port, to: (server.address() as AddressInfo).port });
@@ -100,19 +113,18 @@ async function serve(played: Played) {
     return { forwards, close };
 }
 
-async function runChecks(t: SshTarget, checks: readonly Check[]): Promise<CheckResult[]> {
+async function runChecks(t: SshTarget, checks: readonly Check[], log?: Log): Promise<CheckResult[]> {
     const family = (await ssh(t, "test -f /etc/debian_version")).code === 0 ? "Debian" : "RedHat";
-    const out: CheckResult[] = [];
-    for (const c of checks) {
-        const r = await ssh(t, `sudo -n sh -c ${shq(commandOf(c, family))}`, 300);
-        out.push(r.code === 0 ? { name: c.name, ok: true } : { name: c.name, ok: false, detail: `${r.stdout}${r.stderr}`.trim().slice(-500) || `exit ${r.code}` });
-    }
-    return out;
+    return runCheckList(checks, family, async (command) => {
+        const r = await ssh(t, `sudo -n sh -c ${shq(command)}`, 300);
+        return { code: r.code, out: `${r.stdout}${r.stderr}` };
+    }, log);
 }
 
 async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, started: number): Promise<FirstBootResult> {
+    const log = o.log;
     const { key, publicKey } = await makeKey(work);
-    const disk = await diskOf(o.artifact, o.format, work);
+    const disk = await diskOf(o.artifact, o.format, work, log);
     await fb.checkArtifact?.(o.artifact, work);
     const suffix = randomBytes(3).toString("hex");
     let result: FirstBootResult | undefined;
@@ -127,14 +139,17 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
             imdsV2Only: o.imdsV2Only,
         };
         const played = await fb.play(guest);
-        const { forwards, close } = await serve(played);
+        if (played.cdroms?.length) log?.(`provisioning media attached: ${played.cdroms.map((c) => path.basename(c)).join(", ")}`);
+        const { forwards, close } = await servePlayed(played, log);
         try {
             const target: SshTarget = { port: 0, user: played.user, key: played.key ?? key };
+            const timeoutSec = o.bootTimeoutSec ?? 900;
+            let qemuAt = Date.now();
             const boot = await bootAndProbe({
                 disk: disk.path,
                 format: disk.format,
                 bus: fb.bus,
-                timeoutSec: o.bootTimeoutSec ?? 900,
+                timeoutSec,
                 logFile: o.serialLog,
                 requireLogin: false,
                 smbios: played.smbios,
@@ -142,14 +157,21 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
                 forwards,
                 cdroms: played.cdroms,
                 dhcpHostname: played.dhcpHostname,
+                onStart: ({ port }) => {
+                    qemuAt = Date.now();
+                    log?.(`QEMU started (${accelerator()}, ${fb.bus} disk, SSH forward 127.0.0.1:${port}); waiting for a login prompt and SSH host keys, at most ${formatDuration(timeoutSec)}`);
+                },
                 probe: async (port) => {
+                    log?.(`up after ${formatDuration((Date.now() - qemuAt) / 1000)}: login prompt and SSH host keys; logging in as ${played.user} (${played.login})`);
                     const t = { ...target, port };
                     try {
-                        await waitForLogin(t, fb.graceSec);
+                        const seconds = await waitForLogin(t, fb.graceSec);
+                        log?.(`logged in as ${played.user} with the test's key, ${formatDuration(seconds)} after sshd answered`);
                     } catch (e) {
+                        log?.(`no login as ${played.user} within ${formatDuration(fb.graceSec)}`);
                         return { failure: (e as Error).message };
                     }
-                    return { checks: await runChecks(t, [...commonChecks(played, guest, o.buildKey), ...fb.contract]) };
+                    return { checks: await runChecks(t, [...commonChecks(played, guest, o.buildKey), ...fb.contract], log) };
                 },
             });
             const probe = boot.probe as { failure?: string; checks?: CheckResult[] } | undefined;
@@ -174,7 +196,7 @@ export async function firstBoot(o: FirstBootOptions): Promise<FirstBootResult> {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "gold-first-boot-"));
     try {
         if (o.firstBoot.kind === "container") {
-            const r = await runContainer(o.artifact, o.firstBoot.contract, work);
+            const r = await runContainer(o.artifact, o.firstBoot.contract, work, o.log);
             const failed = r.checks.find((c) => !c.ok);
             return { ok: !failed, provider: o.provider, login: r.login, checks: r.checks, failure: failed && `check failed: ${failed.name}: ${failed.detail}`, seconds: (Date.now() - started) / 1000 };
         }

@@ -45,7 +45,7 @@ export interface BootOptions {
     readonly keyscanIntervalSec?: number;
     /** Extra QEMU arguments (tests only). */
     readonly extraQemuArgs?: readonly string[];
-    /** Called with the QEMU pid once started (tests only). */
+    /** Called with the QEMU pid once started (the user's milestone; tests use the pid). */
     readonly onStart?: (info: { pid: number; overlay: string; port: number }) => void;
     /** SMBIOS tables, each a `-smbios` value (a cloud's identity), and the machine's UUID. */
     readonly smbios?: readonly string[];

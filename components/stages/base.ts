@@ -4,7 +4,7 @@ import { PlannedStage, StageInputs } from "../fingerprint";
 import { OsVars } from "../recipe/os";
 import { Recipe } from "../recipe/recipe";
 import { q, sh } from "../shell";
-import { PackerStageArgs, isoBuildCommand, packerNeeds, packerVarArgs } from "./packer";
+import { PackerStageArgs, isoBuildCommand, packerLog, packerNeeds, packerVarArgs } from "./packer";
 import { PROVISIONING, buildValues, kickstartInput, osInput, packerFiles } from "./recipe-inputs";
 import { StageComponent } from "./stage-command";
 
@@ -93,6 +93,8 @@ export class BaseStage extends StageComponent {
                 store: args.store,
                 version,
                 directory: `artifacts/${version}/${os.vm_name}/base`,
+                os: os.vm_name,
+                log: packerLog,
                 create: (dir) => {
                     if (!image) return isoBuildCommand(dir, args, "virtual", "-only=qemu.base");
                     // The image is this machine's: another machine running the stack may lack it.

@@ -66,6 +66,8 @@ export class ConversionStage extends StageComponent {
                 store: args.store,
                 version: args.version,
                 directory: `${args.directory}/converted`,
+                os: args.os.vm_name,
+                provider: args.provider.name,
                 input: args.variant,
                 // A fixed VHD is the disk Azure imports: a page blob when the store is Azure's.
                 pageBlob: args.provider.format === "vhd-fixed",

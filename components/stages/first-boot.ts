@@ -64,6 +64,10 @@ export class FirstBootStage extends StageComponent {
                 store: args.store,
                 version: args.version,
                 directory: `${args.directory}/tested`,
+                os: args.os.vm_name,
+                provider: args.provider.name,
+                // scripts/first-boot.ts --out DIR works in DIR.partial.
+                log: (dir) => `${dir}.partial/serial.log`,
                 input: args.conversion,
                 create: (dir) =>
                     `${sh(["scripts/with-slot.sh", "node_modules/.bin/ts-node", "--transpile-only", "scripts/first-boot.ts", "--provider", args.provider.name])}` +

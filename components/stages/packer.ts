@@ -35,6 +35,9 @@ export function packerNeeds(os: OsVars, accelerator: string, builder: IsoBuilder
     return ["packer", "ansible", ...(os.os_major === 7 ? (["ansible-python27"] as const) : []), "build-key", ...hypervisor[builder]];
 }
 
+/** Where scripts/packer-build.sh writes Packer's output while it builds (build.log once stored). */
+export const packerLog = (dir: string) => `${dir}.build.log`;
+
 /** HCL text of a value for `-var name=value` (Packer parses non-strings as HCL). */
 function hcl(value: unknown): string {
     if (typeof value === "string") return value;

@@ -46,6 +46,11 @@ export interface StageCommandArgs {
     readonly plan: PlannedStage;
     /** The directory the stage builds into (before it is stored); its `delete` removes that and nothing else. */
     readonly directory: string;
+    /** The OS (its id) and the provider (none for a base) the stage is of: its start line names them. */
+    readonly os: string;
+    readonly provider?: string;
+    /** Where the build writes its log while it runs, given its directory (its start line says). */
+    readonly log?: (directory: string) => string;
     /** The build's command line, given its directory; it reads its input as INPUT.path. */
     readonly create: (directory: string) => string;
     /** The stage whose artifact this one reads: found in the store by its fingerprint. */
@@ -71,7 +76,8 @@ export function stageCommandLine(name: string, args: StageCommandArgs): { create
     const stage = ["--store", args.store, "--fingerprint", args.plan.fingerprint, "--stage", name, ...(args.input ? ["--input", args.input.fingerprint] : [])];
     const page = args.pageBlob ? ["--page-blob", "yes"] : [];
     const needs = args.needs.length ? ["--needs", [...new Set(args.needs)].join(",")] : [];
-    const run = sh([...STORE_CLI, "run", ...stage, "--dir", directory, ...page, ...needs, "--command", args.create(directory)]);
+    const about = ["--os", args.os, ...(args.provider ? ["--provider", args.provider] : []), ...(args.log ? ["--log", args.log(directory)] : [])];
+    const run = sh([...STORE_CLI, "run", ...stage, "--dir", directory, ...about, ...page, ...needs, "--command", args.create(directory)]);
     return {
         create: `scripts/claim-version.sh ${versionDir} ${stack} && ${run}`,
         // A changed command line or environment (another checkout, a moved store) keeps the
@@ -113,6 +119,9 @@ export abstract class StageComponent extends pulumi.ComponentResource {
                 interpreter: ["/bin/bash", "-c"],
                 environment: args.environment,
                 triggers: args.plan.triggers,
+                // The status `pulumi up` shows while the stage runs is its stderr, line by line
+                // (start, progress, end); stdout is the one JSON object, for the program.
+                logging: command.types.enums.local.Logging.Stderr,
             },
             { parent: this, dependsOn: args.input ? [args.input.command] : [], customTimeouts: { create: args.timeout, update: "3h", delete: "30m" } },
         );

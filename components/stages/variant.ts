@@ -6,7 +6,7 @@ import { OsVars } from "../recipe/os";
 import { Recipe } from "../recipe/recipe";
 import { sh } from "../shell";
 import { BaseStage } from "./base";
-import { PackerStageArgs, isoBuildCommand, packerNeeds, packerVarArgs } from "./packer";
+import { PackerStageArgs, isoBuildCommand, packerLog, packerNeeds, packerVarArgs } from "./packer";
 import { PROVISIONING, buildValues, kickstartInput, osInput, packerFiles } from "./recipe-inputs";
 import { INPUT, StageComponent } from "./stage-command";
 
@@ -61,6 +61,9 @@ export class VariantStage extends StageComponent {
                 input: builder === "variant" ? base : undefined,
                 version,
                 directory: `artifacts/${version}/${os.vm_name}/${provider.name}`,
+                os: os.vm_name,
+                provider: provider.name,
+                log: packerLog,
                 create: (dir) => {
                     if (builder === "iso") return isoBuildCommand(dir, args, `virtual/${provider.name}`, `-only=${provider.isoBuilder}.iso`, buildVars);
                     const words = ["scripts/packer-build.sh", dir, "-only=qemu.variant", ...packerVarArgs(os.vm_name, version, args.siteOverrides), ...buildVars];

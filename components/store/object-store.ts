@@ -29,6 +29,8 @@ export interface UploadOptions {
     readonly page?: boolean;
     /** The content's sha256, recorded with the object (metadata) as it becomes visible. */
     readonly sha256?: string;
+    /** Told the bytes sent so far, as the backend's SDK reports them (components/progress.ts prints them). */
+    readonly progress?: (bytesDone: number) => void;
 }
 
 /** Where a cloud itself reads an object, when the store is that cloud's storage. */
@@ -106,12 +108,16 @@ export class LocalStore implements ObjectStore {
         return st?.isFile() ? { key, bytes: st.size, modified: st.mtime, complete: true } : undefined;
     }
 
-    async upload(key: string, file: string): Promise<void> {
+    async upload(key: string, file: string, opts: UploadOptions = {}): Promise<void> {
         await writeAside(this.file(key), async (tmp) => {
             try {
                 fs.linkSync(file, tmp);
             } catch {
-                await pipeline(fs.createReadStream(file), fs.createWriteStream(tmp));
+                // Another file system (a share, the machine's cache elsewhere): a copy, which takes time.
+                const from = fs.createReadStream(file);
+                let sent = 0;
+                if (opts.progress) from.on("data", (d) => opts.progress!((sent += d.length)));
+                await pipeline(from, fs.createWriteStream(tmp));
             }
         });
     }

@@ -5,14 +5,18 @@
 //             command runs, its files go up as blobs and its manifest last
 // A build whose upload failed is not built again by the retry: its result waits beside its
 // directory (DIR.result.json) until it is stored.
+// What the user sees (stderr, whole lines: the resource's status in `pulumi up`): a start line
+// (the stage, its OS and provider, its fingerprint, where its build logs), the transfers'
+// progress, the build's own lines, and an end line: found, built or failed, with the time taken.
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { describeLocation, openStore, parseStoreUrl, storeLocation } from ".";
 import { ToolId, requireTools } from "../doctor";
+import { Log, formatDuration, stderrLog } from "../progress";
 import { repoRoot } from "../recipe/paths";
 import { LocalStore, ObjectStore, writeAside } from "./object-store";
-import { Manifest, StoredFile, localBlob, putStage, readManifest, verifyStage } from "./stages";
+import { Manifest, StoredFile, localBlob, putStage, readManifest, uploadFile, verifyStage } from "./stages";
 
 export interface RunStage {
     readonly store: ObjectStore;
@@ -20,6 +24,11 @@ export interface RunStage {
     readonly cache: LocalStore;
     readonly fingerprint: string;
     readonly stage: string;
+    /** The OS and the provider the stage is of (no provider for a base), for the user. */
+    readonly os?: string;
+    readonly provider?: string;
+    /** Where the build writes its log while it runs (it is then stored with the stage). */
+    readonly logFile?: string;
     readonly dir: string;
     /** The fingerprint of the stage whose artifact this one reads. */
     readonly input?: string;
@@ -31,7 +40,7 @@ export interface RunStage {
     readonly needs?: readonly ToolId[];
     /** Only look: a stage that is not in the store is an error, not a build. */
     readonly noBuild?: boolean;
-    readonly log?: (line: string) => void;
+    readonly log?: Log;
 }
 
 /** This machine's copies of a remote store's blobs (GOLD_STORE_CACHE, default artifacts/cache). */
@@ -80,16 +89,35 @@ function bash(command: string, env: Record<string, string>, cwd: string): Promis
     });
 }
 
+/** The stage's first line: what it is, and where its build logs. */
+function startLine(r: RunStage): string {
+    const of = [r.os && `OS ${r.os}`, r.provider && `provider ${r.provider}`, `fingerprint ${r.fingerprint.slice(0, 12)}`].filter(Boolean).join(", ");
+    return `${r.stage}: start: ${of}${r.logFile ? `; a build logs to ${r.logFile} (stored with the stage)` : ""}`;
+}
+
 export async function runStage(r: RunStage, cwd: string = process.cwd()): Promise<Record<string, unknown>> {
-    const log = r.log ?? ((line: string) => process.stderr.write(line + "\n"));
+    const print = r.log ?? stderrLog;
+    const log: Log = (line) => print(`${r.stage}: ${line}`);
+    const started = Date.now();
+    const took = () => formatDuration((Date.now() - started) / 1000);
+    print(startLine(r));
+    try {
+        return await lookOrBuild(r, cwd, log, took);
+    } catch (e) {
+        log(`failed after ${took()}`);
+        throw e;
+    }
+}
+
+async function lookOrBuild(r: RunStage, cwd: string, log: Log, took: () => string): Promise<Record<string, unknown>> {
     const found = await readManifest(r.store, r.fingerprint);
     if (found) {
         const problem = await verifyStage(r.store, found);
         if (!problem) {
-            log(`${r.stage}: found in ${r.store.url} (${r.fingerprint.slice(0, 12)}), verified: not built`);
+            log(`found in ${r.store.url} (${r.fingerprint.slice(0, 12)}), verified in ${took()}: not built`);
             return stageOutput(r.store, found);
         }
-        log(`${r.stage}: refused from ${r.store.url}: ${problem}; building it again`);
+        log(`refused from ${r.store.url}: ${problem}; building it again`);
     }
     if (r.noBuild) throw new Error(`${r.stage}: ${r.fingerprint.slice(0, 12)} is not in ${r.store.url} (or does not verify), and building is off`);
     // Hours of building must not start on a machine that lacks a tool the build will need.
@@ -101,7 +129,7 @@ export async function runStage(r: RunStage, cwd: string = process.cwd()): Promis
         const m = await readManifest(r.store, r.input);
         if (!m) throw new Error(`${r.stage}: its input ${r.input.slice(0, 12)} is not in ${r.store.url}: the stage before it must run first`);
         input = mainFile(m);
-        env.GOLD_INPUT = await localBlob(r.store, r.cache, input);
+        env.GOLD_INPUT = await localBlob(r.store, r.cache, input, log);
         env.GOLD_INPUT_SHA256 = input.sha256;
         env.GOLD_INPUT_FORMAT = String(m.result.format ?? "");
     }
@@ -111,7 +139,7 @@ export async function runStage(r: RunStage, cwd: string = process.cwd()): Promis
     let result: Record<string, unknown>;
     if (fs.existsSync(pending) && fs.existsSync(dir)) {
         result = JSON.parse(fs.readFileSync(pending, "utf8"));
-        log(`${r.stage}: built before, not stored yet: storing it`);
+        log(`built before, not stored yet: storing it`);
     } else {
         fs.rmSync(pending, { force: true });
         const out = await bash(r.command, env, cwd);
@@ -123,21 +151,23 @@ export async function runStage(r: RunStage, cwd: string = process.cwd()): Promis
         if (typeof result.artifact !== "string" || !/^[0-9a-f]{64}$/.test(String(result.sha256))) throw new Error(`${r.stage}: the build's result lacks artifact/sha256: ${out.slice(0, 200)}`);
         await writeAside(pending, async (tmp) => fs.writeFileSync(tmp, JSON.stringify(result)));
     }
-    const { manifest, adopted } = await putStage(r.store, { fingerprint: r.fingerprint, stage: r.stage, dir, result, input, pageBlob: r.pageBlob });
-    if (adopted) log(`${r.stage}: another run stored this stage first: its stage stands, this build goes (gc removes its blobs)`);
+    const { manifest, adopted } = await putStage(r.store, { fingerprint: r.fingerprint, stage: r.stage, dir, result, input, pageBlob: r.pageBlob, log });
+    if (adopted) log(`another run stored this stage first: its stage stands, this build goes (gc removes its blobs)`);
     // This machine keeps its build in the cache (a remote store's downstream stages read it
     // here); not an adopted stage's: these files are not its.
     if (!(r.store instanceof LocalStore) && !adopted) {
         for (const f of manifest.files) {
             if (f.path === "input") continue;
             const cached = r.cache.file(f.key);
-            if (!fs.existsSync(cached)) await r.cache.upload(f.key, path.join(dir, f.path));
+            if (!fs.existsSync(cached)) await uploadFile(r.cache, f.key, path.join(dir, f.path), { log, what: `copy ${f.path} into this machine's cache` });
         }
     }
     // Stored: the build directory was only a place to build in. The mark first: a kill in
     // between leaves a directory no retry stores from (the stage is in the store anyway).
     fs.rmSync(pending, { force: true });
     fs.rmSync(dir, { recursive: true, force: true });
-    log(`${r.stage}: built and stored in ${r.store.url} (${r.fingerprint.slice(0, 12)})`);
+    const logs = manifest.files.map((f) => f.path).filter((p) => p.endsWith(".log"));
+    // (npm run stage tells built from found by "built and stored in".)
+    log(`built and stored in ${r.store.url} (${r.fingerprint.slice(0, 12)}) in ${took()}${logs.length ? `; ${logs.join(", ")} stored with it` : ""}`);
     return stageOutput(r.store, manifest);
 }

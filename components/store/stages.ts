@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Readable } from "stream";
 import { pipeline } from "stream/promises";
+import { Log, transferProgress } from "../progress";
 import { LocalStore, ObjectStore, checkKey, writeAside } from "./object-store";
 
 export interface StoredFile {
@@ -64,13 +65,14 @@ function safeFile(f: StoredFile): boolean {
     return /^[0-9a-f]{64}$/.test(f.sha256) && Number.isSafeInteger(f.bytes) && f.bytes >= 0;
 }
 
-/** sha256 and length of a stream. */
-export async function hashStream(stream: Readable, sink?: fs.WriteStream): Promise<{ sha256: string; bytes: number }> {
+/** sha256 and length of a stream (`progress` is told the bytes read so far). */
+export async function hashStream(stream: Readable, sink?: fs.WriteStream, progress?: (bytes: number) => void): Promise<{ sha256: string; bytes: number }> {
     const h = createHash("sha256");
     let bytes = 0;
     stream.on("data", (d: Buffer) => {
         h.update(d);
         bytes += d.length;
+        progress?.(bytes);
     });
     if (sink) await pipeline(stream, sink);
     else {
@@ -106,12 +108,22 @@ export async function verifyStage(store: ObjectStore, m: Manifest): Promise<stri
     return undefined;
 }
 
+/** What a transfer of a stored file is called in progress lines: the file's name, not its 64-hex key. */
+const transferName = (key: string) => key.slice(key.lastIndexOf("/") + 1);
+
+/** `store.upload`, its progress told to `log` (a line every 10 %; nothing for a small file). */
+export async function uploadFile(store: ObjectStore, key: string, file: string, opts: { page?: boolean; sha256?: string; log?: Log; what?: string } = {}): Promise<void> {
+    const meter = transferProgress(opts.log, opts.what ?? `upload ${transferName(key)}`, fs.statSync(file).size);
+    await store.upload(key, file, { page: opts.page, sha256: opts.sha256, progress: meter.update });
+    meter.end();
+}
+
 /**
  * A local file with a blob's content: the store's own file when the store is a directory,
  * else a copy in the machine's cache (downloaded once, hashed on the way, kept only if it
- * matches). Only a stage that must read its input locally calls this.
+ * matches; its progress told to `log`). Only a stage that must read its input locally calls this.
  */
-export async function localBlob(store: ObjectStore, cache: LocalStore, f: StoredFile): Promise<string> {
+export async function localBlob(store: ObjectStore, cache: LocalStore, f: StoredFile, log?: Log): Promise<string> {
     if (store instanceof LocalStore) {
         const st = fs.statSync(store.file(f.key), { throwIfNoEntry: false });
         if (st?.size !== f.bytes) throw new Error(`${store.url}: ${f.key} is ${st ? `${st.size} bytes` : "missing"}, its stage says ${f.bytes}: the stage that made it must run again`);
@@ -119,10 +131,12 @@ export async function localBlob(store: ObjectStore, cache: LocalStore, f: Stored
     }
     const cached = cache.file(f.key);
     if (fs.statSync(cached, { throwIfNoEntry: false })?.size === f.bytes) return cached;
+    const meter = transferProgress(log, `download ${transferName(f.key)}`, f.bytes);
     await writeAside(cached, async (tmp) => {
-        const got = await hashStream(await store.open(f.key), fs.createWriteStream(tmp));
+        const got = await hashStream(await store.open(f.key), fs.createWriteStream(tmp), meter.update);
         if (got.sha256 !== f.sha256) throw new Error(`${store.url}: ${f.key} has sha256 ${got.sha256}, not ${f.sha256}: refused`);
     });
+    meter.end();
     return cached;
 }
 
@@ -151,6 +165,8 @@ export interface PutStage {
     readonly input?: StoredFile;
     /** Disk formats Azure imports, uploaded as page blobs when the store is Azure's. */
     readonly pageBlob?: boolean;
+    /** Where the uploads' progress goes. */
+    readonly log?: Log;
 }
 
 /**
@@ -186,7 +202,7 @@ export async function putStage(store: ObjectStore, s: PutStage): Promise<{ manif
         const page = Boolean(s.pageBlob) && path.join(dir, f.path) === artifact;
         // (A disk for Azure's import must be a page blob: the same bytes as a block blob are uploaded again.)
         if (there?.complete && there.bytes === f.bytes && (store instanceof LocalStore || there.sha256 === f.sha256) && (!page || there.page)) continue;
-        await store.upload(f.key, path.join(dir, f.path), { page, sha256: f.sha256 });
+        await uploadFile(store, f.key, path.join(dir, f.path), { page, sha256: f.sha256, log: s.log });
     }
     let main = files.find((f) => path.join(dir, f.path) === artifact);
     if (!main && s.input && s.input.sha256 === s.result.sha256) main = { ...s.input, path: "input" };
@@ -225,10 +241,10 @@ export async function putStage(store: ObjectStore, s: PutStage): Promise<{ manif
 }
 
 /** Restores a stage's files into a directory (its layout as built), as links or copies. */
-export async function restoreStage(store: ObjectStore, cache: LocalStore, m: Manifest, dir: string): Promise<void> {
+export async function restoreStage(store: ObjectStore, cache: LocalStore, m: Manifest, dir: string, log?: Log): Promise<void> {
     for (const f of m.files) {
         if (f.path === "input") continue;
-        const from = await localBlob(store, cache, f);
+        const from = await localBlob(store, cache, f, log);
         const to = path.join(dir, ...f.path.split("/"));
         if (fs.statSync(to, { throwIfNoEntry: false })?.size === f.bytes) continue;
         await writeAside(to, async (tmp) => {

@@ -53,6 +53,14 @@ test("stage commands: fingerprint triggers, own directory deleted, Packer run by
         assert.ok(c.inputs.create.includes(` scripts/store.ts run --store artifacts/store --fingerprint ${fp} `), c.name);
         assert.ok(c.inputs.update.includes(`scripts/store.ts update --store artifacts/store --fingerprint ${fp} `), c.name);
         assert.ok(c.customTimeouts?.create, `${c.name} has a create timeout`);
+        // What `pulumi up` shows on its row while it runs: its stderr (start, progress, end), not the JSON.
+        assert.equal(c.inputs.logging, "stderr", c.name);
+        // Its start line names its OS and provider, given as data (not parsed out of its name).
+        const [, os, provider] = /^(.+?)-(?:base|([a-z]+))(?:-convert|-test)?-run$/.exec(c.name)!;
+        assert.ok(c.inputs.create.includes(` --os ${os}${provider ? ` --provider ${provider}` : ""} `), `${c.name}: ${c.inputs.create}`);
+        const log = /--log (\S+) /.exec(c.inputs.create)?.[1];
+        if (c.name.endsWith("-convert-run")) assert.equal(log, undefined, `${c.name}: its output is its log`);
+        else assert.equal(log, c.name.endsWith("-test-run") ? `${dir}.partial/serial.log` : `${dir}.build.log`, c.name);
     }
     const packer = commands.filter((c) => !c.name.endsWith("-convert-run") && !c.name.endsWith("-test-run"));
     // A stage reads its input from the store, by the fingerprint of the stage before it: no

@@ -63,9 +63,24 @@ function testDisks() {
     return disks;
 }
 
+/**
+ * The progress of each qemu-img convert on stderr, by step: whole lines (no \r), a line at every
+ * 10 % at most (each step's percents in order, to 100).
+ */
+function progressOf(stderr: string): Map<string, number[]> {
+    assert.ok(!stderr.includes("\r"), "whole lines only");
+    const steps = new Map<string, number[]>();
+    for (const m of stderr.matchAll(/^convert\.sh: (.+): (\d+)%$/gm)) steps.set(m[1], [...(steps.get(m[1]) ?? []), Number(m[2])]);
+    for (const [step, percents] of steps) {
+        assert.equal(percents.at(-1), 100, `${step}: ${percents}`);
+        assert.ok(percents.every((p, i) => i === 0 || Math.floor(p / 10) > Math.floor(percents[i - 1] / 10)), `${step}: one line per 10 % step: ${percents}`);
+    }
+    return steps;
+}
+
 let counter = 0;
-/** Runs the script and checks its contract: exit 0, one JSON line, artifact and SHA256SUMS. */
-async function convert(format: string, input: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<{ out: string; report: Report; seconds: number }> {
+/** Runs the script and checks its contract: exit 0, one JSON line, artifact and SHA256SUMS, its progress. */
+async function convert(format: string, input: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<{ out: string; report: Report; seconds: number; progress: Map<string, number[]>; stderr: string }> {
     const out = path.join(root, `out-${format}-${++counter}`);
     const started = Date.now();
     const r = await run(script, [format, input, out, name, "1.0.0", ...FACTS], { env: { ...process.env, ...env } });
@@ -85,7 +100,7 @@ async function convert(format: string, input: string, name: string, env: NodeJS.
     const listed = fs.readFileSync(path.join(out, "SHA256SUMS"), "utf8").trim().split("\n").map((l) => l.slice(66)).sort();
     assert.deepEqual(listed, files);
     await ok("sha256sum", ["--strict", "-c", "SHA256SUMS"], out);
-    return { out, report, seconds };
+    return { out, report, seconds, progress: progressOf(r.stderr), stderr: r.stderr };
 }
 
 /** Lists a tar (optionally gzip) archive's headers: name, typeflag and magic, in order. */
@@ -215,8 +230,9 @@ test("SIGTERM mid-conversion stops the running step at once and removes the part
 
 test("aws: dynamic VHD that holds the same data", skipOpts, async (t) => {
     const { mib } = await testDisks();
-    const { report, seconds } = await convert("vhd", mib, "Test-1.0.0_aws");
+    const { report, seconds, progress } = await convert("vhd", mib, "Test-1.0.0_aws");
     t.diagnostic(`aws conversion: ${seconds} s`);
+    assert.deepEqual([...progress.keys()], ["qcow2 to dynamic VHD"]);
     assert.equal(path.basename(report.artifact), "Test-1.0.0_aws.vhd");
     assert.equal(report.format, "vhd");
     const i = await info(report.artifact, "vpc");
@@ -230,8 +246,9 @@ test("aws: dynamic VHD that holds the same data", skipOpts, async (t) => {
 test("azure: fixed VHD, virtual size a whole number of MiB, rounded up when the input is not", skipOpts, async (t) => {
     const { mib, odd } = await testDisks();
     for (const [input, expected] of [[mib, 100 * MiB], [odd, 101 * MiB]] as const) {
-        const { report, seconds } = await convert("vhd-fixed", input, "Test-1.0.0_azure");
+        const { report, seconds, progress } = await convert("vhd-fixed", input, "Test-1.0.0_azure");
         t.diagnostic(`azure conversion (${path.basename(input)}): ${seconds} s`);
+        assert.deepEqual([...progress.keys()], ["qcow2 to raw", "raw to fixed VHD"]);
         assert.equal(path.basename(report.artifact), "Test-1.0.0_azure.vhd");
         assert.equal(report.format, "vhd-fixed");
         const i = await info(report.artifact, "vpc");
@@ -253,8 +270,11 @@ test("azure: fixed VHD, virtual size a whole number of MiB, rounded up when the 
 
 test("gcp: tar.gz with only disk.raw, GNU oldgnu sparse, a whole number of GiB, same data", skipOpts, async (t) => {
     const { odd, oddRaw } = await testDisks();
-    const { report, seconds } = await convert("raw-tar", odd, "Test-1.0.0_gcp");
+    const { report, seconds, progress, stderr } = await convert("raw-tar", odd, "Test-1.0.0_gcp");
     t.diagnostic(`gcp conversion: ${seconds} s`);
+    assert.deepEqual([...progress.keys()], ["qcow2 to raw"]);
+    // The gzip after it is said as it starts (it takes minutes for a disk of gigabytes).
+    assert.match(stderr, /^convert\.sh: qcow2 to raw: 100%\n(.*\n)*convert\.sh: disk\.raw into Test-1\.0\.0_gcp\.tar\.gz \(sparse tar, (pigz|gzip)\)\n/m);
     assert.equal(path.basename(report.artifact), "Test-1.0.0_gcp.tar.gz");
     assert.equal((await ok("tar", ["-tzf", report.artifact])).trim(), "disk.raw");
     const headers = tarHeaders(report.artifact);
@@ -277,8 +297,14 @@ test("gcp: tar.gz with only disk.raw, GNU oldgnu sparse, a whole number of GiB, 
 
 test("openstack: compressed qcow2 that passes qemu-img check", skipOpts, async (t) => {
     const { mib } = await testDisks();
-    const { report, seconds } = await convert("qcow2", mib, "Test-1.0.0_openstack");
+    const { report, seconds, progress } = await convert("qcow2", mib, "Test-1.0.0_openstack");
     t.diagnostic(`openstack conversion: ${seconds} s`);
+    t.diagnostic(`its progress: ${JSON.stringify([...progress])}`);
+    assert.ok(progress.get("qcow2 to compressed qcow2")!.length >= 3, "steps of 10 % as qemu-img goes");
+    // The meter reads what qemu-img prints: the artifact is the same bytes as without it.
+    const direct = path.join(root, "direct.qcow2");
+    await ok("qemu-img", ["convert", "-f", "qcow2", "-O", "qcow2", "-c", mib, direct]);
+    assert.equal(report.sha256, sha256File(direct));
     assert.equal(path.basename(report.artifact), "Test-1.0.0_openstack.qcow2");
     const i = await info(report.artifact);
     assert.equal(i.format, "qcow2");
@@ -333,7 +359,8 @@ function checkOvf(ovf: string, diskFile: string, diskBytes: number, profile: "vm
 test("vmware: OVA with the .ovf first, a .mf whose SHA256 lines match, streamOptimized VMDK", skipOpts, async (t) => {
     const { mib } = await testDisks();
     const name = "Test-1.0.0_vmware";
-    const { report, seconds } = await convert("ova", mib, name);
+    const { report, seconds, progress } = await convert("ova", mib, name);
+    assert.deepEqual([...progress.keys()], ["qcow2 to streamOptimized VMDK"]);
     t.diagnostic(`vmware conversion: ${seconds} s`);
     assert.equal(path.basename(report.artifact), `${name}.ova`);
     assert.equal(report.format, "ova");
@@ -354,7 +381,8 @@ test("vmware: OVA with the .ovf first, a .mf whose SHA256 lines match, streamOpt
 
 test("virtualbox: Vagrant box with metadata.json, Vagrantfile, box.ovf and a streamOptimized VMDK", skipOpts, async (t) => {
     const { mib } = await testDisks();
-    const { report, seconds } = await convert("box", mib, "Test-1.0.0_virtualbox");
+    const { report, seconds, progress } = await convert("box", mib, "Test-1.0.0_virtualbox");
+    assert.deepEqual([...progress.keys()], ["qcow2 to streamOptimized VMDK"]);
     t.diagnostic(`virtualbox conversion: ${seconds} s`);
     assert.equal(path.basename(report.artifact), "Test-1.0.0_virtualbox.box");
     assert.equal(report.format, "box");

@@ -1,16 +1,17 @@
 // The clouds a first-boot test plays, each over real HTTP on loopback (as the guest reaches
 // them through QEMU's forwards): EC2's IMDSv2 token flow, GCE's Metadata-Flavor rule and its
 // agent's long poll, Azure's IMDS and wire server; the provisioning media as real ISO images;
-// QEMU's restricted network with its forwards.
+// QEMU's restricted network with its forwards. And what a first boot tells its user as it goes.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { after, test } from "node:test";
-import { Guest } from "../../components/firstboot/mechanism";
+import { Guest, runCheckList } from "../../components/firstboot/mechanism";
 import { makeIso } from "../../components/firstboot/media";
+import { firstBoot, servePlayed } from "../../components/firstboot/run";
 import { netdevArg } from "../../components/firstboot/vm";
 import { imds } from "../../components/providers/aws/first-boot";
 import { instanceMetadata, wireServer } from "../../components/providers/azure/first-boot";
@@ -142,4 +143,66 @@ test("QEMU's network for a first boot: restricted, SSH from loopback only, each 
     assert.ok(arg.startsWith("user,id=n0,net=168.0.0.0/7,restrict=on,hostname=gold-fb-1,hostfwd=tcp:127.0.0.1:2222-:22,"), arg);
     assert.ok(arg.endsWith("guestfwd=tcp:169.254.169.254:80-cmd:bash -c 'exec 3<>/dev/tcp/127.0.0.1/41000; cat <&3 & exec cat >&3'"), arg);
     assert.ok(!/,[^=]*,/.test(arg.split("cmd:")[1]), "no comma inside a forward's command (QEMU would split there)");
+});
+
+test("a played metadata service tells when the guest first asks it, once", async () => {
+    const lines: string[] = [];
+    const { forwards, close } = await servePlayed({ user: "debian", login: "EC2", setsHostname: true, services: [{ ip: "169.254.169.254", port: 80, handler: imds(guest()) }] }, (l) => lines.push(l));
+    try {
+        const ask = (method: string, url: string) =>
+            new Promise<number>((resolve, reject) =>
+                http.request({ host: "127.0.0.1", port: forwards[0].to, method, path: url, headers: { "X-aws-ec2-metadata-token-ttl-seconds": "60" }, agent: false }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on("error", reject).end(),
+            );
+        assert.deepEqual(lines, [], "nothing before the guest asks");
+        assert.equal(await ask("PUT", "/latest/api/token"), 200, "the service itself answers");
+        await ask("GET", "/latest/meta-data/instance-id");
+        assert.deepEqual(lines, ["metadata service 169.254.169.254:80: first request (PUT /latest/api/token)"]);
+    } finally {
+        await close();
+    }
+});
+
+test("each check is told as it ends, passed or FAILED, with its family's command", async () => {
+    const lines: string[] = [];
+    const local = async (command: string) => {
+        const r = spawnSync("sh", ["-c", command], { encoding: "utf8" });
+        return { code: r.status, out: r.stdout + r.stderr };
+    };
+    const results = await runCheckList(
+        [
+            { name: "a check that holds", run: "true" },
+            { name: "per family", run: { Debian: "exit 0", RedHat: "exit 1" } },
+            { name: "a check that does not", run: "echo no such thing; exit 3" },
+        ],
+        "Debian",
+        local,
+        (l) => lines.push(l),
+    );
+    assert.deepEqual(lines, ["check passed: a check that holds", "check passed: per family", "check FAILED: a check that does not"]);
+    assert.deepEqual(results.map((r) => [r.ok, r.detail]), [[true, undefined], [true, undefined], [false, "no such thing"]]);
+});
+
+const noQemu = missingTool("qemu-system-x86_64") ?? missingTool("qemu-img") ?? noIso;
+
+test("a first boot tells its milestones as they come: media attached, QEMU started; a guest that never comes up goes no further", { skip: noQemu }, async () => {
+    // A blank disk: the BIOS finds nothing to boot, and the test gives up after its boot timeout.
+    const disk = path.join(work, "blank.qcow2");
+    execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", disk, "16M"]);
+    const lines: string[] = [];
+    const result = await firstBoot({
+        provider: "openstack",
+        firstBoot: openstack,
+        artifact: disk,
+        format: "qcow2",
+        defaultUsers: ["debian"],
+        imdsV2Only: false,
+        serialLog: path.join(work, "blank-serial.log"),
+        bootTimeoutSec: 3,
+        log: (l) => lines.push(l),
+    });
+    assert.equal(result.ok, false);
+    assert.match(String(result.failure), /the guest did not come up \(timeout\)/);
+    assert.equal(lines.length, 2, lines.join("\n"));
+    assert.equal(lines[0], "provisioning media attached: config-drive.iso");
+    assert.match(lines[1], /^QEMU started \((kvm:)?tcg, scsi disk, SSH forward 127\.0\.0\.1:\d+\); waiting for a login prompt and SSH host keys, at most 3 s$/);
 });

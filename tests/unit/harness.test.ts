@@ -1,6 +1,8 @@
 // The end-to-end harness keeps state as the engine does: unchanged commands are skipped, a
 // changed one is replaced (new create, then the old delete), and a replaced copy whose delete
-// did not run because the run failed stays pending and is deleted by the next run.
+// did not run because the run failed stays pending and is deleted by the next run. Each
+// command's stderr reaches the terminal as it comes, line by line and prefixed by its stage,
+// and its log file whole; stdout stays the run's one JSON line.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -20,10 +22,13 @@ const cmd = (name: string, trigger: string, fails = false) => ({
     delete: `rm -f '${dir}/${name}-${trigger}'`,
 });
 
-async function up(spec: ReturnType<typeof cmd>[]) {
-    const r = await run(process.execPath, ["--require", "ts-node/register", path.join(repoRoot, "tests/e2e/support/harness-program.ts")], {
-        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", GOLD_E2E_STATE: state, GOLD_E2E_LOGS: path.join(dir, "logs"), GOLD_HARNESS_SPEC: JSON.stringify(spec) },
+const upProcess = (spec: ReturnType<typeof cmd>[], stateFile = state) =>
+    run(process.execPath, ["--require", "ts-node/register", path.join(repoRoot, "tests/e2e/support/harness-program.ts")], {
+        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", GOLD_E2E_STATE: stateFile, GOLD_E2E_LOGS: path.join(dir, "logs"), GOLD_HARNESS_SPEC: JSON.stringify(spec) },
     });
+
+async function up(spec: ReturnType<typeof cmd>[]) {
+    const r = await upProcess(spec);
     return JSON.parse(r.stdout.trim().split("\n").pop()!) as { ok: boolean; executed: { name: string; action: string; ok: boolean }[]; skipped: string[] };
 }
 const made = () => fs.readdirSync(dir).filter((f) => /^[ab]-/.test(f)).sort();
@@ -58,4 +63,24 @@ test("skip, replace, and a pending delete that survives a failed run", async () 
     const removed = await up([cmd("a", "2")]);
     assert.deepEqual(actions(removed), ["delete b true"]);
     assert.deepEqual(made(), ["a-2"]);
+});
+
+test("a command's stderr: on the terminal as it comes, whole lines prefixed by its stage (two at once stay apart); whole in its log; stdout the one JSON line", async () => {
+    // Lines cut across writes, one already naming its stage, a last line without its newline.
+    const talk = (name: string) => ({
+        name: `${name}-run`,
+        trigger: "1",
+        create: `printf 'one\\ntw' >&2; sleep 0.3; printf 'o\\n${name}: three\\n' >&2; sleep 0.3; printf 'four' >&2; echo '{"made":"${name}"}'`,
+        delete: "true",
+    });
+    const r = await upProcess([talk("c"), talk("d")], path.join(dir, "talk-state.json"));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.split("\n").length, 2, `stdout is one line: ${r.stdout}`);
+    assert.equal(JSON.parse(r.stdout).ok, true);
+    const echoed = r.stderr.split("\n");
+    assert.equal(echoed.pop(), "", "whole lines");
+    for (const name of ["c", "d"]) {
+        assert.deepEqual(echoed.filter((l) => l.startsWith(`${name}: `)), [`${name}: one`, `${name}: two`, `${name}: three`, `${name}: four`], r.stderr);
+        assert.equal(fs.readFileSync(path.join(dir, "logs", `${name}-run.stderr.log`), "utf8"), `one\ntwo\n${name}: three\nfour`, "the log file has what the command wrote");
+    }
 });

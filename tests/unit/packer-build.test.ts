@@ -15,7 +15,8 @@ const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 // PACKER_LOG_PATH, and on SIGINT removes its output as Packer does.
 // FAKE_QEMU starts a child that stands for QEMU (its pid in FAKE_QEMU_PID_FILE); FAKE_DEAF makes
 // the fake ignore SIGINT (a Packer that does not stop); FAKE_FORMAT=vmdk writes a VirtualBox-like
-// output (an .ovf and a larger .vmdk).
+// output (an .ovf and a larger .vmdk). FAKE_STEPS prints what a real build prints (step lines,
+// Ansible's tasks and their output), then waits for the file FAKE_GO before it finishes.
 const FAKE_PACKER = `#!/usr/bin/env bash
 out=""
 for a in "$@"; do case "$a" in output_dir=*) out="\${a#output_dir=}";; esac; done
@@ -27,6 +28,16 @@ echo "$$" > "$FAKE_PID_FILE"
 if [ -n "\${FAKE_QEMU:-}" ]; then sleep 300 & echo "$!" > "$FAKE_QEMU_PID_FILE"; fi
 if [ -n "\${FAKE_DEAF:-}" ]; then trap '' INT; else trap 'rm -rf "$out"; exit 1' INT; fi
 if [ -n "\${FAKE_SLEEP:-}" ]; then sleep "$FAKE_SLEEP" & wait $!; fi
+if [ -n "\${FAKE_STEPS:-}" ]; then
+    echo "==> qemu.variant: Starting VM, booting disk image"
+    printf '    qemu.variant: TASK [aws : a quick task] %s\n' '*****************************'
+    echo "    qemu.variant: ok: [default]"
+    printf '    qemu.variant: TASK [aws : a slow task] %s\n' '******************************'
+    i=0; while [ ! -e "$FAKE_GO" ] && [ "$i" -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+    echo "    qemu.variant: changed: [default]"
+    echo "==> qemu.variant: $(printf 'x%.0s' $(seq 1 300))"
+    for n in $(seq 1 250); do echo "==> qemu.variant: step $n"; done
+fi
 [ -z "\${FAKE_FAIL:-}" ] || { echo "==> role failed"; exit 3; }
 [ -z "\${FAKE_TRACE:-}" ] || echo "end $(date +%s%N)" >> "$FAKE_TRACE"
 echo "==> build finished"
@@ -61,7 +72,35 @@ test("a successful build is promoted whole, with its log and checksums, and repo
     assert.match(fs.readFileSync(path.join(out, "packer.log"), "utf8"), /fake packer log/);
     assert.ok(!fs.existsSync(`${out}.partial`));
     assert.match(fs.readFileSync(path.join(out, "build.log"), "utf8"), /build finished/, "Packer's output is kept in build.log");
-    assert.equal(r.stderr, "", "nothing for the stack's state on success");
+    assert.equal(r.stderr, "==> build finished\n", "only Packer's step lines for the stack's state on success");
+    fs.rmSync(dir, { recursive: true });
+});
+
+test("Packer's step lines reach stderr while it builds, a task only once it runs long, 200 lines at most; build.log stays whole", async () => {
+    const { dir, env, out } = setup();
+    const go = path.join(dir, "go");
+    const child = spawn(script, [out, "-only=qemu.variant"], { env: { ...env, FAKE_STEPS: "1", FAKE_GO: go, GOLD_SLOW_TASK_SECONDS: "3" }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const closed = new Promise<number | null>((r) => child.on("close", r));
+    // The fake waits for FAKE_GO: what reaches stderr now, Packer's build has not finished.
+    for (let i = 0; i < 600 && !/a slow task/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(stderr, /^==> qemu\.variant: Starting VM, booting disk image\n/, "the step line, as Packer printed it, while it builds");
+    assert.match(stderr, /\nqemu\.variant: TASK \[aws : a slow task\] \(running for 3 s or more\)\n$/);
+    assert.equal(stdout, "");
+    fs.writeFileSync(go, "");
+    assert.equal(await closed, 0, stderr);
+    const lines = stderr.split("\n");
+    assert.equal(lines.pop(), "", "whole lines only");
+    assert.equal(lines.length, 200, "at most 200 lines, however long the build");
+    assert.ok(!/quick task|ok: \[default\]|changed:/.test(stderr), "no quick task, no task output");
+    assert.equal(lines[2], `==> qemu.variant: ${"x".repeat(200)}`.slice(0, 200), "a line is cut to 200 characters");
+    assert.deepEqual(lines.slice(3, 5), ["==> qemu.variant: step 1", "==> qemu.variant: step 2"]);
+    const log = fs.readFileSync(path.join(out, "build.log"), "utf8");
+    for (const whole of ["a quick task", "ok: [default]", "step 250", "x".repeat(300), "build finished"]) assert.ok(log.includes(whole), `build.log keeps ${whole}`);
+    assert.match(JSON.parse(stdout).artifact, /image\.qcow2$/);
     fs.rmSync(dir, { recursive: true });
 });
 

@@ -231,6 +231,52 @@ for (const kind of ["directory", "s3", "azblob", "gs"] as const) {
             assert.equal(await verifyStage(store, (await readManifest(store, kept))!), undefined);
         });
 
+        test("what a user sees on stderr: the stage's start, its transfers every 10 % (whole lines, each percent once), its end; stdout the one JSON object", async (t) => {
+            const f = fp("progress");
+            const dir = path.join(scratch, "build-progress");
+            // A directory store links the files in (nothing moves); on another file system it copies them.
+            let url = urls[kind];
+            if (kind === "directory") {
+                if (fs.statSync("/dev/shm", { throwIfNoEntry: false })?.dev === fs.statSync(scratch).dev || !fs.existsSync("/dev/shm")) return t.skip("no second file system (/dev/shm) to copy into");
+                url = `file://${fs.mkdtempSync("/dev/shm/gold-store-")}`;
+            }
+            const size = kind === "directory" ? 24 : 96;
+            const logged = `mkdir -p ${dir} && echo '==> step' > ${dir}/build.log && ${buildCommand(dir, path.join(scratch, "count-progress"), size)}`;
+            const about = ["--stage", "Debian-12-aws", "--os", "Debian-12", "--provider", "aws"];
+            try {
+                const built = await runCli(["run", "--store", url, "--fingerprint", f, ...about, "--log", `${dir}.build.log`, "--dir", dir, "--command", logged, ...(kind === "azblob" ? ["--page-blob", "yes"] : [])], { GOLD_STORE_CACHE: path.join(scratch, "cache-progress") });
+                assert.equal(built.code, 0, built.stderr);
+                t.diagnostic(`${kind}, the stage built:\n${built.stderr}`);
+                assert.equal(built.stdout.split("\n").length, 2, `one line on stdout: ${built.stdout}`);
+                assert.equal(JSON.parse(built.stdout).fingerprint, f);
+                const lines = built.stderr.split("\n");
+                assert.equal(lines.pop(), "", "whole lines only");
+                assert.equal(lines[0], `Debian-12-aws: start: OS Debian-12, provider aws, fingerprint ${f.slice(0, 12)}; a build logs to ${dir}.build.log (stored with the stage)`);
+                assert.match(lines.at(-1)!, new RegExp(`^Debian-12-aws: built and stored in ${url.replace(/[?.]/g, "\\$&")} \\(${f.slice(0, 12)}\\) in \\d+ s; build\\.log stored with it$`));
+                const up = transfers("Debian-12-aws", built.stderr);
+                // S3's SDK reports each 64 MiB part as it completes (in Node), the others as bytes go.
+                checkTransfer("upload disk.img", up.get("upload disk.img"), kind !== "s3");
+                assert.deepEqual([...up.keys()], ["upload disk.img"], "small files print nothing; the cache takes a hard link");
+                // (The AWS SDK adds its own warning about Node 20, not the stage's.)
+                assert.equal(lines.filter((l) => l.startsWith("Debian-12-aws: ")).length, 2 + up.get("upload disk.img")!.length, "nothing else of the stage");
+
+                // Its next stage on another machine (an empty cache) downloads it: a directory store's file is read where it is.
+                const next = fp("next");
+                const dir2 = path.join(scratch, "build-next");
+                const test = `mkdir -p ${dir2} && echo ok > ${dir2}/result.json && printf '{"artifact": "%s", "sha256": "%s", "bytes": 1}' "$GOLD_INPUT" "$GOLD_INPUT_SHA256"`;
+                const read = await runCli(["run", "--store", url, "--fingerprint", next, "--stage", "Debian-12-aws-test", "--input", f, "--dir", dir2, "--command", test], { GOLD_STORE_CACHE: path.join(scratch, "cache-elsewhere") });
+                assert.equal(read.code, 0, read.stderr);
+                t.diagnostic(`${kind}, the next stage:\n${read.stderr}`);
+                assert.equal(read.stdout.split("\n").length, 2, `one line on stdout: ${read.stdout}`);
+                const down = transfers("Debian-12-aws-test", read.stderr);
+                if (kind === "directory") assert.deepEqual([...down.keys()], []);
+                else checkTransfer("download disk.img", down.get("download disk.img"), true);
+                assert.match(read.stderr, new RegExp(`^Debian-12-aws-test: start: fingerprint ${next.slice(0, 12)}\n`), "no OS or provider given: none said");
+            } finally {
+                if (kind === "directory") fs.rmSync(url.slice("file://".length), { recursive: true, force: true });
+            }
+        });
+
         test("export: a copy of a stage's artifact as another object, then removed", async () => {
             const f = fp("export");
             const first = await stage(f, path.join(scratch, "build-export"), path.join(scratch, "count-export"));
@@ -269,16 +315,36 @@ for (const kind of ["directory", "s3", "azblob", "gs"] as const) {
 }
 
 /** scripts/store.ts run as the program's commands run it. */
-async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const child = spawn(process.execPath, ["--require", "ts-node/register", path.join(repoRoot, "scripts/store.ts"), ...args], {
         cwd: repoRoot,
         env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", ...env },
-        stdio: ["ignore", "ignore", "pipe"],
+        stdio: ["ignore", "pipe", "pipe"],
     });
+    let stdout = "";
     let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     const code = await new Promise<number | null>((r) => child.on("close", r));
-    return { code, stderr };
+    return { code, stdout, stderr };
+}
+
+/** A transfer's progress lines (components/progress.ts), by what moved: their percents in order. */
+function transfers(stage: string, stderr: string): Map<string, number[]> {
+    const out = new Map<string, number[]>();
+    for (const line of stderr.split("\n")) {
+        const m = new RegExp(`^${stage}: ((?:upload|download|copy) .+): (\\d+)% \\([0-9.]+ [KMG]?i?B of [0-9.]+ [KMG]?i?B\\) at [0-9.]+ [KMG]?i?B/s$`).exec(line);
+        if (m) out.set(m[1], [...(out.get(m[1]) ?? []), Number(m[2])]);
+    }
+    return out;
+}
+
+/** Checks a transfer's percents: each once, in order, to 100; every 10 % step seen when the transfer reports finely. */
+function checkTransfer(name: string, percents: number[] | undefined, fine: boolean): void {
+    assert.ok(percents && percents.length >= 2, `${name}: progress lines: ${percents}`);
+    assert.ok(percents.every((p, i) => i === 0 || p > percents[i - 1]), `${name}: each percent once, in order: ${percents}`);
+    assert.equal(percents.at(-1), 100, name);
+    if (fine) for (let step = 10; step <= 100; step += 10) assert.ok(percents.some((p) => p >= step && p < step + 10), `${name}: a line at the ${step} % step: ${percents}`);
 }
 
 test("the GCS adapter's requests: resumable upload, metadata, media, list, delete (a fake server: see the README)", () => {

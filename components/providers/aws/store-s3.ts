@@ -58,12 +58,15 @@ export class S3Store implements ObjectStore {
     async upload(key: string, file: string, opts: UploadOptions = {}): Promise<void> {
         // Multipart from a stream: parts of 64 MiB, four at a time; an interrupted upload leaves
         // no object (its parts are invisible, and expire under the bucket's lifecycle rule).
-        await new Upload({
+        const upload = new Upload({
             client: this.client,
             params: { Bucket: this.loc.bucket, Key: this.key(key), Body: fs.createReadStream(file), ...(opts.sha256 ? { Metadata: { sha256: opts.sha256 } } : {}) },
             partSize: 64 * 1024 * 1024,
             queueSize: 4,
-        }).done();
+        });
+        // In Node the SDK reports each part as it completes (64 MiB steps), not bytes on the wire.
+        if (opts.progress) upload.on("httpUploadProgress", (p) => opts.progress!(p.loaded ?? 0));
+        await upload.done();
     }
 
     async uploadText(key: string, text: string): Promise<void> {

@@ -99,6 +99,8 @@ export interface UploadOptions {
     chunkSize?: number; // bytes read per step; multiple of 512, at most 4 MiB
     concurrency?: number; // Put Page calls in flight
     service?: BlobServiceClient;
+    /** Told the bytes of the file done so far (sent, or skipped as zeros), in file order or not. */
+    progress?: (bytesDone: number) => void;
 }
 
 export interface UploadResult {
@@ -151,7 +153,7 @@ export async function uploadPageBlob(opts: UploadOptions): Promise<UploadResult>
     const fh = await fs.promises.open(opts.file, "r");
     let uploadedBytes = 0;
     try {
-        uploadedBytes = await pump(fh, size, chunkSize, concurrency, hash, blob);
+        uploadedBytes = await pump(fh, size, chunkSize, concurrency, hash, blob, opts.progress);
     } finally {
         await fh.close();
     }
@@ -166,7 +168,7 @@ export async function uploadPageBlob(opts: UploadOptions): Promise<UploadResult>
  * most `concurrency` uploads; a fixed pool of buffers is the back-pressure, so memory is
  * bounded by (concurrency + 1) × chunkSize. The first failure stops reading and aborts the rest.
  */
-async function pump(fh: fs.promises.FileHandle, size: number, chunkSize: number, concurrency: number, hash: crypto.Hash, blob: PageBlobClient): Promise<number> {
+async function pump(fh: fs.promises.FileHandle, size: number, chunkSize: number, concurrency: number, hash: crypto.Hash, blob: PageBlobClient, progress?: (bytesDone: number) => void): Promise<number> {
     const free: Buffer[] = Array.from({ length: concurrency + 1 }, () => Buffer.alloc(chunkSize));
     const waiters: Array<() => void> = [];
     const release = (b: Buffer) => {
@@ -181,6 +183,9 @@ async function pump(fh: fs.promises.FileHandle, size: number, chunkSize: number,
     const inFlight = new Set<Promise<void>>();
     let failure: unknown;
     let uploaded = 0;
+    // Chunks finish out of order: what is done is the sum of the finished ones.
+    let done = 0;
+    const finished = (bytes: number) => progress?.((done += bytes));
 
     try {
         for (let pos = 0; pos < size && failure === undefined; pos += chunkSize) {
@@ -196,6 +201,7 @@ async function pump(fh: fs.promises.FileHandle, size: number, chunkSize: number,
             const ranges = nonZeroRanges(buf, want);
             if (ranges.length === 0) {
                 release(buf);
+                finished(want);
                 continue;
             }
             // N+1 buffers let the next read overlap N uploads; the uploads themselves stay at N.
@@ -206,6 +212,7 @@ async function pump(fh: fs.promises.FileHandle, size: number, chunkSize: number,
                         await blob.uploadPages(buf.subarray(r.start, r.end), pos + r.start, r.end - r.start, { abortSignal: abort.signal });
                         uploaded += r.end - r.start;
                     }
+                    finished(want);
                 } catch (e) {
                     if (failure === undefined) failure = e;
                     abort.abort();

@@ -45,11 +45,16 @@ export class AzureBlobStore implements ObjectStore {
     async upload(key: string, file: string, opts: UploadOptions = {}): Promise<void> {
         if (opts.page) {
             // Its sha256 is set last, as computed from what was sent: the mark of a finished page blob.
-            const sent = await uploadPageBlob({ file, container: this.loc.container, blob: this.name(key), service: this.service });
+            const sent = await uploadPageBlob({ file, container: this.loc.container, blob: this.name(key), service: this.service, progress: opts.progress });
             if (opts.sha256 && sent.sha256 !== opts.sha256) throw new Error(`${file} changed while it was uploaded (sha256 ${sent.sha256}, expected ${opts.sha256})`);
             return;
         }
-        await this.container.getBlockBlobClient(this.name(key)).uploadFile(file, { blockSize: 64 * 1024 * 1024, concurrency: 4, ...(opts.sha256 ? { metadata: { sha256: opts.sha256 } } : {}) });
+        await this.container.getBlockBlobClient(this.name(key)).uploadFile(file, {
+            blockSize: 64 * 1024 * 1024,
+            concurrency: 4,
+            ...(opts.sha256 ? { metadata: { sha256: opts.sha256 } } : {}),
+            ...(opts.progress ? { onProgress: (p: { loadedBytes: number }) => opts.progress!(p.loadedBytes) } : {}),
+        });
     }
 
     async uploadText(key: string, text: string): Promise<void> {

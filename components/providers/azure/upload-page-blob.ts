@@ -3,8 +3,10 @@
 //   ts-node components/providers/azure/upload-page-blob.ts delete --container C --blob NAME
 // Credentials: AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT + AZURE_STORAGE_KEY
 // (+ AZURE_STORAGE_BLOB_ENDPOINT for Azurite or sovereign clouds). Never printed.
-// stdout: one JSON line. Exit 0 ok, 2 bad input/config, 1 service or I/O failure.
+// stdout: one JSON line; stderr: the upload's progress (components/progress.ts). Exit 0 ok, 2 bad input/config, 1 service or I/O failure.
+import * as fs from "fs";
 import { parseSubcommand } from "../../cli/subcommand";
+import { stderrLog, transferProgress } from "../../progress";
 import { deletePageBlob, uploadPageBlob, UploadInputError } from "./page-blob-upload";
 
 const USAGE = `usage:
@@ -28,7 +30,9 @@ async function main(argv: string[]): Promise<void> {
         concurrency = Number(values.concurrency);
         if (!/^\d+$/.test(values.concurrency)) throw new UploadInputError(`--concurrency ${JSON.stringify(values.concurrency)} is not a whole number (1–64)`);
     }
-    const result = await uploadPageBlob({ file: v.file, container: v.container, blob: v.blob, concurrency });
+    const meter = transferProgress(stderrLog, `upload ${v.blob}`, fs.statSync(v.file, { throwIfNoEntry: false })?.size ?? 0);
+    const result = await uploadPageBlob({ file: v.file, container: v.container, blob: v.blob, concurrency, progress: meter.update });
+    meter.end();
     process.stdout.write(JSON.stringify(result) + "\n");
 }
 

@@ -36,7 +36,13 @@ export class GcsStore implements ObjectStore {
     }
 
     async upload(key: string, file: string, opts: UploadOptions = {}): Promise<void> {
-        await this.bucket.upload(file, { destination: this.name(key), resumable: true, chunkSize: 64 * 1024 * 1024, ...(opts.sha256 ? { metadata: { metadata: { sha256: opts.sha256 } } } : {}) });
+        await this.bucket.upload(file, {
+            destination: this.name(key),
+            resumable: true,
+            chunkSize: 64 * 1024 * 1024,
+            ...(opts.sha256 ? { metadata: { metadata: { sha256: opts.sha256 } } } : {}),
+            ...(opts.progress ? { onUploadProgress: (e: { bytesWritten: number }) => opts.progress!(e.bytesWritten) } : {}),
+        });
     }
 
     async uploadText(key: string, text: string): Promise<void> {
