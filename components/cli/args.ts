@@ -128,9 +128,10 @@ export function parseCommand<const S extends CommandSpec>(spec: S, argv: string[
 
 function synopsis(spec: CommandSpec): string {
     const entries = Object.entries(spec.options);
-    const one = ([n, o]: [string, OptionSpec]) => (o.flag ? `--${n}` : `--${n} ${placeholder(n, o)}`) + (o.multiple ? "..." : "");
-    const required = entries.filter(([, o]) => o.required).map(one);
-    const optional = entries.filter(([, o]) => !o.required).map((e) => `[${one(e).replace(/\.\.\.$/, "")}]${e[1].multiple ? "..." : ""}`);
+    const one = ([n, o]: [string, OptionSpec]) => (o.flag ? `--${n}` : `--${n} ${placeholder(n, o)}`);
+    const more = (o: OptionSpec) => (o.multiple ? "..." : "");
+    const required = entries.filter(([, o]) => o.required).map((e) => one(e) + more(e[1]));
+    const optional = entries.filter(([, o]) => !o.required).map((e) => `[${one(e)}]${more(e[1])}`);
     const positional = spec.positionals ? [`[${spec.positionals.name}...]`] : [];
     return [...required, ...optional, ...positional].join(" ");
 }
