@@ -14,6 +14,8 @@ export interface OptionSpec {
     /** May be given more than once (a list, empty when absent). */
     readonly multiple?: boolean;
     readonly required?: boolean;
+    /** A switch that is a whole request by itself (e.g. --list): with it, no option is required. */
+    readonly alone?: boolean;
     /** The value's name in the usage line, e.g. URL (default: the option's name in capitals). */
     readonly value?: string;
     /** An example value: shown in help and in the error when a required option is missing. */
@@ -57,9 +59,10 @@ export interface Parsed<S extends CommandSpec> {
 /** Bad input: exit 2. Thrown by the parser, and by a command for what only it can judge. */
 export class UsageError extends Error {}
 
-/** A check: the value matches `re`, else "'<value>' is not valid; it must be <rule>". */
-export function matches(re: RegExp, rule: string): (value: string) => string | undefined {
-    return (value) => (re.test(value) ? undefined : `${shown(value, "'")} is not valid; it must be ${rule}`);
+/** A check: the value matches `re` (or passes the test), else "'<value>' is not valid; it must be <rule>". */
+export function matches(re: RegExp | ((value: string) => boolean), rule: string): (value: string) => string | undefined {
+    const ok = typeof re === "function" ? re : (value: string) => re.test(value);
+    return (value) => (ok(value) ? undefined : `${shown(value, "'")} is not valid; it must be ${rule}`);
 }
 
 function choicesOf(c: OptionSpec["choices"]): readonly string[] | undefined {
@@ -116,11 +119,13 @@ export function parseCommand<const S extends CommandSpec>(spec: S, argv: string[
         if (o.multiple) (values[t.name] as string[]).push(t.value);
         else values[t.name] = t.value;
     }
+    const alone = names.some((n) => spec.options[n].alone && values[n] === true);
     for (const n of names) {
         const o = spec.options[n];
         const v = values[n];
-        if (o.required && (v === undefined || (Array.isArray(v) && v.length === 0))) {
-            throw new UsageError(`--${n} is required: ${o.help}${o.example ? `, e.g. --${n} ${o.example}` : ""}`);
+        if (!alone && o.required && (v === undefined || (Array.isArray(v) && v.length === 0))) {
+            const unless = names.filter((a) => spec.options[a].alone).map((a) => ` unless --${a}`).join("");
+            throw new UsageError(`--${n} is required${unless}: ${o.help}${o.example ? `, e.g. --${n} ${o.example}` : ""}`);
         }
     }
     return { values: values as Values<S["options"]>, positionals };
@@ -141,20 +146,21 @@ function table(rows: [string, string][]): string {
     return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`).join("\n");
 }
 
-function optionLine(n: string, o: OptionSpec): [string, string] {
+function optionLine(n: string, o: OptionSpec, options: CommandSpec["options"]): [string, string] {
     let choices: readonly string[] | undefined;
     try {
         choices = choicesOf(o.choices);
     } catch {
         // A recipe file that does not read: the help is still printed, without the list.
     }
-    const notes = [o.required ? "required" : "", o.multiple ? "repeatable" : "", choices ? `one of: ${choices.join(", ")}` : "", o.example ? `e.g. ${o.example}` : ""].filter(Boolean);
+    const alones = o.required ? Object.entries(options).filter(([, x]) => x.alone).map(([a]) => `--${a}`) : [];
+    const notes = [o.required ? `required${alones.length ? ` unless ${alones.join(" or ")}` : ""}` : "", o.multiple ? "repeatable" : "", choices ? `one of: ${choices.join(", ")}` : "", o.example ? `e.g. ${o.example}` : ""].filter(Boolean);
     return [o.flag ? `--${n}` : `--${n} ${placeholder(n, o)}`, o.help + (notes.length ? ` (${notes.join("; ")})` : "")];
 }
 
 /** The help of a command (of a subcommand when `command` is given). */
 export function commandHelp(program: Program, spec: CommandSpec, command?: string): string {
-    const rows: [string, string][] = Object.entries(spec.options).map(([n, o]) => optionLine(n, o));
+    const rows: [string, string][] = Object.entries(spec.options).map(([n, o]) => optionLine(n, o, spec.options));
     if (spec.positionals) rows.push([spec.positionals.name, spec.positionals.help]);
     rows.push(["-h, --help", "print this help and exit"]);
     return [
