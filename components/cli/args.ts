@@ -84,7 +84,9 @@ export function parseCommand<const S extends CommandSpec>(spec: S, argv: string[
         allowPositionals: true,
         tokens: true,
     });
-    if (tokens.some((t) => t.kind === "option" && t.name === "help")) return "help";
+    // Asked for anywhere before "--", even where an option would take it as its value (--stack --help).
+    const options = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
+    if (options.includes("--help") || options.includes("-h") || tokens.some((t) => t.kind === "option" && t.name === "help")) return "help";
 
     const values: Record<string, string | string[] | boolean | undefined> = {};
     for (const n of names) values[n] = spec.options[n].flag ? false : spec.options[n].multiple ? [] : undefined;

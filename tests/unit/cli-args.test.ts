@@ -31,7 +31,9 @@ test("values: typed by their declaration, given as --name value or --name=value"
 });
 
 test("--help and -h win over anything else, bad options included", () => {
-    for (const argv of [["--help"], ["-h"], ["--frob", "--help"], ["--stack", "BAD", "-h"]]) assert.equal(parseCommand(SPEC, argv), "help", argv.join(" "));
+    for (const argv of [["--help"], ["-h"], ["--frob", "--help"], ["--stack", "BAD", "-h"], ["--stack", "--help"], ["--dry", "-xh"]]) assert.equal(parseCommand(SPEC, argv), "help", argv.join(" "));
+    // After "--", it is an argument like any other.
+    assert.throws(() => parseCommand(SPEC, ["--stack", "dev", "--", "--help"]), /unexpected argument '--help'/);
 });
 
 test("every input error names the option, the value and what is valid", () => {
