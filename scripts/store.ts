@@ -1,14 +1,6 @@
-// The artifact store's commands, run by the program's commands and by people:
-//   run    one stage: found by fingerprint (and verified) or built and stored (stage commands)
-//   update a stage's result printed again (its command's update: another checkout, another store);
-//          a result from before the store is stored first, from its directory
-//   path   the local path of a stage's artifact (downloaded to this machine's cache if need be)
-//   fetch  a stage's artifact on this machine: prints its local path; --to DIR restores all its files
-//   place  a stage's artifact at a path (the seed's layout), with NAME.sha256 beside it
-//   export a stage's artifact to another object (a cloud's bucket): s3://, azblob://, gs://
-//   remove one object by URL (an export's delete)
-//   ref    a stack's references (the fingerprints it uses), unref removes one set
-//   gc     removes what no reference names (a dry run unless --delete yes)
+// The artifact store's commands, run by the program's commands and by people: run, update,
+// path, fetch, place, export, remove, ref, unref, gc (each described in COMMANDS below, which
+// `npm run store -- --help` prints; `<command> --help` gives its options).
 // Credentials: each cloud's usual environment. stdout: one JSON line. Exit 0 ok, 2 bad input, 1 failure.
 import * as fs from "fs";
 import * as os from "os";
