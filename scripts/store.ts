@@ -49,7 +49,7 @@ const COMMANDS = {
         examples: ["npm run store -- run --store artifacts/store --fingerprint <hex> --stage Rocky-9.8-base --dir artifacts/x --command 'scripts/packer-build.sh …'"],
     },
     update: {
-        summary: "a stage's result printed again (its command's update: another checkout, another store)",
+        summary: "a stage's result printed again (its command's update: another checkout, another store; a result from before the store is stored first)",
         options: { store: O.store, fingerprint: O.fingerprint, stage: O.stage, input: O.input, "page-blob": O.pageBlob },
         examples: ["PULUMI_COMMAND_STDOUT='{…}' npm run store -- update --store artifacts/store --fingerprint <hex> --stage Rocky-9.8-base"],
     },
