@@ -11,18 +11,25 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
+import { matches, parseOrExit, runMain, UsageError } from "../components/cli/args";
 import { providerModule, providerNames } from "../components/providers";
 import { firstBoot } from "../components/firstboot/run";
 import { listOses, loadOs } from "../components/recipe/os";
 import { recipePaths } from "../components/recipe/paths";
 
-const USAGE = "usage: npm run first-boot -- --provider <name> --image <artifact> [--os <id>] [--sha256 HEX] [--out DIR] [--build-key PUB]";
-
-function fail(message: string, code = 2): never {
-    process.stderr.write(`first-boot: ${message}\n`);
-    process.exit(code);
-}
+const PROGRAM = { name: "first-boot", run: "npm run first-boot --" };
+const SPEC = {
+    summary: "Boots an image the way a provider's cloud starts a machine and runs that provider's first-boot checks; prints one JSON line.",
+    options: {
+        provider: { help: "whose cloud's first boot to play", required: true, value: "NAME", example: "aws", choices: providerNames },
+        image: { help: "the image file (the provider's artifact)", required: true, value: "FILE" },
+        os: { help: "the image's OS: its cloud user and IMDS flavour (default: every OS's cloud user is tried)", value: "ID", choices: listOses },
+        sha256: { help: "the image's expected sha256: another file is not tested", value: "HEX", check: matches(/^[0-9a-f]{64}$/, "64 lowercase hex digits") },
+        out: { help: "keep the serial console log and result.json here (DIR.failed on a failure)", value: "DIR" },
+        "build-key": { help: "the build's public key, which must not be left on the image (default: keys/packer.pub, when it exists)", value: "PUB" },
+    },
+    examples: ["npm run first-boot -- --provider openstack --image artifacts/1.4.0/Rocky-9.8/openstack/Rocky-9.8-1.4.0_openstack.qcow2 --os Rocky-9.8 --out /tmp/fb"],
+} as const;
 
 function sha256File(file: string): Promise<string> {
     return new Promise((resolve, reject) => {
@@ -31,30 +38,17 @@ function sha256File(file: string): Promise<string> {
     });
 }
 
-async function main(): Promise<void> {
-    let values: Record<string, string | undefined>;
-    try {
-        values = parseArgs({
-            args: process.argv.slice(2),
-            strict: true,
-            options: { provider: { type: "string" }, image: { type: "string" }, os: { type: "string" }, sha256: { type: "string" }, out: { type: "string" }, "build-key": { type: "string" } },
-        }).values as Record<string, string | undefined>;
-    } catch (e) {
-        return fail(`${(e as Error).message}\n${USAGE}`);
-    }
-    if (!values.provider || !values.image) fail(`--provider and --image are required\n${USAGE}`);
-    if (!providerNames().includes(values.provider!)) fail(`--provider '${values.provider}' is not valid; valid choices: ${providerNames().join(", ")}`);
-    const provider = providerModule(values.provider!);
-    const image = path.resolve(values.image!);
-    if (!fs.statSync(image, { throwIfNoEntry: false })?.isFile()) fail(`--image ${image} is not a file`);
-    if (values.os !== undefined && !listOses().includes(values.os)) fail(`--os '${values.os}' is not valid; valid choices: ${listOses().join(", ")}`);
-    if (values.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(values.sha256)) fail(`--sha256 '${values.sha256}' is not 64 lowercase hex digits`);
+async function main(): Promise<unknown> {
+    const { values } = parseOrExit(PROGRAM, SPEC, process.argv.slice(2));
+    const image = path.resolve(values.image);
+    if (!fs.statSync(image, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`--image: ${image} is not a file`);
+    const provider = providerModule(values.provider);
     const os = values.os ? loadOs(values.os) : undefined;
     const users = os ? [os.cloud_user] : [...new Set(listOses().map((id) => loadOs(id).cloud_user))];
 
     // The image tested is the one the caller names: same bytes, or no test.
     const sha256 = await sha256File(image);
-    if (values.sha256 && values.sha256 !== sha256) fail(`--image ${image} has sha256 ${sha256}, not ${values.sha256}`, 1);
+    if (values.sha256 && values.sha256 !== sha256) throw new Error(`--image ${image} has sha256 ${sha256}, not ${values.sha256}`);
 
     const out = values.out ? path.resolve(values.out) : undefined;
     const work = out ? `${out}.partial` : fs.mkdtempSync("/tmp/gold-first-boot-out-");
@@ -80,11 +74,8 @@ async function main(): Promise<void> {
         fs.rmSync(target, { recursive: true, force: true });
         fs.renameSync(work, target);
     }
-    if (!result.ok) {
-        process.stderr.write(`first-boot: ${provider.name}: ${result.failure}${out ? ` (serial console: ${out}.failed/serial.log)` : ""}\n`);
-        process.exit(1);
-    }
-    process.stdout.write(JSON.stringify(report) + "\n");
+    if (!result.ok) throw new Error(`${provider.name}: ${result.failure}${out ? ` (serial console: ${out}.failed/serial.log)` : ""}`);
+    return report;
 }
 
-main().catch((e) => fail((e as Error).stack ?? String(e), 1));
+runMain(PROGRAM, main);

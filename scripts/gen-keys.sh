@@ -2,8 +2,9 @@
 # Creates the build key pair keys/packer and keys/packer.pub (ed25519, no passphrase) that
 # Packer uses to reach the image as root; the cleanup role removes it from the image.
 #
-#   scripts/gen-keys.sh           create the pair when absent (idempotent)
-#   scripts/gen-keys.sh --force   regenerate it
+# usage: npm run keys [-- --force]   (or scripts/gen-keys.sh [--force])
+#   npm run keys              create the pair when absent (idempotent)
+#   npm run keys -- --force   regenerate it
 #
 # Works from any directory: the keys go to <repo>/keys (git-ignored), or to $GOLD_KEYS_DIR.
 # The private key is never printed.
@@ -13,8 +14,9 @@
 # key would have to be handed to every box user, which makes it no more secret.
 set -eu
 
+# The help is this header: every comment line after the shebang, up to the first line of code.
 usage() {
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
 }
 
 force=0

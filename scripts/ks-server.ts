@@ -1,41 +1,27 @@
 // The kickstart server for Packer and PXE-booted metal hosts:
 //   npm run ks-server -- [--port 8000] [--address 127.0.0.1] [--ssh-key PATH]
 // Loopback by default; --address 0.0.0.0 (or the PXE network's address) to serve hosts.
-import { parseArgs } from "util";
+// Exit 0 after SIGINT/SIGTERM, 2 bad input, 1 when it cannot listen.
+import * as fs from "fs";
+import { matches, parseOrExit, runMain } from "../components/cli/args";
+import { missingBuildKeyWarning } from "../components/kickstart/keys";
 import { createKsServer, serveUntilSignal } from "../components/kickstart/server";
 
-const USAGE = "usage: npm run ks-server -- [--port N] [--address A] [--ssh-key PATH]";
+const PROGRAM = { name: "ks-server", run: "npm run ks-server --" };
+const SPEC = {
+    summary: "Serves kickstarts over HTTP (GET /ks.cfg or /ks.php ?build=<type>/<name>&os=<os>) until SIGINT or SIGTERM.",
+    options: {
+        port: { help: "the port (0: any free one; default 8000)", value: "N", check: matches((p) => /^\d{1,5}$/.test(p) && Number(p) <= 65535, "a port number (0-65535)") },
+        address: { help: "the address to listen on (default 127.0.0.1; 0.0.0.0 or the PXE network's to serve hosts)", value: "A" },
+        "ssh-key": { help: "the build's public key for virtual builds (default: keys/packer.pub)", value: "PATH", check: (f: string) => (fs.statSync(f, { throwIfNoEntry: false })?.isFile() ? undefined : `${f} is not a file`) },
+    },
+    examples: ["npm run ks-server", "npm run ks-server -- --address 0.0.0.0 --port 8080"],
+} as const;
 
-async function main(argv: string[]): Promise<number> {
-    let values;
-    try {
-        ({ values } = parseArgs({
-            args: argv,
-            strict: true,
-            allowPositionals: false,
-            options: { port: { type: "string" }, address: { type: "string" }, "ssh-key": { type: "string" }, help: { type: "boolean", short: "h" } },
-        }));
-    } catch (e) {
-        process.stderr.write(`ks-server: ${(e as Error).message}\n${USAGE}\n`);
-        return 2;
-    }
-    if (values.help) {
-        process.stdout.write(USAGE + "\n");
-        return 0;
-    }
-    const port = Number(values.port ?? "8000");
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        process.stderr.write(`ks-server: --port '${values.port}' is not a port number\n`);
-        return 2;
-    }
-    const server = createKsServer({ sshPublicKeyFile: values["ssh-key"] });
-    try {
-        await serveUntilSignal(server, port, values.address ?? "127.0.0.1");
-    } catch (e) {
-        process.stderr.write(`ks-server: ${(e as Error).message}\n`);
-        return 1;
-    }
-    return 0;
-}
-
-main(process.argv.slice(2)).then((code) => (process.exitCode = code));
+runMain(PROGRAM, async () => {
+    const { values } = parseOrExit(PROGRAM, SPEC, process.argv.slice(2));
+    const opts = { sshPublicKeyFile: values["ssh-key"] };
+    const warning = missingBuildKeyWarning(opts);
+    if (warning) process.stderr.write(`ks-server: ${warning}\n`);
+    await serveUntilSignal(createKsServer(opts), Number(values.port ?? "8000"), values.address ?? "127.0.0.1");
+});

@@ -1,65 +1,57 @@
 // Prints (or writes into a Packer http_directory) one kickstart:
 //   npm run --silent ks -- --build virtual/aws --os CentOS-7.2.1511 [--ssh-key PATH] [--site-json JSON] [--out DIR]
+//   npm run --silent ks -- --list
 // --site-json: overrides of the site variables (a stack's config `site`, checked the same way),
 // so that an ISO build's kickstart is the one the program fingerprinted.
-// Bad input: exit 2, the reason on stderr.
-import { parseArgs } from "util";
+// Exit 0 ok, 2 bad input (an unknown build or OS, an OS without a kickstart), 1 a failure (the
+// build key missing, a broken definition file).
+import * as fs from "fs";
+import { parseOrExit, runMain } from "../components/cli/args";
+import { BadNameError, UnknownChoiceError } from "../components/kickstart/errors";
 import { listBuilds, renderKickstart, writeHttpDirectory } from "../components/kickstart/render";
-import { listOses } from "../components/recipe/os";
+import { listKickstartOses } from "../components/recipe/os";
+import { checkSite } from "../components/recipe/site";
 
-const USAGE = "usage: npm run --silent ks -- --build <type>/<name> --os <os> [--ssh-key PATH] [--site-json JSON] [--out DIR] [--list]";
+const PROGRAM = { name: "ks", run: "npm run --silent ks --" };
 
-function main(argv: string[]): number {
-    let values;
+/** --site-json as an object, or what is wrong with it (checked as config `site` is). */
+function siteJson(text: string): Record<string, unknown> | string {
+    let value: unknown;
     try {
-        ({ values } = parseArgs({
-            args: argv,
-            strict: true,
-            allowPositionals: false,
-            options: {
-                build: { type: "string" },
-                os: { type: "string" },
-                "ssh-key": { type: "string" },
-                "site-json": { type: "string" },
-                out: { type: "string" },
-                list: { type: "boolean" },
-                help: { type: "boolean", short: "h" },
-            },
-        }));
-    } catch (e) {
-        process.stderr.write(`ks: ${(e as Error).message}\n${USAGE}\n`);
-        return 2;
-    }
-    if (values.help) {
-        process.stdout.write(USAGE + "\n");
-        return 0;
-    }
-    if (values.list) {
-        process.stdout.write(`builds: ${listBuilds().join(" ")}\noses: ${listOses().join(" ")}\n`);
-        return 0;
-    }
-    if (!values.build || !values.os) {
-        process.stderr.write(`ks: --build and --os are required\n${USAGE}\n`);
-        return 2;
-    }
-    try {
-        const opts = { build: values.build, os: values.os, sshPublicKeyFile: values["ssh-key"], siteOverrides: siteJson(values["site-json"]) };
-        if (values.out) process.stdout.write(writeHttpDirectory(values.out, opts) + "\n");
-        else process.stdout.write(renderKickstart(opts));
-    } catch (e) {
-        process.stderr.write(`ks: ${(e as Error).message}\n`);
-        return 2;
-    }
-    return 0;
-}
-
-function siteJson(text: string | undefined): Record<string, unknown> | undefined {
-    if (text === undefined) return undefined;
-    try {
-        return JSON.parse(text);
+        value = JSON.parse(text);
     } catch {
-        throw new Error(`--site-json: not a JSON object: ${text.slice(0, 100)}`);
+        return `not a JSON object: ${text.slice(0, 100)}`;
     }
+    try {
+        checkSite(value, "site variable ");
+    } catch (e) {
+        return (e as Error).message;
+    }
+    return value as Record<string, unknown>;
 }
 
-process.exitCode = main(process.argv.slice(2));
+const SPEC = {
+    summary: "Renders one kickstart (build definition + OS file + site variables + keys) to stdout, or to DIR/ks.cfg.",
+    options: {
+        build: { help: "the build: virtual/<provider>, metal/<host>, or virtual (the defaults); --list shows them", required: true, value: "TYPE/NAME", example: "virtual/aws" },
+        os: { help: "an OS that installs with a kickstart; --list shows them", required: true, value: "ID", example: "Rocky-9.8" },
+        "ssh-key": { help: "the build's public key for virtual builds (default: keys/packer.pub)", value: "PATH", check: (f: string) => (fs.statSync(f, { throwIfNoEntry: false })?.isFile() ? undefined : `${f} is not a file`) },
+        "site-json": { help: "overrides of the site variables, as config `site`", value: "JSON", example: '\'{"repo_server":"http://mirror.example.com"}\'', check: (t: string) => { const r = siteJson(t); return typeof r === "string" ? r : undefined; } },
+        out: { help: "write DIR/ks.cfg (a Packer http_directory) and print its path", value: "DIR" },
+        list: { help: "print the builds and the OSes with a kickstart, and exit", flag: true, alone: true },
+    },
+    examples: ["npm run --silent ks -- --build virtual/aws --os Rocky-9.8", "npm run --silent ks -- --build metal/host1 --os Rocky-9.8 --out artifacts/http", "npm run --silent ks -- --list"],
+} as const;
+
+runMain(
+    PROGRAM,
+    () => {
+        const { values } = parseOrExit(PROGRAM, SPEC, process.argv.slice(2));
+        // Only OSes that install with a kickstart: the others (a base from a disk image) have none to render.
+        if (values.list) return `builds: ${listBuilds().join(" ")}\noses: ${listKickstartOses().join(" ")}\n`;
+        const site = values["site-json"] === undefined ? undefined : (siteJson(values["site-json"]) as Record<string, unknown>);
+        const opts = { build: values.build, os: values.os, sshPublicKeyFile: values["ssh-key"], siteOverrides: site };
+        return values.out ? writeHttpDirectory(values.out, opts) + "\n" : renderKickstart(opts);
+    },
+    [UnknownChoiceError, BadNameError],
+);

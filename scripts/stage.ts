@@ -2,54 +2,41 @@
 // fingerprints (it runs index.ts under the SDK's mocks, as the end-to-end test does, and runs
 // only the stage commands): one machine per OS or OS x provider, then one `pulumi up` finds
 // every stage in the store and only publishes.
-//   npm run stage -- --stack 1.4.0 [--os ID]... [--provider NAME]... [--base-only] [--no-build] [--materialize]
-//   npm run stage -- --stack 1.4.0 --list
-// Config: Pulumi.<stack>.yaml (its secrets are not needed: nothing is published). --os and
-// --provider narrow the stack's oses and providers. --base-only runs the OSes' bases only (a
-// CI job per OS before the jobs per OS and provider). --no-build only looks (an error when a
-// stage is missing). --materialize places the tested artifacts in the seed's layout,
-// artifacts/<version>/<os>/<provider>/<name>.<ext> with .sha256 and SHA256SUMS. --list prints
-// the stack's OSes and its OS x provider pairs (a CI matrix) and runs nothing.
+//   npm run stage -- --stack 1.4.0 [--os ID]... [--provider NAME]... [--base-only] [--no-build] [--materialize] [--list]
+// (--help explains each option). Config: Pulumi.<stack>.yaml (its secrets are not needed:
+// nothing is published); --os and --provider narrow the stack's oses and providers.
 // stdout: one JSON line {ok, stages: {name: found|built}, placed?}, or with --list {oses, include}.
+// Exit 0 ok, 2 bad input (options, or the stack's config: one line on stderr), 1 a build failed.
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseArgs } from "util";
 import { parse } from "yaml";
+import { exitUsage, matches, parseOrExit } from "../components/cli/args";
 import { installHarness, reportUp } from "../components/engine/harness";
+import { badChoice } from "../components/recipe/choices";
 import { repoRoot } from "../components/recipe/paths";
-import { loadConfig } from "../components/config";
-import { preflight, stageNames } from "../components/pipeline";
+import { GoldConfig, loadConfig } from "../components/config";
+import { OsPlan, preflight, stageNames } from "../components/pipeline";
 import { stagedArtifact } from "../components/store/run-stage";
 
-function fail(message: string): never {
-    process.stderr.write(`stage: ${message}\n`);
-    process.exit(2);
-}
+const PROGRAM = { name: "stage", run: "npm run stage --" };
 
-let args: { values: Record<string, string | string[] | boolean | undefined> };
-try {
-    args = parseArgs({
-        args: process.argv.slice(2),
-        options: {
-            stack: { type: "string" },
-            os: { type: "string", multiple: true },
-            provider: { type: "string", multiple: true },
-            "base-only": { type: "boolean" },
-            "no-build": { type: "boolean" },
-            materialize: { type: "boolean" },
-            list: { type: "boolean" },
-        },
-        strict: true,
-        allowPositionals: false,
-    });
-} catch (e) {
-    fail(`${(e as Error).message} (valid: --stack NAME [--os ID]... [--provider NAME]... [--base-only] [--no-build] [--materialize] [--list])`);
-}
-const v = args.values;
-const stack = v.stack as string | undefined;
-if (!stack || !/^[A-Za-z0-9._-]+$/.test(stack)) fail(`--stack '${stack ?? ""}' is not a stack name (letters, digits, '.', '_', '-')`);
+const { values: v } = parseOrExit(PROGRAM, {
+    summary: "Builds the stack's stages into the artifact store (or finds them there), outside Pulumi; prints one JSON line.",
+    options: {
+        stack: { help: "the stack whose Pulumi.<stack>.yaml to read", required: true, value: "NAME", example: "dev", check: matches(/^[A-Za-z0-9._-]+$/, "a stack name (letters, digits, '.', '_', '-')") },
+        os: { help: "build only this OS of the stack's oses", multiple: true, value: "ID", example: "Rocky-9.8" },
+        provider: { help: "build only this provider of the stack's providers", multiple: true, value: "NAME", example: "aws" },
+        "base-only": { help: "run the OSes' bases only (a CI job per OS, before the jobs per OS and provider)", flag: true },
+        "no-build": { help: "only look: a stage missing from the store is an error", flag: true },
+        materialize: { help: "place the tested artifacts in artifacts/<version>/<os>/<provider>/ with .sha256 and SHA256SUMS", flag: true },
+        list: { help: "print the stack's OSes and OS x provider pairs (a CI matrix) as JSON, and run nothing", flag: true },
+    },
+    examples: ["npm run stage -- --stack dev --list", "npm run stage -- --stack dev --os Rocky-9.8 --provider aws", "npm run stage -- --stack 1.4.0 --base-only --os Rocky-9.8"],
+}, process.argv.slice(2));
+const stack = v.stack;
+const fail = (message: string): never => exitUsage(PROGRAM, message);
 
 const project = parse(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")).name as string;
 const stackFile = path.join(repoRoot, `Pulumi.${stack}.yaml`);
@@ -69,11 +56,11 @@ const narrow = (key: string, given: string[] | undefined) => {
     if (!given) return;
     const all = config[key] as string[];
     const outside = given.find((g) => !all.includes(g));
-    if (outside) fail(`--${key === "oses" ? "os" : "provider"} '${outside}' is not in the stack's ${key} (${all.join(", ")})`);
+    if (outside) fail(badChoice(`--${key === "oses" ? "os" : "provider"}`, outside, all, `is not in the stack's ${key}`).message);
     config[key] = given;
 };
-narrow("oses", v.os as string[] | undefined);
-narrow("providers", v.provider as string[] | undefined);
+narrow("oses", v.os.length ? v.os : undefined);
+narrow("providers", v.provider.length ? v.provider : undefined);
 config.publish = false;
 if (v.list) {
     const oses = config.oses as string[];
@@ -81,27 +68,40 @@ if (v.list) {
     process.stdout.write(JSON.stringify(list) + "\n", () => process.exit(0));
 }
 
-if (!v.list) run();
+if (!v.list) run(...checkedConfig());
 
-function run(): void {
+/**
+ * The stack's config as the program reads it (index.ts throws every config and recipe error
+ * here, before registering anything): a config error is bad input — one line, exit 2 — and is
+ * found before anything is built, removed or started.
+ */
+function checkedConfig(): [GoldConfig, OsPlan[]] {
+    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, x]) => [`${project}:${k}`, typeof x === "string" ? x : JSON.stringify(x)])));
+    try {
+        const gold = loadConfig(new pulumi.Config(project), stack);
+        return [gold, preflight(gold)];
+    } catch (e) {
+        // The config error names its key, value and choices: --help would not add to it.
+        return exitUsage(PROGRAM, (e as Error).message, "");
+    }
+}
+
+function run(gold: GoldConfig, plans: OsPlan[]): void {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "gold-stage-"));
-    const logDir = path.join(repoRoot, "artifacts", "stage-logs", stack!);
+    const logDir = path.join(repoRoot, "artifacts", "stage-logs", stack);
     fs.rmSync(logDir, { recursive: true, force: true });
     const harness = installHarness({
         project,
-        stack: stack!,
+        stack,
         // A state of its own, empty: every stage command runs, and finds what the store has.
         stateFile: path.join(work, "state.json"),
         logDir,
         only: v["base-only"] ? (name) => name.endsWith("-base-run") : (name) => name.endsWith("-run"),
         env: v["no-build"] ? { GOLD_STAGE_NO_BUILD: "1" } : {},
     });
-    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, x]) => [`${project}:${k}`, typeof x === "string" ? x : JSON.stringify(x)])));
 
     reportUp(harness, async () => {
         // The stages this run owes, by the program's own plan and names.
-        const gold = loadConfig();
-        const plans = preflight(gold);
         const wanted = plans.flatMap((p) => {
             const n = stageNames(p);
             const images = v["base-only"] ? [] : n.images.flatMap((i) => [i.variant, i.conversion, ...(i.test ? [i.test] : [])]);

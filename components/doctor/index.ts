@@ -37,12 +37,17 @@ export function formatReport(r: Report): string {
     return `${status} ${r.id.padEnd(16)} ${what || r.title}${r.fix ? `\n        fix: ${r.fix}` : ""}`;
 }
 
+/** Why a comma-separated list is not one of the doctor's checks (undefined when it is). */
+export function unknownTool(list: string): string | undefined {
+    const bad = list.split(",").filter(Boolean).find((id) => !(TOOL_IDS as string[]).includes(id));
+    return bad === undefined ? undefined : `'${bad}' is not a tool the doctor knows; valid choices: ${TOOL_IDS.join(", ")}`;
+}
+
 /** The ids of the doctor's checks, refused with the valid ones when one is unknown. */
 export function toolIds(list: string, option = "--needs"): ToolId[] {
-    const ids = list.split(",").filter(Boolean);
-    const bad = ids.find((id) => !(TOOL_IDS as string[]).includes(id));
-    if (bad) throw new Error(`${option} '${bad}' is not a tool the doctor knows; valid choices: ${TOOL_IDS.join(", ")}`);
-    return ids as ToolId[];
+    const problem = unknownTool(list);
+    if (problem) throw new Error(`${option} ${problem}`);
+    return list.split(",").filter(Boolean) as ToolId[];
 }
 
 /**

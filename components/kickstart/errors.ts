@@ -5,8 +5,8 @@ import { badChoice } from "../recipe/choices";
  * these and 500 for everything else (a broken definition file is our fault, not the caller's).
  */
 export class UnknownChoiceError extends Error {
-    constructor(what: string, value: unknown, choices: readonly string[]) {
-        super(badChoice(what, value, choices).message);
+    constructor(what: string, value: unknown, choices: readonly string[], reason?: string) {
+        super(badChoice(what, value, choices, reason).message);
         this.name = "UnknownChoiceError";
     }
 }

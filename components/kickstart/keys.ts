@@ -40,3 +40,15 @@ export function readBuildKey(opts: { sshPublicKey?: string; sshPublicKeyFile?: s
     }
     return checkPublicKey(text, file);
 }
+
+/**
+ * What a kickstart server says at start when it cannot serve virtual builds yet (no build key),
+ * or undefined. The key is read at each request, so `npm run keys` later is enough; metal
+ * builds need no build key and are served meanwhile.
+ */
+export function missingBuildKeyWarning(opts: { sshPublicKey?: string; sshPublicKeyFile?: string; root?: string }): string | undefined {
+    if (opts.sshPublicKey !== undefined) return undefined;
+    const file = opts.sshPublicKeyFile ?? defaultBuildKeyFile(opts.root);
+    if (fs.existsSync(file)) return undefined;
+    return `warning: ${file} does not exist: virtual builds answer 500 until it does (run npm run keys); metal builds are served`;
+}

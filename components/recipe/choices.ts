@@ -15,9 +15,9 @@ export function shown(value: unknown, quote: '"' | "'" = '"'): string {
     return `${text.slice(0, MAX_SHOWN - 20)}… (${length} characters)`;
 }
 
-/** "<what>: '<value>' is not valid; valid choices: a, b, c". */
-export function badChoice(what: string, value: unknown, choices: readonly string[]): Error {
-    return new Error(`${what}: ${shown(value, "'")} is not valid; valid choices: ${choices.join(", ")}`);
+/** "<what>: '<value>' is not valid; valid choices: a, b, c" (`reason` in place of "is not valid"). */
+export function badChoice(what: string, value: unknown, choices: readonly string[], reason = "is not valid"): Error {
+    return new Error(`${what}: ${shown(value, "'")} ${reason}; valid choices: ${choices.join(", ")}`);
 }
 
 /** "<what>: <value> is not valid; it must be <rule>". */

@@ -82,10 +82,13 @@ export function hasKickstart(os: Pick<OsVars, "kickstart">): boolean {
     return os.kickstart !== "none";
 }
 
+/** Why an OS without a kickstart has none (after its name). */
+export const NO_KICKSTART = "has no kickstart: its base starts from an existing disk image (config baseImages)";
+
 /** The kickstart family of an OS: one kickstart template per family. */
 export function kickstartFamily(os: Pick<OsVars, "os_major" | "kickstart" | "vm_name">): "el7" | "el8" {
     if (os.kickstart === "el7" || os.kickstart === "el8") return os.kickstart;
-    if (!hasKickstart(os)) throw new Error(`${os.vm_name} has no kickstart: its base starts from an existing disk image (config baseImages)`);
+    if (!hasKickstart(os)) throw new Error(`${os.vm_name} ${NO_KICKSTART}`);
     return os.os_major <= 7 ? "el7" : "el8";
 }
 

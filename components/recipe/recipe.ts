@@ -9,7 +9,7 @@ import { UnknownChoiceError } from "../kickstart/errors";
 import { BuildId, loadDefinition, resolveBuild } from "../kickstart/definitions";
 import { readBuildKey } from "../kickstart/keys";
 import { renderTemplate } from "../kickstart/template";
-import { OsVars, hasKickstart, listOses, loadOs } from "./os";
+import { NO_KICKSTART, OsVars, hasKickstart, listOses, loadOs } from "./os";
 import { repoRoot } from "./paths";
 import { SiteVars, loadSite } from "./site";
 
@@ -88,7 +88,11 @@ export class Recipe {
     /** The kickstart of a build ("virtual/<provider>", "metal/<host>", "virtual") for an OS, rendered once. */
     kickstart(build: string, osId: string, key: BuildKey = {}): string {
         const id = resolveBuild(build, this.root);
-        if (!this.kickstartOses.includes(osId)) throw new UnknownChoiceError("unknown OS", osId, this.kickstartOses);
+        if (!this.kickstartOses.includes(osId)) {
+            // An OS file without a kickstart (its base starts from a disk image) is known, but not served.
+            const reason = this.oses.includes(osId) ? NO_KICKSTART : undefined;
+            throw new UnknownChoiceError(reason ? "OS" : "unknown OS", osId, this.kickstartOses, reason);
+        }
         const def = this.definition(id);
         const authorizedKeys = [...(def.build_key ? [readBuildKey({ ...key, root: this.root })] : []), ...def.ssh_keys];
         const cacheKey = JSON.stringify([id.id, osId, authorizedKeys]);

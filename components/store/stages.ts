@@ -36,9 +36,28 @@ export const manifestKey = (fingerprint: string) => `stages/${checkFingerprint(f
 export const blobKey = (sha256: string, name: string) => `blobs/${sha256}/${name}`;
 export const refsPrefix = "refs/";
 
+/** A stage's fingerprint: the sha256 of its inputs. */
+export const FINGERPRINT = /^[0-9a-f]{64}$/;
+
 export function checkFingerprint(fp: string): string {
-    if (!/^[0-9a-f]{64}$/.test(fp)) throw new Error(`'${fp}' is not a stage fingerprint (64 hex digits)`);
+    if (!FINGERPRINT.test(fp)) throw new Error(`'${fp}' is not a stage fingerprint (64 hex digits)`);
     return fp;
+}
+
+/**
+ * Why a directory is not a local store, or undefined when it is one: it exists and holds
+ * stages/, blobs/ or refs/ (what storing a stage or a stack's references makes; a gc leaves the
+ * folders), or nothing at all (a store made and not used yet). A missing directory, or one
+ * holding only other things, is a mistyped path: read as a store it would look empty, and a gc
+ * would report nothing to remove while the real store was never looked at.
+ */
+export function localStoreProblem(dir: string): string | undefined {
+    const st = fs.statSync(dir, { throwIfNoEntry: false });
+    if (!st) return `${dir} does not exist`;
+    if (!st.isDirectory()) return `${dir} is not a directory`;
+    const entries = fs.readdirSync(dir);
+    if (entries.length === 0 || ["stages", "blobs", "refs"].some((d) => entries.includes(d))) return undefined;
+    return `${dir} is not an artifact store: it has none of stages/, blobs/, refs/`;
 }
 
 /** A stage's manifest, or undefined when the store has none (or one that is not a manifest). */

@@ -1,9 +1,9 @@
 // Benchmark: wall time of `pulumi up` (through the end-to-end harness, every stage for real)
 // for all seven providers against one provider, each from a cold state (base included), on
 // the Debian base disk. Reported as a ratio; nothing is asserted.
-//   npm run bench                      one = gcp
-//   GOLD_BENCH_ONE=openstack npm run bench
-//   GOLD_BENCH_RUNS=one npm run bench  one side only (the other is kept from the last run)
+//   npm run bench -- providers                      one = gcp
+//   GOLD_BENCH_ONE=openstack npm run bench -- providers
+//   GOLD_BENCH_RUNS=one npm run bench -- providers  one side only (the other is kept from the last run)
 // Writes artifacts/bench/providers.json. Takes about as long as the two builds (an hour or
 // more under TCG); the artifacts of both runs are removed afterwards.
 import * as fs from "node:fs";

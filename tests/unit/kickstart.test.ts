@@ -9,7 +9,7 @@ import { spawnSync } from "child_process";
 import { listBuildNames, listBuilds } from "../../components/kickstart/definitions";
 import { BadNameError, UnknownChoiceError } from "../../components/kickstart/errors";
 import { listKickstarts, renderKickstart, writeHttpDirectory } from "../../components/kickstart/render";
-import { kickstartFamily, listOses, loadOs } from "../../components/recipe/os";
+import { hasKickstart, kickstartFamily, listKickstartOses, listOses, loadOs } from "../../components/recipe/os";
 import { repoRoot } from "../../components/recipe/paths";
 import { loadSite } from "../../components/recipe/site";
 import { providerNames } from "../../components/providers";
@@ -167,7 +167,9 @@ test("unknown type, build, host and OS name the bad value and list the valid one
         ["cloud/aws", os, /unknown build type: 'cloud' is not valid; valid choices: metal, virtual/],
         ["virtual/awss", os, /unknown virtual build: 'virtual\/awss' is not valid; valid choices: virtual\/aws, virtual\/azure, .*virtual\/vmware/],
         ["metal/host99", os, /unknown metal host: 'metal\/host99' is not valid; valid choices: metal\/host1, metal\/host2/],
-        ["virtual/aws", "Debian-12", /unknown OS: 'Debian-12' is not valid; valid choices: .*CentOS-7\.2\.1511/],
+        ["virtual/aws", "Nope-1", /unknown OS: 'Nope-1' is not valid; valid choices: .*CentOS-7\.2\.1511/],
+        // An OS file without a kickstart is known: refused with the reason, and not among the choices.
+        ["virtual/aws", "Debian-12", /^OS: 'Debian-12' has no kickstart: its base starts from an existing disk image \(config baseImages\); valid choices: (?!.*Debian).*CentOS-7\.2\.1511/],
     ];
     for (const [build, o, message] of cases) assert.throws(() => render(build, o), (e: Error) => e instanceof UnknownChoiceError && message.test(e.message));
 });
@@ -277,8 +279,10 @@ test("CLI prints a kickstart, writes --out DIR/ks.cfg, and exits 2 on bad input"
     const bad: [string[], RegExp][] = [
         [["--build", "metal/nohost", "--os", os], /unknown metal host: 'metal\/nohost' is not valid; valid choices: metal\/host1/],
         [["--build", "virtual/aws", "--os", "Nope-1"], /unknown OS: 'Nope-1'/],
-        [["--build", "virtual/aws"], /--build and --os are required/],
-        [["--build", "virtual/aws", "--os", os, "--frobnicate"], /Unknown option '--frobnicate'/],
+        [["--build", "virtual/aws"], /^ks: --os is required unless --list: /],
+        [["--build", "virtual/aws", "--os", os, "--frobnicate"], /^ks: unknown option: '--frobnicate' is not valid; valid choices: --build, --os, /],
+        [["--build", "virtual/aws", "--os", "Debian-12"], /^ks: OS: 'Debian-12' has no kickstart: /],
+        [["--build", "virtual/aws", "--os", os, "--ssh-key", path.join(dir, "missing.pub")], /^ks: --ssh-key: .*missing\.pub is not a file/],
         [["--build", "virtual/../../etc", "--os", os], /must be <type>\/<name>/],
     ];
     for (const [args, message] of bad) {
@@ -287,4 +291,15 @@ test("CLI prints a kickstart, writes --out DIR/ks.cfg, and exits 2 on bad input"
         assert.equal(r.stdout, "");
         assert.match(r.stderr, message);
     }
+});
+
+test("CLI --list offers what it renders: every build, and only the OSes with a kickstart", () => {
+    const r = cli(["--list"]);
+    assert.equal(r.status, 0, r.stderr);
+    const listed = Object.fromEntries(r.stdout.trim().split("\n").map((l) => [l.split(":")[0], l.split(": ")[1].split(" ")]));
+    assert.deepEqual(listed.builds, listBuilds());
+    assert.deepEqual(listed.oses, listKickstartOses());
+    const without = listOses().filter((o) => !hasKickstart(loadOs(o)));
+    assert.ok(without.length > 0, "the recipe has an OS without a kickstart (Debian-12, a base from a disk image)");
+    assert.deepEqual(listed.oses.filter((o: string) => without.includes(o)), []);
 });

@@ -9,6 +9,7 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
 import { spawn } from "child_process";
+import { missingBuildKeyWarning } from "../../components/kickstart/keys";
 import { createKsServer } from "../../components/kickstart/server";
 import { listKickstartOses, listOses, loadOs } from "../../components/recipe/os";
 import { recipePaths, repoRoot } from "../../components/recipe/paths";
@@ -286,5 +287,37 @@ test("a broken definition is a 500 that names the file relative to the recipe, n
         assert.ok(!r.body.includes(root), r.body);
     } finally {
         fs.writeFileSync(file, original);
+    }
+});
+
+test("without the build key: one warning at start naming the file and npm run keys; metal builds are still served, virtual ones once the key exists", async () => {
+    const bare = fixtureRoot("ks-server-nokey");
+    const keyFile = path.join(bare, "keys", "packer.pub");
+    assert.equal(missingBuildKeyWarning({ root: bare }), undefined, "the key is there: no warning");
+    fs.rmSync(keyFile);
+    const warning = missingBuildKeyWarning({ root: bare });
+    assert.equal(warning, `warning: ${keyFile} does not exist: virtual builds answer 500 until it does (run npm run keys); metal builds are served`);
+    assert.equal(missingBuildKeyWarning({ root: bare, sshPublicKey: TEST_KEY }), undefined, "a key given as text needs no file");
+    const other = path.join(bare, "other.pub");
+    assert.match(missingBuildKeyWarning({ root: bare, sshPublicKeyFile: other }) ?? "", new RegExp(`${other} does not exist`));
+
+    // What the warning says is what the server does.
+    const noKey = createKsServer({ root: bare, site: testSite(bare), log: () => undefined });
+    await new Promise<void>((resolve) => noKey.listen(0, "127.0.0.1", resolve));
+    const get = (p: string, headers: http.OutgoingHttpHeaders = {}) =>
+        new Promise<number>((resolve, reject) => {
+            http.get({ host: "127.0.0.1", port: (noKey.address() as AddressInfo).port, path: p, agent: false, headers }, (res) => {
+                res.resume();
+                res.on("end", () => resolve(res.statusCode ?? 0));
+            }).on("error", reject);
+        });
+    try {
+        const o = listKickstartOses(bare)[0];
+        assert.equal(await get(`/ks.cfg?build=virtual/aws&os=${o}`), 500);
+        assert.equal(await get(`/ks.cfg?build=metal/host1&os=${o}`, MACS["metal/host1"]), 200);
+        fs.writeFileSync(keyFile, TEST_KEY + "\n");
+        assert.equal(await get(`/ks.cfg?build=virtual/aws&os=${o}`), 200, "npm run keys later is enough: no restart");
+    } finally {
+        await new Promise<void>((resolve) => noKey.close(() => resolve()));
     }
 });

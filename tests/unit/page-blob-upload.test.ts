@@ -207,8 +207,9 @@ test("bad input: exit 2 naming the value and the valid choices", async () => {
         [["upload", "--file", good, "--container", "c1x", "--blob", "x"], { AZURE_STORAGE_ACCOUNT: ACCOUNT }, /AZURE_STORAGE_KEY not set \(set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT \+ AZURE_STORAGE_KEY/],
         [["upload", "--file", good, "--container", "c1x", "--blob", "x"], { AZURE_STORAGE_CONNECTION_STRING: `AccountKey=${KEY};garbage` }, /AZURE_STORAGE_CONNECTION_STRING is not a valid storage connection string/],
         [["upload", "--file", path.join(work, "missing.vhd"), "--container", "c1x", "--blob", "x"], withKey, /missing\.vhd cannot be read: ENOENT/],
-        [["upload", "--file", good, "--container", "c1x"], withKey, /upload: missing --blob/],
-        [["copy"], withKey, /command "copy" is not one of: upload, delete/],
+        [["upload", "--file", good, "--container", "c1x"], withKey, /^upload-page-blob upload: --blob is required: the blob's name /],
+        [["copy"], withKey, /^upload-page-blob: unknown command: 'copy' is not valid; valid choices: upload, delete /],
+        [["upload", "--file", good, "--container", "c1x", "--blob", "x", "--concurrency", "many"], withKey, /^upload-page-blob upload: --concurrency: 'many' is not valid; it must be a whole number \(1-64\)/],
     ];
     // Each CLI start costs ts-node's start-up: two at a time.
     const pending = [...cases];

@@ -151,9 +151,10 @@ test("CLI bad input: exit 2 naming the value, nothing written; a corrupt catalog
     const cases: Array<[string[], RegExp]> = [
         [argv({ "--version": "1.4" }), /version "1\.4" is not a semantic version/],
         [argv({ "--sha256": "abc" }), /sha256 "abc" is not 64 hexadecimal digits/],
-        [["add", "--catalog", file], /missing --name, --version, --provider, --url, --sha256/],
-        [["frob"], /command "frob" is not one of: add, remove/],
-        [["remove", "--catalog", file, "--version", "1.0.0", "--url", "x"], /--url.*valid options for remove: --catalog --version --provider --sha256/],
+        [["add", "--catalog", file], /^vagrant-catalog add: --name is required: the box's name, NAMESPACE\/BOX, e\.g\. --name gold\/rocky9 /],
+        [["frob"], /^vagrant-catalog: unknown command: 'frob' is not valid; valid choices: add, remove /],
+        [["remove", "--catalog", file, "--version", "1.0.0", "--url", "x"], /^vagrant-catalog remove: unknown option: '--url' is not valid; valid choices: --catalog, --version, --provider, --sha256, --help /],
+        [argv({ "--provider": "vbox" }), /^vagrant-catalog add: --provider: 'vbox' is not valid; valid choices: virtualbox, vmware_desktop, /],
     ];
     const results = await pool(cases, 2, ([args]) => cli(args));
     results.forEach((r, i) => {

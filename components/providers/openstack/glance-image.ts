@@ -5,15 +5,33 @@
 // gold_request): an active one is taken as is, a half-made one is deleted and made again.
 // Credentials: OpenStack's usual environment (./glance.ts). stdout: one JSON line.
 import { createHash } from "crypto";
-import { parseSubcommand } from "../../cli/subcommand";
+import { parseSubcommandOrExit, runMain } from "../../cli/args";
 import { stagedArtifact } from "../../store/run-stage";
 import { Glance, GlanceInputError, ImageRequest } from "./glance";
 
+const RUN = "ts-node components/providers/openstack/glance-image.ts";
+const PROGRAM = {
+    name: "glance-image",
+    run: RUN,
+    summary: "The OpenStack publisher's command: a Glance image of a stage's artifact from the store (credentials: OpenStack's usual environment).",
+    examples: [`${RUN} create --store artifacts/store --fingerprint <64 hex digits> --request '{"name":"gold-rocky9","diskFormat":"qcow2","visibility":"private","tags":[],"properties":{}}'`],
+};
 const COMMANDS = {
-    create: { required: ["store", "fingerprint", "request"], optional: [] },
-    delete: { required: ["created"], optional: [] },
+    create: {
+        summary: "creates the image (or adopts the one an earlier, killed run made)",
+        options: {
+            store: { help: "the artifact store", required: true, value: "URL" },
+            fingerprint: { help: "the stage whose artifact is uploaded", required: true, value: "HEX" },
+            request: { help: "the image: {name, diskFormat, visibility, tags, properties, protected?}", required: true, value: "JSON" },
+        },
+        examples: PROGRAM.examples,
+    },
+    delete: {
+        summary: "deletes the image a create made",
+        options: { created: { help: "what its create printed ($PULUMI_COMMAND_STDOUT)", required: true, value: "JSON" } },
+        examples: [`${RUN} delete --created "$PULUMI_COMMAND_STDOUT"`],
+    },
 } as const;
-const USAGE = "usage: glance-image.ts create --store URL --fingerprint FP --request JSON | delete --created JSON";
 
 function request(json: string): ImageRequest {
     let r: ImageRequest;
@@ -49,12 +67,12 @@ async function create(storeUrl: string, fingerprint: string, req: ImageRequest) 
     return { id: image.id, name: req.name, sha256 };
 }
 
-async function main(argv: string[]): Promise<unknown> {
-    const { command, values: v } = parseSubcommand(argv, COMMANDS, USAGE, (m) => new GlanceInputError(m));
-    if (command === "create") return create(v.store, v.fingerprint, request(v.request));
+async function main(): Promise<unknown> {
+    const a = parseSubcommandOrExit(PROGRAM, COMMANDS, process.argv.slice(2));
+    if (a.command === "create") return create(a.values.store, a.values.fingerprint, request(a.values.request));
     let id: string;
     try {
-        id = JSON.parse(v.created).id;
+        id = JSON.parse(a.values.created).id;
     } catch {
         throw new GlanceInputError("--created is not the JSON its create printed");
     }
@@ -62,9 +80,4 @@ async function main(argv: string[]): Promise<unknown> {
     return { id, deleted: await (await Glance.connect()).delete(id) };
 }
 
-main(process.argv.slice(2))
-    .then((out) => process.stdout.write(JSON.stringify(out) + "\n"))
-    .catch((e: unknown) => {
-        process.stderr.write(`glance-image: ${(e as Error).message ?? String(e)}\n`);
-        process.exitCode = e instanceof GlanceInputError ? 2 : 1;
-    });
+runMain(PROGRAM, main, [GlanceInputError]);
