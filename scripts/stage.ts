@@ -7,16 +7,15 @@
 // nothing is published); --os and --provider narrow the stack's oses and providers.
 // stdout: one JSON line {ok, stages: {name: found|built}, placed?}, or with --list {oses, include}.
 // Exit 0 ok, 2 bad input (options, or the stack's config: one line on stderr), 1 a build failed.
-import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse } from "yaml";
 import { exitUsage, matches, parseOrExit } from "../components/cli/args";
 import { installHarness, reportUp } from "../components/engine/harness";
 import { badChoice } from "../components/recipe/choices";
 import { repoRoot } from "../components/recipe/paths";
-import { GoldConfig, loadConfig } from "../components/config";
+import { GoldConfig } from "../components/config";
+import { STACK_NAME, StackFile, loadStackConfig, readStackFile } from "../components/config/stack-file";
 import { OsPlan, preflight, stageNames } from "../components/pipeline";
 import { stagedArtifact } from "../components/store/run-stage";
 
@@ -25,7 +24,7 @@ const PROGRAM = { name: "stage", run: "npm run stage --" };
 const { values: v } = parseOrExit(PROGRAM, {
     summary: "Builds the stack's stages into the artifact store (or finds them there), outside Pulumi; prints one JSON line.",
     options: {
-        stack: { help: "the stack whose Pulumi.<stack>.yaml to read", required: true, value: "NAME", example: "dev", check: matches(/^[A-Za-z0-9._-]+$/, "a stack name (letters, digits, '.', '_', '-')") },
+        stack: { help: "the stack whose Pulumi.<stack>.yaml to read", required: true, value: "NAME", example: "dev", check: matches(STACK_NAME, "a stack name (letters, digits, '.', '_', '-')") },
         os: { help: "build only this OS of the stack's oses", multiple: true, value: "ID", example: "Rocky-9.8" },
         provider: { help: "build only this provider of the stack's providers", multiple: true, value: "NAME", example: "aws" },
         "base-only": { help: "run the OSes' bases only (a CI job per OS, before the jobs per OS and provider)", flag: true },
@@ -38,20 +37,13 @@ const { values: v } = parseOrExit(PROGRAM, {
 const stack = v.stack;
 const fail = (message: string): never => exitUsage(PROGRAM, message);
 
-const project = parse(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")).name as string;
-const stackFile = path.join(repoRoot, `Pulumi.${stack}.yaml`);
-if (!fs.existsSync(stackFile)) fail(`${stackFile} does not exist: the stack's config is read from it (pulumi config set … writes it)`);
-const config: Record<string, unknown> = {};
-for (const [key, value] of Object.entries((parse(fs.readFileSync(stackFile, "utf8"))?.config ?? {}) as Record<string, unknown>)) {
-    const [ns, name] = key.includes(":") ? key.split(":", 2) : [project, key];
-    if (ns !== project) continue;
-    // Secrets are the publishers': nothing is published here.
-    if (value && typeof value === "object" && "secure" in value) continue;
-    config[name] = value;
+let stackFile: StackFile;
+try {
+    stackFile = readStackFile(stack);
+} catch (e) {
+    stackFile = fail((e as Error).message);
 }
-// What the stack does not set, Pulumi.yaml's defaults give.
-const declared = parse(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")).config ?? {};
-for (const key of ["oses", "providers"]) config[key] ??= declared[key]?.default;
+const { project, config } = stackFile;
 const narrow = (key: string, given: string[] | undefined) => {
     if (!given) return;
     const all = config[key] as string[];
@@ -76,9 +68,8 @@ if (!v.list) run(...checkedConfig());
  * found before anything is built, removed or started.
  */
 function checkedConfig(): [GoldConfig, OsPlan[]] {
-    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, x]) => [`${project}:${k}`, typeof x === "string" ? x : JSON.stringify(x)])));
     try {
-        const gold = loadConfig(new pulumi.Config(project), stack);
+        const gold = loadStackConfig(stackFile);
         return [gold, preflight(gold)];
     } catch (e) {
         // The config error names its key, value and choices: --help would not add to it.
