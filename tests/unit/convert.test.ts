@@ -201,12 +201,13 @@ test("a failure mid-way leaves no OUTPUT_DIR and no .partial, and keeps a previo
 
 test("SIGTERM mid-conversion stops the running step at once and removes the partial directory", skipOpts, async () => {
     const { mib } = await testDisks();
-    // A stand-in qemu-img whose `convert` hangs (and records its pid); `info` is the real one.
+    // A stand-in qemu-img whose `convert` makes its output, records its pid (whole, once the
+    // output is there) and hangs; `info` is the real one.
     const bin = path.join(root, "slow-bin");
     fs.mkdirSync(bin);
     const real = (await ok("sh", ["-c", "command -v qemu-img"])).trim();
     const pidFile = path.join(root, "slow.pid");
-    fs.writeFileSync(path.join(bin, "qemu-img"), `#!/bin/sh\nif [ "$1" = convert ]; then echo $$ > "${pidFile}"; : > "$(eval echo \\\${$#})"; exec sleep 120; fi\nexec ${real} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "qemu-img"), `#!/bin/sh\nif [ "$1" = convert ]; then : > "$(eval echo \\\${$#})"; echo $$ > "${pidFile}.tmp"; mv "${pidFile}.tmp" "${pidFile}"; exec sleep 120; fi\nexec ${real} "$@"\n`, { mode: 0o755 });
     const out = path.join(root, "killed");
     const child = spawn(script, ["qcow2", mib, out, "Killed-1_openstack", "1.0.0"], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
