@@ -100,9 +100,8 @@ function run(gold: GoldConfig, plans: OsPlan[]): void {
         });
         // eslint-disable-next-line @typescript-eslint/no-var-requires
         require(path.join(repoRoot, "index"));
-        // Each is done once it ran (a failure ends the run through the harness).
-        while (!wanted.every((w) => harness.executed.some((e) => e.name === w && e.ok))) await new Promise((r) => setTimeout(r, 500));
-        const state = JSON.parse(fs.readFileSync(path.join(work, "state.json"), "utf8")).commands as Record<string, { stdout: string }>;
+        // Each is done once it ran and its result is recorded (a failure ends the run through the harness).
+        while (!wanted.every((w) => w in harness.stdouts)) await new Promise((r) => setTimeout(r, 500));
         const stages: Record<string, string> = {};
         for (const name of wanted) {
             const text = fs.readFileSync(path.join(logDir, `${name}.stderr.log`), "utf8");
@@ -112,7 +111,7 @@ function run(gold: GoldConfig, plans: OsPlan[]): void {
         if (v.materialize) {
             for (const p of plans) {
                 for (const i of stageNames(p).images) {
-                    const result = JSON.parse(state[`${i.test ?? i.conversion}-run`].stdout) as { fingerprint: string; sha256: string; key: string; store: string };
+                    const result = JSON.parse(harness.stdouts[`${i.test ?? i.conversion}-run`]) as { fingerprint: string; sha256: string; key: string; store: string };
                     const { path: file } = await stagedArtifact(result.store, result.fingerprint);
                     const dir = path.join(repoRoot, "artifacts", gold.version, p.os.vm_name, i.provider);
                     const target = path.join(dir, path.basename(result.key));

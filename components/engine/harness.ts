@@ -123,6 +123,8 @@ export function installHarness(opts: {
     const save = (commands: Record<string, CommandState>) =>
         fs.writeFileSync(opts.stateFile, JSON.stringify({ commands, pendingDeletes: replaced }, null, 2));
     const inFlight = new Set<Promise<unknown>>();
+    /** Each command's stdout this run, by name, once its state is saved. */
+    const stdouts: Record<string, string> = {};
 
     const run = async (name: string, action: Execution["action"], script: string, c: CommandState | Record<string, any>, env?: Record<string, string>) => {
         const started = Date.now();
@@ -174,6 +176,7 @@ export function installHarness(opts: {
                 // Each success is saved at once: a later failure must not lose what was built,
                 // nor the old copy still to delete.
                 save({ ...state.commands, ...next.commands });
+                stdouts[args.name] = stdout;
                 return { id: `${args.name}-id`, state: { ...inputs, stdout, stderr: "" } };
             },
             call: () => ({}),
@@ -209,6 +212,7 @@ export function installHarness(opts: {
         },
         executed,
         skipped,
+        stdouts,
     };
 }
 

@@ -14,7 +14,7 @@ import { Log, formatDuration } from "../progress";
 import type { ArtifactFormat } from "../providers/provider";
 import { runContainer } from "./container";
 import { Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, runCheckList } from "./mechanism";
-import { SshTarget, makeKey, ssh, waitForLogin } from "./ssh";
+import { SshTarget, makeKey, sshSteady, waitForLogin } from "./ssh";
 import { ArtifactKind, accelerator, bootAndProbe, extractDisk } from "./vm";
 
 export type { CheckResult } from "./mechanism";
@@ -114,9 +114,16 @@ export async function servePlayed(played: Played, log?: Log) {
 }
 
 async function runChecks(t: SshTarget, checks: readonly Check[], log?: Log): Promise<CheckResult[]> {
-    const family = (await ssh(t, "test -f /etc/debian_version")).code === 0 ? "Debian" : "RedHat";
+    const inGuest = async (command: string, timeoutSec: number) => {
+        const r = await sshSteady(t, command, timeoutSec);
+        if (r.retried) log?.(`sshd did not answer for a while (${r.retried} tries): the guest restarted it during its first boot`);
+        return r;
+    };
+    const probe = await inGuest("test -f /etc/debian_version; echo $?", 120);
+    if (probe.code !== 0) throw new Error(`the guest stopped answering SSH after the login (exit ${probe.code}): ${probe.stderr.trim().split("\n").pop()}`);
+    const family = probe.stdout.trim() === "0" ? "Debian" : "RedHat";
     return runCheckList(checks, family, async (command) => {
-        const r = await ssh(t, `sudo -n sh -c ${shq(command)}`, 300);
+        const r = await inGuest(`sudo -n sh -c ${shq(command)}`, 300);
         return { code: r.code, out: `${r.stdout}${r.stderr}` };
     }, log);
 }
@@ -171,7 +178,11 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
                         log?.(`no login as ${played.user} within ${formatDuration(fb.graceSec)}`);
                         return { failure: (e as Error).message };
                     }
-                    return { checks: await runChecks(t, [...commonChecks(played, guest, o.buildKey), ...fb.contract], log) };
+                    try {
+                        return { checks: await runChecks(t, [...commonChecks(played, guest, o.buildKey), ...fb.contract], log) };
+                    } catch (e) {
+                        return { failure: (e as Error).message };
+                    }
                 },
             });
             const probe = boot.probe as { failure?: string; checks?: CheckResult[] } | undefined;

@@ -26,6 +26,23 @@ export function ssh(t: SshTarget, command: string, timeoutSec = 120): Promise<Ex
     return exec("ssh", [...OPTIONS, "-i", t.key, "-p", String(t.port), `${t.user}@127.0.0.1`, command], timeoutSec * 1000);
 }
 
+// ssh's own failures (exit 255) that say sshd was not there to answer, as while the guest's
+// first boot restarts it (cloud-init's config stage, a cloud agent), not that it refused us.
+const NOT_ANSWERING = /kex_exchange_identification|Connection (reset|refused|closed)|Connection timed out|banner exchange/i;
+
+/**
+ * Runs one command in the guest like `ssh`; while sshd does not answer, tries again for at most
+ * `absentSec` (then returns the last failure). A refusal, or the command's own exit, is final.
+ */
+export async function sshSteady(t: SshTarget, command: string, timeoutSec = 120, absentSec = 120): Promise<Exec & { retried: number }> {
+    const started = Date.now();
+    for (let retried = 0; ; retried++) {
+        const r = await ssh(t, command, timeoutSec);
+        if (r.code !== 255 || !NOT_ANSWERING.test(r.stderr) || Date.now() - started > absentSec * 1000) return { ...r, retried };
+        await new Promise((res) => setTimeout(res, 3000));
+    }
+}
+
 /**
  * Logs in, retrying while the guest finishes its first boot (the cloud's agent may add the key
  * a while after sshd answers), for at most `graceSec`. Returns the seconds it took, or throws

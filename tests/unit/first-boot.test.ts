@@ -12,6 +12,7 @@ import { after, test } from "node:test";
 import { Guest, runCheckList } from "../../components/firstboot/mechanism";
 import { makeIso } from "../../components/firstboot/media";
 import { firstBoot, servePlayed } from "../../components/firstboot/run";
+import { sshSteady } from "../../components/firstboot/ssh";
 import { netdevArg } from "../../components/firstboot/vm";
 import { imds } from "../../components/providers/aws/first-boot";
 import { instanceMetadata, wireServer } from "../../components/providers/azure/first-boot";
@@ -205,4 +206,35 @@ test("a first boot tells its milestones as they come: media attached, QEMU start
     assert.equal(lines.length, 2, lines.join("\n"));
     assert.equal(lines[0], "provisioning media attached: config-drive.iso");
     assert.match(lines[1], /^QEMU started \((kvm:)?tcg, scsi disk, SSH forward 127\.0\.0\.1:\d+\); waiting for a login prompt and SSH host keys, at most 3 s$/);
+});
+
+test("checks ride out sshd restarting during the first boot; a refusal or an sshd that stays away is final", async () => {
+    // A stand-in ssh: reset by the peer (the guest restarting sshd) for its first N calls.
+    const bin = fs.mkdtempSync(path.join(work, "ssh-"));
+    const count = path.join(bin, "count");
+    const fake = (behaviour: string) =>
+        fs.writeFileSync(path.join(bin, "ssh"), `#!/bin/sh\nn=$(cat ${count} 2>/dev/null || echo 0); echo $((n + 1)) > ${count}\n${behaviour}\n`, { mode: 0o755 });
+    const target = { port: 1, user: "u", key: "/dev/null" };
+    const PATH = process.env.PATH;
+    process.env.PATH = `${bin}:${PATH}`;
+    try {
+        const reset = 'echo "kex_exchange_identification: read: Connection reset by peer" >&2; exit 255';
+        fake(`[ "$n" -lt 2 ] && { ${reset}; }; echo ok`);
+        const r = await sshSteady(target, "true", 10, 30);
+        assert.equal(r.code, 0);
+        assert.equal(r.retried, 2);
+        // Negative controls: sshd never back within the budget; a refusal is not retried.
+        fs.rmSync(count);
+        fake(reset);
+        const away = await sshSteady(target, "true", 10, 4);
+        assert.equal(away.code, 255);
+        assert.ok(away.retried >= 1);
+        fs.rmSync(count);
+        fake('echo "u@127.0.0.1: Permission denied (publickey)." >&2; exit 255');
+        const refused = await sshSteady(target, "true", 10, 30);
+        assert.equal(refused.code, 255);
+        assert.equal(refused.retried, 0);
+    } finally {
+        process.env.PATH = PATH;
+    }
 });
