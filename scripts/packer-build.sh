@@ -93,6 +93,10 @@ if [ -d "$built" ]; then
     exit 0
 fi
 
+# A chroot build (scripts/chroot-variant.sh) killed outright may have left its mounts and loop
+# device: released before its files go, and again after any build that did not succeed.
+reap() { "$here/scripts/chroot-variant.sh" reap "$partial" || true; }
+reap
 rm -rf "$partial" "$out.failed.log" "$ui"
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/gold-images
@@ -163,6 +167,7 @@ stop() {
     kill -KILL -- "-$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     wait "$follower" 2>/dev/null || true
+    reap
     rm -rf "$partial" "$ui" "$pidfile"
     mv -f "$log" "$out.failed.log" 2>/dev/null || true
     exit 130
@@ -174,6 +179,7 @@ wait "$pid" || status=$?
 if [ "$status" -ne 0 ] || [ ! -d "$partial" ]; then
     trap - INT TERM HUP
     wait "$follower" || true
+    reap
     rm -rf "$partial" "$pidfile"
     tail -n 40 "$ui" >&2 || true
     cat "$ui" >>"$log" 2>/dev/null || true

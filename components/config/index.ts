@@ -15,10 +15,10 @@ import { Recipe } from "../recipe/recipe";
 import { SITE_FIELDS, SiteVars } from "../recipe/site";
 import { type BaseImage, diskImageProblem } from "../stages/base";
 import { STORE_FORMS, StoreSpec, parseStoreUrl, storeUrlProblem } from "../store";
-import type { Builder } from "../stages/variant";
+import { type Builder, VARIANT_MODES, type VariantMode } from "../stages/variant";
 
 export type { BaseImage } from "../stages/base";
-export type { Builder } from "../stages/variant";
+export type { Builder, VariantMode } from "../stages/variant";
 
 /** The stack's settings, checked before any resource is created. */
 export interface GoldConfig {
@@ -40,6 +40,8 @@ export interface GoldConfig {
     readonly siteOverrides: Partial<SiteVars>;
     /** Per provider: "variant" (from the OS's base disk) or "iso" (the seed's full ISO build). */
     readonly builders: Readonly<Record<string, Builder>>;
+    /** Per provider: how its variant is made, "chroot" or "boot" (config <provider>.variantMode, else variantMode). */
+    readonly variantModes: Readonly<Record<string, VariantMode>>;
     readonly baseImages: Readonly<Record<string, BaseImage>>;
     /** Per provider: its settings (its module's fields, checked, with defaults). */
     readonly settings: Readonly<Record<string, Record<string, unknown>>>;
@@ -107,6 +109,7 @@ function configSchema(decl: Record<string, Declared>, oses: string[], registry: 
             "artifactStore",
             z.string({ error: "a string" }).refine((u) => !storeUrlProblem(u), { error: (iss) => `${storeUrlProblem(String(iss.input))}; valid forms: ${STORE_FORMS}` }),
         ),
+        variantMode: withDefault("variantMode", choice(VARIANT_MODES)),
         parallelBuilds: withDefault("parallelBuilds", whole(0, 64, "a whole number: 0 (half the cores) or 1 to 64")),
         site: object(site, "an object of site variables (pulumi config set --path site.<name> <value>)").partial().default({}),
         baseImages: object(Object.fromEntries(stackOses.map((id) => [id, baseImage.optional()])), "an object of OS ids").default({}),
@@ -114,7 +117,7 @@ function configSchema(decl: Record<string, Declared>, oses: string[], registry: 
         ...Object.fromEntries(
             registry.map((p) => [
                 p.name,
-                object({ ...p.fields, builder: choice(["variant", "iso"]).default("variant") }, `an object (pulumi config set --path ${p.name}.<field> <value>)`).prefault({}),
+                object({ ...p.fields, builder: choice(["variant", "iso"]).default("variant"), variantMode: choice(VARIANT_MODES).optional() }, `an object (pulumi config set --path ${p.name}.<field> <value>)`).prefault({}),
             ]),
         ),
     });
@@ -185,6 +188,7 @@ export function loadConfig(cfg = new pulumi.Config(), stack = pulumi.getStack())
         recipe,
         siteOverrides,
         builders: Object.fromEntries(registry.map((p) => [p.name, c[p.name].builder as Builder])),
+        variantModes: Object.fromEntries(registry.map((p) => [p.name, (c[p.name].variantMode ?? c.variantMode) as VariantMode])),
         baseImages: Object.fromEntries(
             Object.entries(c.baseImages as Record<string, BaseImage | undefined>)
                 .filter((e): e is [string, BaseImage] => e[1] !== undefined)
@@ -196,6 +200,6 @@ export function loadConfig(cfg = new pulumi.Config(), stack = pulumi.getStack())
 }
 
 function omitBuilder(settings: Record<string, unknown>): Record<string, unknown> {
-    const { builder: _builder, ...rest } = settings;
+    const { builder: _builder, variantMode: _variantMode, ...rest } = settings;
     return rest;
 }

@@ -14,6 +14,7 @@ import { Log, formatDuration } from "../progress";
 import type { ArtifactFormat } from "../providers/provider";
 import { runContainer } from "./container";
 import { Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, runCheckList } from "./mechanism";
+import { offlineChecks } from "./offline";
 import { SshTarget, makeKey, sshSteady, waitForLogin } from "./ssh";
 import { ArtifactKind, accelerator, bootAndProbe, extractDisk } from "./vm";
 
@@ -133,6 +134,12 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
     const { key, publicKey } = await makeKey(work);
     const disk = await diskOf(o.artifact, o.format, work, log);
     await fb.checkArtifact?.(o.artifact, work);
+    log?.("reading the image before its first boot (libguestfs, read-only)");
+    const offline = await offlineChecks(disk.path, disk.format, o.buildKey);
+    for (const c of offline) log?.(`check ${c.ok ? "passed" : "FAILED"}: ${c.name}`);
+    const bad = offline.find((c) => !c.ok);
+    // What every machine made from it would share: no boot needed to refuse it.
+    if (bad) return { ok: false, provider: o.provider, login: "none (refused before booting)", checks: offline, failure: `check failed: ${bad.name}: ${bad.detail}`, seconds: (Date.now() - started) / 1000 };
     const suffix = randomBytes(3).toString("hex");
     let result: FirstBootResult | undefined;
     for (const user of o.defaultUsers) {
@@ -191,12 +198,12 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
             const failure = !boot.booted
                 ? `the guest did not come up (${boot.reason}); serial console: ${o.serialLog}`
                 : (probe?.failure ?? (failed && `check failed: ${failed.name}: ${failed.detail}`));
-            result = { ok: !failure, provider: o.provider, login: `${played.login} → ${played.user}`, checks, failure, seconds: (Date.now() - started) / 1000 };
+            result = { ok: !failure, provider: o.provider, login: `${played.login} → ${played.user}`, checks: [...offline, ...checks], failure, seconds: (Date.now() - started) / 1000 };
         } finally {
             await close();
         }
         // Another candidate user only when this one could not log in at all.
-        if (result.ok || result.checks.length > 0 || !/no login as/.test(result.failure ?? "")) break;
+        if (result.ok || result.checks.length > offline.length || !/no login as/.test(result.failure ?? "")) break;
     }
     return result!;
 }

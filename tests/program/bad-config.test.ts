@@ -52,6 +52,8 @@ const CASES: [string, Record<string, unknown>, RegExp, string?][] = [
     ["store in another Azure account", { ...pub, providers: ["azure"], artifactStore: "azblob://othershop/images", azure: { resourceGroup: "rg", location: "westeurope", storageAccount: "goldimages" } }, /config artifactStore: 'azblob:\/\/othershop\/images' is in storage account 'othershop', not azure\.storageAccount 'goldimages'; valid: /],
     ["Vagrant catalog URL", { ...ok, virtualbox: { catalogUrl: "ftp://boxes" } }, /config virtualbox\.catalogUrl: "ftp:\/\/boxes" .* http\(s\):\/\/ or file:\/\/ URL/],
     ["builder", { ...ok, gcp: { builder: "docker" } }, /config gcp\.builder: 'docker' is not valid; valid choices: variant, iso/],
+    ["variantMode", { ...ok, variantMode: "nspawn" }, /config variantMode: 'nspawn' is not valid; valid choices: chroot, boot/],
+    ["a provider's variantMode", { ...ok, gcp: { variantMode: "$(reboot)" } }, /config gcp\.variantMode: '\$\(reboot\)' is not valid; valid choices: chroot, boot/],
     ["site variable typo", { ...ok, site: { timezon: "UTC" } }, /config site: unknown key: 'timezon' is not valid; valid choices: .*timezone/],
     ["site variable owned by the program", { ...ok, site: { version: "2.0.0" } }, /config site\.version: is set by the program/],
     ["base image for an OS not in the stack", { ...ok, baseImages: { "Rocky-9.8": { path: "x.qcow2" } } }, /config baseImages: unknown key: 'Rocky-9\.8' is not valid; valid choices: CentOS-7\.3\.1611/],
@@ -108,7 +110,7 @@ const CASES: [string, Record<string, unknown>, RegExp, string?][] = [
     ["GCP UEFI_COMPATIBLE", { ...ok, gcp: { guestOsFeatures: ["UEFI_COMPATIBLE"] } }, /config gcp\.guestOsFeatures: \["UEFI_COMPATIBLE"\] is not valid; it must be a list without UEFI_COMPATIBLE/],
     ["the account-wide vmimport role in a version stack", { ...awsPub, aws: { ...awsPub.aws, createRole: true } }, /config aws\.createRole: true is not valid; it must be false: the vmimport role is the account's/],
     ["an IAM role name with a slash", { ...awsPub, aws: { ...awsPub.aws, roleName: "a/b" } }, /config aws\.roleName: "a\/b" is not valid; it must be an IAM role name/],
-    ["a provider's settings with an unknown key", { ...ok, vmware: { controller: "lsilogic" } }, /config vmware: unknown key: 'controller' is not valid; valid choices: builder/],
+    ["a provider's settings with an unknown key", { ...ok, vmware: { controller: "lsilogic" } }, /config vmware: unknown key: 'controller' is not valid; valid choices: builder, variantMode/],
     ["a builder that is not one", { ...ok, vmware: { builder: "packer" } }, /config vmware\.builder: 'packer' is not valid; valid choices: variant, iso/],
     ["an OpenStack property name with a space", { ...ok, openstack: { properties: { "a b": "c" } } }, /config openstack\.properties\.a b: "a b" is not valid; it must be an object of string values/],
 ];

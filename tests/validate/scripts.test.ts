@@ -137,3 +137,43 @@ test("zero.sh fills a small file system to the end (ENOSPC is not an error) and 
         fs.rmSync(dir, { recursive: true, force: true });
     }
 });
+
+test("zero.sh on a loop device over a sparse file (a chroot build): the trim makes the holes, no fill; without GOLD_ZERO_TRIM_MAKES_HOLES it fills", { skip: loopSkip }, (t) => {
+    const dir = tempDir("gold-zero-holes-");
+    const img = path.join(dir, "fs.img");
+    const mnt = path.join(dir, "mnt");
+    fs.mkdirSync(mnt);
+    fs.writeFileSync(img, "");
+    fs.truncateSync(img, 64 * 1024 * 1024);
+    let mounted = false;
+    const allocated = () => fs.statSync(img).blocks * 512;
+    try {
+        assert.equal(run("mkfs.ext4", ["-q", "-F", "-E", "nodiscard", img]).status, 0);
+        const m = run("mount", ["-o", "loop", img, mnt]);
+        if (m.status !== 0) {
+            t.skip(`loop mount unavailable: ${m.stderr.trim()}`);
+            return;
+        }
+        mounted = true;
+        // 32 MiB of data written and deleted: blocks the file system no longer uses but the file still holds.
+        assert.equal(run("dd", ["if=/dev/urandom", `of=${path.join(mnt, "data")}`, "bs=1M", "count=32", "conv=fsync"]).status, 0);
+        fs.rmSync(path.join(mnt, "data"));
+        run("sync", []);
+        const before = allocated();
+        const r = run(zero, [mnt], { env: { GOLD_ZERO_TRIM_MAKES_HOLES: "1" } });
+        assert.equal(r.status, 0, output(r));
+        if (!/trimmed on a disk whose discards make holes/.test(r.stdout)) {
+            t.skip(`fstrim does not work on this loop device: ${output(r).trim().slice(0, 200)}`);
+            return;
+        }
+        assert.doesNotMatch(r.stdout, /zero-filling/);
+        assert.ok(allocated() < before - 24 * 1024 * 1024, `the trim punched holes in the file (${before} -> ${allocated()} bytes allocated)`);
+        // The negative control: the same directory without the promise is filled.
+        const filled = run(zero, [mnt], { env: { GOLD_ZERO_MAX_MB: "4" } });
+        assert.equal(filled.status, 0, output(filled));
+        assert.match(filled.stdout, /zero-filling the free space of/);
+    } finally {
+        if (mounted) run("umount", [mnt]);
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+});
