@@ -1,8 +1,9 @@
 // End to end, for real: index.ts runs through the harness (components/engine/harness.ts), so every
-// stage command the program generates executes — Packer 1.6.6 + QEMU (TCG) + the real Ansible
-// roles + cleanup + zero, then every conversion, then every first-boot test (each image booted
-// the way its cloud starts a machine, a user let in with a key made for the test) — from a
-// Debian 12 base disk built by debootstrap. Then every artifact is checked independently of
+// stage command the program generates executes — Packer 1.6.6 + QEMU (TCG) for the base, the
+// real Ansible roles + cleanup + zero in a chroot for each variant (variantMode chroot), then
+// every conversion, then every first-boot test (each image read offline, then booted the way
+// its cloud starts a machine, a user let in with a key made for the test) — from a Debian 12
+// base disk built by debootstrap. Then every artifact is checked independently of
 // the code that made it. The artifact store, the state and the logs live outside the checkout
 // (GOLD_E2E_HOME, default a directory of the system's temp named after the checkout): a run
 // after artifacts/ is removed is a run on a fresh machine with the same state and store.
