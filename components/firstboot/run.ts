@@ -135,7 +135,10 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
     const disk = await diskOf(o.artifact, o.format, work, log);
     await fb.checkArtifact?.(o.artifact, work);
     log?.("reading the image before its first boot (libguestfs, read-only)");
-    const offline = await offlineChecks(disk.path, disk.format, o.buildKey);
+    // An image libguestfs cannot read (no OS found, a broken file system) is refused too.
+    const offline = await offlineChecks(disk.path, disk.format, o.buildKey).catch((e: Error) => [
+        { name: "offline: the image can be read (an OS on it)", ok: false, detail: e.message.trim().split("\n").slice(0, 2).join(" ") },
+    ]);
     for (const c of offline) log?.(`check ${c.ok ? "passed" : "FAILED"}: ${c.name}`);
     const bad = offline.find((c) => !c.ok);
     // What every machine made from it would share: no boot needed to refuse it.

@@ -13,7 +13,7 @@ import { Guest, runCheckList } from "../../components/firstboot/mechanism";
 import { makeIso } from "../../components/firstboot/media";
 import { firstBoot, servePlayed } from "../../components/firstboot/run";
 import { sshSteady } from "../../components/firstboot/ssh";
-import { netdevArg } from "../../components/firstboot/vm";
+import { bootAndProbe, netdevArg } from "../../components/firstboot/vm";
 import { imds } from "../../components/providers/aws/first-boot";
 import { instanceMetadata, wireServer } from "../../components/providers/azure/first-boot";
 import { firstBoot as vmware } from "../../components/providers/vmware/first-boot";
@@ -185,8 +185,7 @@ test("each check is told as it ends, passed or FAILED, with its family's command
 
 const noQemu = missingTool("qemu-system-x86_64") ?? missingTool("qemu-img") ?? noIso;
 
-test("a first boot tells its milestones as they come: media attached, QEMU started; a guest that never comes up goes no further", { skip: noQemu }, async () => {
-    // A blank disk: the BIOS finds nothing to boot, and the test gives up after its boot timeout.
+test("an image with nothing readable on it is refused before any boot, and says so", { skip: noQemu ?? missingTool("guestfish") }, async () => {
     const disk = path.join(work, "blank.qcow2");
     execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", disk, "16M"]);
     const lines: string[] = [];
@@ -202,10 +201,31 @@ test("a first boot tells its milestones as they come: media attached, QEMU start
         log: (l) => lines.push(l),
     });
     assert.equal(result.ok, false);
-    assert.match(String(result.failure), /the guest did not come up \(timeout\)/);
-    assert.equal(lines.length, 2, lines.join("\n"));
-    assert.equal(lines[0], "provisioning media attached: config-drive.iso");
-    assert.match(lines[1], /^QEMU started \((kvm:)?tcg, scsi disk, SSH forward 127\.0\.0\.1:\d+\); waiting for a login prompt and SSH host keys, at most 3 s$/);
+    assert.match(String(result.failure), /check failed: offline: the image can be read .*no operating system was found/);
+    assert.equal(result.login, "none (refused before booting)");
+    assert.ok(!lines.some((l) => /QEMU started/.test(l)), lines.join("\n"));
+});
+
+test("a boot tells when QEMU started; a guest that never comes up goes no further", { skip: noQemu }, async () => {
+    // A blank disk: the BIOS finds nothing to boot, and the boot gives up after its timeout.
+    const disk = path.join(work, "blank-boot.qcow2");
+    execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", disk, "16M"]);
+    let started: { port: number } | undefined;
+    let probed = false;
+    const boot = await bootAndProbe({
+        disk,
+        format: "qcow2",
+        bus: "scsi",
+        timeoutSec: 3,
+        logFile: path.join(work, "blank-boot-serial.log"),
+        requireLogin: false,
+        onStart: ({ port }) => (started = { port }),
+        probe: async () => (probed = true),
+    });
+    assert.equal(boot.booted, false);
+    assert.equal(boot.reason, "timeout");
+    assert.ok(started && started.port > 0, "onStart told the SSH forward");
+    assert.equal(probed, false, "no probe of a guest that never came up");
 });
 
 test("checks ride out sshd restarting during the first boot; a refusal or an sshd that stays away is final", async () => {
