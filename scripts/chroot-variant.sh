@@ -14,7 +14,7 @@
 # How: the disk is copied to a sparse raw file in OUTPUT_DIR, attached to a loop device with its
 # partitions, the partition holding /etc/fstab mounted, then the image's own fstab entries
 # (/boot, /boot/efi, ...) from the partitions of this disk only; /proc, /sys (read-only) and
-# /dev, /dev/pts from the host; /run is a fresh tmpfs (no host sockets: systemctl and the
+# a /dev of its own (this disk's nodes and by-uuid links, /dev/pts from the host); /run is a fresh tmpfs (no host sockets: systemctl and the
 # package scripts see no running systemd, so they enable and never start). Ansible's
 # community.general.chroot connection runs the play with the image's own python, with
 # SYSTEMD_OFFLINE=1 and a policy-rc.d that refuses service starts (removed afterwards). The
@@ -217,10 +217,26 @@ target=$(inside /proc)
 mount -t proc proc "$target"
 target=$(inside /sys)
 mount -t sysfs -o ro sysfs "$target"
-target=$(inside /dev)
-mount --bind /dev "$target"
-target=$(inside /dev/pts)
-mount --bind /dev/pts "$target"
+# A /dev of its own: the basic nodes, this disk's nodes and the udev links tools look for
+# (grub-mkconfig writes root=UUID=... only when /dev/disk/by-uuid/<uuid> exists, else the
+# device's name: /dev/loopNpM, which no machine made from the image has). None of the host's.
+dev=$(inside /dev)
+mount -t tmpfs -o mode=0755,nosuid,size=1m tmpfs "$dev"
+cp -a /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty "$loop" "${parts[@]}" "$dev/"
+mkdir -p "$dev/pts" "$dev/shm" "$dev/disk/by-uuid" "$dev/disk/by-partuuid" "$dev/disk/by-label"
+mount --bind /dev/pts "$dev/pts"
+ln -s pts/ptmx "$dev/ptmx"
+ln -s /proc/self/fd "$dev/fd"
+ln -s /proc/self/fd/0 "$dev/stdin"
+ln -s /proc/self/fd/1 "$dev/stdout"
+ln -s /proc/self/fd/2 "$dev/stderr"
+for p in "${parts[@]}"; do
+    for tag in UUID:by-uuid PARTUUID:by-partuuid LABEL:by-label; do
+        value=$(blkid -p -o value -s "${tag%%:*}" -- "$p" 2>/dev/null || true)
+        case "$value" in "" | */* | .*) continue ;; esac
+        ln -sfn "../../$(basename "$p")" "$dev/disk/${tag#*:}/$value"
+    done
+done
 target=$(inside /run)
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$target"
 
@@ -278,6 +294,12 @@ if [ -n "$selinux_type" ] && [ -x "$root/usr/sbin/setfiles" ]; then
     chroot "$root" /usr/sbin/setfiles -F -e /proc -e /sys -e /dev -e /run \
         "/etc/selinux/$selinux_type/contexts/files/file_contexts" "${mounted_fs[@]}"
 fi
+
+# What only this build host had must not be in the image: a boot configuration naming the loop
+# device would not find its root on any machine.
+for f in boot/grub/grub.cfg boot/grub2/grub.cfg etc/fstab etc/default/grub; do
+    if grep -qsF -- "$loop" "$root/$f"; then die "/$f names $loop, this build's loop device: the image would not boot (grub-mkconfig did not see /dev/disk/by-uuid?)"; fi
+done
 
 say "provisioning with shell script: scripts/zero.sh"
 chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin GOLD_ZERO_DIRS="${mounted_fs[*]}" GOLD_ZERO_TRIM_MAKES_HOLES=1 /bin/sh -s <"$here/scripts/zero.sh"
