@@ -143,6 +143,8 @@ steps() {
 }
 
 cd "$here"
+# There before the follower opens it (it would find no file if it started first).
+: >"$ui"
 # timeout puts itself and what it starts (Packer, its plugins, QEMU) in a process group of
 # their own, named by its pid: the group a stop or a later retry signals.
 PACKER_LOG=1 PACKER_LOG_PATH="$log" timeout --signal=INT --kill-after=120 "${GOLD_BUILD_TIMEOUT:-14400}" \
