@@ -155,9 +155,10 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
                   directory,
                   seedPath: (ext) => `${directory}/${artifactName}.${ext}`,
                   secrets: config.secrets,
+                  untested: config.untested,
               })
             : {};
-        const firstBoot = test ? test.result.apply((r) => ({ login: r.login, checks: r.checks, seconds: r.seconds })) : "off";
+        const firstBoot = test ? test.result.apply((r) => ({ login: r.login, checks: r.checks, seconds: r.seconds })) : config.untested ? "skipped-unsafe" : "off";
         images[provider.name] = pulumi.output({ artifact: tested.artifact, sha256: tested.sha256, firstBoot, ...ids });
     }
     return images;

@@ -30,6 +30,8 @@ export interface GoldConfig {
     readonly publish: boolean;
     /** Every image is booted as its cloud would and checked before it is published. */
     readonly firstBoot: boolean;
+    /** Published without a first-boot test (config firstBoot "skip-unsafe"): every image is marked gold-untested. */
+    readonly untested: boolean;
     readonly parallelBuilds: number;
     /** The artifact store (config artifactStore), as configured and parsed. */
     readonly artifactStore: string;
@@ -68,6 +70,9 @@ export function declaredConfig(root: string = repoRoot): Record<string, Declared
     return project.config ?? {};
 }
 
+/** config firstBoot: test every image; skip the test (nothing published); publish untested, marked. */
+const FIRST_BOOT = ["true", "false", "skip-unsafe"] as const;
+
 /** Set by the program itself: one version per stack, the rest per stage. */
 const OWNED_SITE = ["version"];
 
@@ -104,7 +109,8 @@ function configSchema(decl: Record<string, Declared>, oses: string[], registry: 
         oses: withDefault("oses", choices(oses, "a list of OS ids")),
         providers: withDefault("providers", choices(names, "a list of provider names")),
         publish: withDefault("publish", z.boolean({ error: "true or false" })),
-        firstBoot: withDefault("firstBoot", z.boolean({ error: "true or false" })),
+        // A string key (Pulumi's typed config has no union): true, false, or skip-unsafe.
+        firstBoot: withDefault("firstBoot", z.preprocess((v) => (typeof v === "boolean" ? String(v) : v), choice(FIRST_BOOT))),
         artifactStore: withDefault(
             "artifactStore",
             z.string({ error: "a string" }).refine((u) => !storeUrlProblem(u), { error: (iss) => `${storeUrlProblem(String(iss.input))}; valid forms: ${STORE_FORMS}` }),
@@ -163,6 +169,11 @@ export function loadConfig(cfg = new pulumi.Config(), stack = pulumi.getStack())
     const recipe = new Recipe({ siteOverrides: { ...siteOverrides, version } });
     const selected = registry.filter((p) => (c.providers as string[]).includes(p.name));
     const store = parseStoreUrl(c.artifactStore);
+    if (c.publish && c.firstBoot === "false") {
+        throw new Error(
+            `config firstBoot: 'false' is not valid with publish true: nothing would have booted the images it publishes; valid choices: true (each image passes its cloud's first boot before it is published), skip-unsafe (published untested, each marked gold-untested)`,
+        );
+    }
     for (const p of selected) {
         const publishing = c.publish as boolean;
         if (publishing) {
@@ -181,7 +192,8 @@ export function loadConfig(cfg = new pulumi.Config(), stack = pulumi.getStack())
         oses: c.oses,
         providers: selected,
         publish: c.publish,
-        firstBoot: c.firstBoot,
+        firstBoot: c.firstBoot === "true",
+        untested: c.publish && c.firstBoot !== "true",
         parallelBuilds: c.parallelBuilds || Math.max(1, Math.floor(os.cpus().length / 2)),
         artifactStore: c.artifactStore,
         store,

@@ -19,6 +19,8 @@ const CASES: [string, Record<string, unknown>, RegExp, string?][] = [
     ["no provider", { ...ok, providers: [] }, /config providers: \[\] is not valid; valid choices: aws/],
     ["version not semver", { ...ok, version: "1.4" }, /config version: '1\.4' is not a semantic version/],
     ["stack name not a version", ok, /config version: 'dev' is not a semantic version .*name the stack after the version/, "dev"],
+    ["firstBoot not a choice", { ...ok, firstBoot: "maybe" }, /config firstBoot: 'maybe' is not valid; valid choices: true, false, skip-unsafe/],
+    ["publishing untested silently", { ...pub, gcp: { project: "gold-images-1", bucket: "b-images" }, firstBoot: false }, /config firstBoot: 'false' is not valid with publish true: .*valid choices: true \(.*\), skip-unsafe \(published untested, each marked gold-untested\)/],
     ["publish not a boolean", { ...ok, publish: "yes" }, /config publish: "yes" is not valid; it must be true or false/],
     ["negative parallelBuilds", { ...ok, parallelBuilds: -1 }, /config parallelBuilds: -1 is not valid; it must be a whole number: 0 \(half the cores\) or 1 to 64/],
     ["fractional parallelBuilds", { ...ok, parallelBuilds: 1.5 }, /config parallelBuilds: 1\.5 is not valid; it must be a whole number/],
