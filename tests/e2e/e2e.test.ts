@@ -20,6 +20,7 @@ import { missingTool, run, tempDir } from "../support/tools";
 import { baseDisk, type RunReport, stackConfig, up as runUp } from "./setup";
 import { liveQemuCount } from "../../components/firstboot/vm";
 import { inspectImage } from "../../components/firstboot/inspect";
+import { tamperRows, tamperTest } from "./tamper";
 
 const REQUIRED = ["packer", "qemu-system-x86_64", "qemu-img", "ansible-playbook", "debootstrap", "guestfish", "vagrant", "sfdisk", "mke2fs", "zstd", "genisoimage", "ssh"];
 const skip = process.getuid?.() !== 0 ? "needs root (debootstrap)" : REQUIRED.map(missingTool).find(Boolean);
@@ -204,14 +205,51 @@ test("every image passed its first-boot test: its cloud's way in, with a key mad
     assert.equal(liveQemuCount(), 0, "no QEMU of the tests left running");
 });
 
-test("cleanup held in every image, read offline before its first boot: no host keys, empty machine-id, no build key, root locked", { skip }, async (t) => {
+test("cleanup held in every image, read offline before its first boot: no host keys, empty machine-id, no build key, no key, password or passwordless sudo of anyone", { skip }, async (t) => {
     if (!needsFirstRun(t)) return;
     // The first-boot test read each machine image once, before booting it (components/firstboot/offline.ts).
-    const offline = ["offline: no SSH host keys in the image", "offline: an empty machine-id (each machine makes its own)", "offline: root's password locked", "offline: no build key in root's authorized_keys"];
+    const offline = [
+        "offline: no SSH host keys in the image",
+        "offline: an empty machine-id (each machine makes its own)",
+        "offline: root's password locked",
+        "offline: no user with a password",
+        "offline: no build key in the image",
+        "offline: no SSH key in any authorized_keys (the cloud gives the user's)",
+        "offline: no passwordless sudo",
+    ];
     for (const p of providers.filter((p) => p !== "docker")) {
         const checks = (first.images!["Debian-12"][p].firstBoot as { checks: { name: string; ok: boolean }[] }).checks;
         for (const name of offline) assert.ok(checks.some((c) => c.name === name && c.ok), `${p}: ${name}: ${JSON.stringify(checks.filter((c) => c.name.startsWith("offline")))}`);
     }
+});
+
+/** The first run's artifact of a provider, and its qemu-img format (a tamper copy is an overlay on it). */
+function diskArtifact(p: "openstack" | "azure"): { image: string; format: "qcow2" | "vpc" } {
+    return { image: artifactOf(p), format: p === "azure" ? "vpc" : "qcow2" };
+}
+
+test("the tamper table: each copy of an image broken one way fails its first-boot test, naming the broken check", { skip: skip || (!has("openstack") && "needs the openstack image") }, async (t) => {
+    if (!needsFirstRun(t)) return;
+    const buildKey = fs.readFileSync(path.join(repoRoot, "keys", "packer.pub"), "utf8");
+    const rows = tamperRows(buildKey).filter((r) => has(r.provider));
+    const table: string[] = [];
+    // Two at a time: a core each (a row is a guestfish edit, the offline read, and a boot for some).
+    const queue = [...rows];
+    const worker = async () => {
+        for (let row = queue.shift(); row; row = queue.shift()) {
+            const { image, format } = diskArtifact(row.provider);
+            const started = Date.now();
+            const r = await tamperTest(row, image, format, buildKey, path.join(scratch, `tamper-${rows.indexOf(row)}`));
+            const seconds = (Date.now() - started) / 1000;
+            timings[`tamper: ${row.what}`] = seconds;
+            assert.equal(r.ok, false, `${row.what}: the broken copy passed`);
+            assert.match(r.failure ?? "", row.check, `${row.what}: ${r.failure}`);
+            assert.equal(r.login === "none (refused before booting)", row.offline, `${row.what}: ${row.offline ? "refused before its boot" : "booted"} (${r.login})`);
+            table.push(`| ${row.what} | ${row.provider} | ${r.failure!.replace(/^check failed: /, "").slice(0, 100)} | ${seconds.toFixed(0)} s |`);
+        }
+    };
+    await Promise.all([worker(), worker()]);
+    for (const line of table) t.diagnostic(line);
 });
 
 test("on a fresh machine (artifacts/ removed, the state and the store kept) a run executes no stage command and opens no file of the artifacts or the store", { skip }, async (t) => {
