@@ -8,12 +8,14 @@ import { BaseStage, baseInputs } from "./stages/base";
 import { ConversionStage, conversionInputs, conversionNeeds } from "./stages/conversion";
 import { FirstBootStage, firstBootInputs, firstBootNeeds } from "./stages/first-boot";
 import { packerNeeds } from "./stages/packer";
-import { Builder, VariantStage, variantInputs, variantNeeds } from "./stages/variant";
+import { Builder, VariantMode, VariantStage, variantInputs, variantNeeds } from "./stages/variant";
 
 /** One provider's image of one OS: its stages, planned. */
 export interface ImagePlan {
     readonly provider: ProviderModule;
     readonly builder: Builder;
+    /** How its variant applies the role (config variantMode). */
+    readonly mode: VariantMode;
     /** <vm_name>-<version>_<provider>: the seed's artifact name. */
     readonly artifactName: string;
     readonly variant: PlannedStage;
@@ -48,11 +50,12 @@ export function preflight(config: GoldConfig): OsPlan[] {
         const base = needsBase ? plan(baseInputs(recipe, os, image), recipe) : undefined;
         const images = config.providers.map((provider): ImagePlan => {
             const builder = config.builders[provider.name];
+            const mode = config.variantModes[provider.name];
             const artifactName = `${id}-${config.version}_${provider.name}`;
-            const variant = plan(variantInputs(recipe, os, provider, builder, base?.fingerprint, providerVars(config, provider)), recipe);
+            const variant = plan(variantInputs(recipe, os, provider, builder, mode, base?.fingerprint, providerVars(config, provider)), recipe);
             const conversion = plan(conversionInputs(os, provider, artifactName, variant.fingerprint), recipe);
             const test = config.firstBoot ? plan(firstBootInputs(os, provider, conversion.fingerprint), recipe) : undefined;
-            return { provider, builder, artifactName, variant, conversion, test };
+            return { provider, builder, mode, artifactName, variant, conversion, test };
         });
         return { os, base, images };
     });
@@ -83,7 +86,7 @@ export function stackNeeds(config: GoldConfig, plans: OsPlan[]): ToolId[] {
     const accelerator = config.recipe.site.accelerator;
     const needs = plans.flatMap((p) => [
         ...(p.base ? packerNeeds(p.os, accelerator) : []),
-        ...p.images.flatMap((i) => [...variantNeeds(p.os, accelerator, i.provider, i.builder), ...conversionNeeds(i.provider), ...(i.test ? firstBootNeeds(i.provider) : [])]),
+        ...p.images.flatMap((i) => [...variantNeeds(p.os, accelerator, i.provider, i.builder, i.mode), ...conversionNeeds(i.provider), ...(i.test ? firstBootNeeds(i.provider) : [])]),
     ]);
     return [...new Set(needs)];
 }
@@ -109,12 +112,13 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
     const base = p.base ? new BaseStage(names.base!, { ...common, plan: p.base, baseImage: image }) : undefined;
 
     const images: OsImages = {};
-    for (const [index, { provider, builder, artifactName, variant: variantPlan, conversion: conversionPlan, test: testPlan }] of p.images.entries()) {
+    for (const [index, { provider, builder, mode, artifactName, variant: variantPlan, conversion: conversionPlan, test: testPlan }] of p.images.entries()) {
         const name = names.images[index];
         const variant = new VariantStage(name.variant, {
             ...common,
             provider,
             builder,
+            mode,
             plan: variantPlan,
             base,
             sshUsername: builder === "variant" && image ? image.sshUsername : undefined,
@@ -151,9 +155,10 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
                   directory,
                   seedPath: (ext) => `${directory}/${artifactName}.${ext}`,
                   secrets: config.secrets,
+                  untested: config.untested,
               })
             : {};
-        const firstBoot = test ? test.result.apply((r) => ({ login: r.login, checks: r.checks, seconds: r.seconds })) : "off";
+        const firstBoot = test ? test.result.apply((r) => ({ login: r.login, checks: r.checks, seconds: r.seconds })) : config.untested ? "skipped-unsafe" : "off";
         images[provider.name] = pulumi.output({ artifact: tested.artifact, sha256: tested.sha256, firstBoot, ...ids });
     }
     return images;

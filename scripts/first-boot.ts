@@ -26,7 +26,7 @@ const SPEC = {
         os: { help: "the image's OS: its cloud user and IMDS flavour (default: every OS's cloud user is tried)", value: "ID", choices: listOses },
         sha256: { help: "the image's expected sha256: another file is not tested", value: "HEX", check: matches(/^[0-9a-f]{64}$/, "64 lowercase hex digits") },
         out: { help: "keep the serial console log and result.json here (DIR.failed on a failure)", value: "DIR" },
-        "build-key": { help: "the build's public key, which must not be left on the image (default: keys/packer.pub, when it exists)", value: "PUB" },
+        "build-key": { help: "the build's public key, which must be nowhere on the image (default: keys/packer.pub; the test does not run without one)", value: "PUB" },
     },
     examples: ["npm run first-boot -- --provider openstack --image artifacts/1.4.0/Rocky-9.8/openstack/Rocky-9.8-1.4.0_openstack.qcow2 --os Rocky-9.8 --out /tmp/fb"],
 } as const;
@@ -55,6 +55,10 @@ async function main(): Promise<unknown> {
     fs.rmSync(work, { recursive: true, force: true });
     fs.mkdirSync(work, { recursive: true });
     const buildKeyFile = values["build-key"] ?? path.join(recipePaths().keys, "packer.pub");
+    // Without it, "no build key anywhere" would pass for any image: no test at all.
+    if (!fs.existsSync(buildKeyFile)) throw new UsageError(`--build-key: ${buildKeyFile} does not exist: the test proves the build key is nowhere on the image, so it needs it (npm run keys makes keys/packer.pub; or name the build's public key)`);
+    const buildKey = fs.readFileSync(buildKeyFile, "utf8");
+    if (!/^\S+ [A-Za-z0-9+/=]{20,}/.test(buildKey.trim())) throw new UsageError(`--build-key: ${buildKeyFile} is not an SSH public key`);
     const result = await firstBoot({
         provider: provider.name,
         firstBoot: provider.firstBoot,
@@ -62,7 +66,7 @@ async function main(): Promise<unknown> {
         format: provider.format,
         defaultUsers: users,
         imdsV2Only: os?.imds_v2 ?? false,
-        buildKey: fs.existsSync(buildKeyFile) ? fs.readFileSync(buildKeyFile, "utf8") : undefined,
+        buildKey,
         serialLog: path.join(work, "serial.log"),
         log: (line) => process.stderr.write(`first-boot: ${line}\n`),
     });

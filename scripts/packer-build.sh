@@ -93,6 +93,10 @@ if [ -d "$built" ]; then
     exit 0
 fi
 
+# A chroot build (scripts/chroot-variant.sh) killed outright may have left its mounts and loop
+# device: released before its files go, and again after any build that did not succeed.
+reap() { "$here/scripts/chroot-variant.sh" reap "$partial" || true; }
+reap
 rm -rf "$partial" "$out.failed.log" "$ui"
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/gold-images
@@ -139,6 +143,8 @@ steps() {
 }
 
 cd "$here"
+# There before the follower opens it (it would find no file if it started first).
+: >"$ui"
 # timeout puts itself and what it starts (Packer, its plugins, QEMU) in a process group of
 # their own, named by its pid: the group a stop or a later retry signals.
 PACKER_LOG=1 PACKER_LOG_PATH="$log" timeout --signal=INT --kill-after=120 "${GOLD_BUILD_TIMEOUT:-14400}" \
@@ -163,6 +169,7 @@ stop() {
     kill -KILL -- "-$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     wait "$follower" 2>/dev/null || true
+    reap
     rm -rf "$partial" "$ui" "$pidfile"
     mv -f "$log" "$out.failed.log" 2>/dev/null || true
     exit 130
@@ -174,6 +181,7 @@ wait "$pid" || status=$?
 if [ "$status" -ne 0 ] || [ ! -d "$partial" ]; then
     trap - INT TERM HUP
     wait "$follower" || true
+    reap
     rm -rf "$partial" "$pidfile"
     tail -n 40 "$ui" >&2 || true
     cat "$ui" >>"$log" 2>/dev/null || true

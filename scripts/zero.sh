@@ -9,13 +9,20 @@
 # Filling a file system to the last block makes dd fail with "No space left on device": that
 # is the expected end, not an error. $GOLD_ZERO_MAX_MB caps the fill file and
 # GOLD_ZERO_NO_TRIM=1 skips fstrim (tests: fstrim works on the whole host file system).
+# GOLD_ZERO_TRIM_MAKES_HOLES=1 (a chroot build: a loop device over a sparse file, where every
+# discard punches a hole) skips the fill of a directory whose trim succeeded: it would only
+# write gigabytes of zeros that the conversion reads back as holes.
 set -eu
 
+# Only the default (this system's / and /boot) trims every mount: named directories (a chroot's
+# file systems, tests) are trimmed one by one.
+all=0
 if [ "$#" -gt 0 ]; then
     dirs=$*
 elif [ -n "${GOLD_ZERO_DIRS:-}" ]; then
     dirs=$GOLD_ZERO_DIRS
 else
+    all=1
     dirs=/
     if command -v mountpoint >/dev/null 2>&1 && mountpoint -q /boot; then
         dirs="/ /boot"
@@ -32,12 +39,17 @@ trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM
 
 # Discard first: cheap, and enough when the disk honours discards.
+trimmed=" "
 if [ "${GOLD_ZERO_NO_TRIM:-0}" != 1 ] && command -v fstrim >/dev/null 2>&1; then
-    if [ "$dirs" = / ] || [ "$dirs" = "/ /boot" ]; then
+    if [ "$all" = 1 ]; then
         fstrim -av || echo "zero.sh: fstrim failed (ignored)" >&2
     else
         for dir in $dirs; do
-            fstrim -v "$dir" || echo "zero.sh: fstrim $dir failed (ignored)" >&2
+            if fstrim -v "$dir"; then
+                trimmed="$trimmed $dir "
+            else
+                echo "zero.sh: fstrim $dir failed (ignored)" >&2
+            fi
         done
     fi
 fi
@@ -52,6 +64,12 @@ for dir in $dirs; do
         echo "zero.sh: $dir is not a directory" >&2
         exit 2
     fi
+    case "${GOLD_ZERO_TRIM_MAKES_HOLES:-0}:$trimmed" in
+    1:*" $dir "*)
+        echo "zero.sh: $dir trimmed on a disk whose discards make holes: no fill needed"
+        continue
+        ;;
+    esac
     fill=${dir%/}/.gold-zero-fill.$$
     echo "zero.sh: zero-filling the free space of $dir"
     # dd's message is kept in memory: there is no room left for a file on a full disk.

@@ -15,10 +15,10 @@ import { Recipe } from "../recipe/recipe";
 import { SITE_FIELDS, SiteVars } from "../recipe/site";
 import { type BaseImage, diskImageProblem } from "../stages/base";
 import { STORE_FORMS, StoreSpec, parseStoreUrl, storeUrlProblem } from "../store";
-import type { Builder } from "../stages/variant";
+import { type Builder, VARIANT_MODES, type VariantMode } from "../stages/variant";
 
 export type { BaseImage } from "../stages/base";
-export type { Builder } from "../stages/variant";
+export type { Builder, VariantMode } from "../stages/variant";
 
 /** The stack's settings, checked before any resource is created. */
 export interface GoldConfig {
@@ -30,6 +30,8 @@ export interface GoldConfig {
     readonly publish: boolean;
     /** Every image is booted as its cloud would and checked before it is published. */
     readonly firstBoot: boolean;
+    /** Published without a first-boot test (config firstBoot "skip-unsafe"): every image is marked gold-untested. */
+    readonly untested: boolean;
     readonly parallelBuilds: number;
     /** The artifact store (config artifactStore), as configured and parsed. */
     readonly artifactStore: string;
@@ -40,6 +42,8 @@ export interface GoldConfig {
     readonly siteOverrides: Partial<SiteVars>;
     /** Per provider: "variant" (from the OS's base disk) or "iso" (the seed's full ISO build). */
     readonly builders: Readonly<Record<string, Builder>>;
+    /** Per provider: how its variant is made, "chroot" or "boot" (config <provider>.variantMode, else variantMode). */
+    readonly variantModes: Readonly<Record<string, VariantMode>>;
     readonly baseImages: Readonly<Record<string, BaseImage>>;
     /** Per provider: its settings (its module's fields, checked, with defaults). */
     readonly settings: Readonly<Record<string, Record<string, unknown>>>;
@@ -65,6 +69,9 @@ export function declaredConfig(root: string = repoRoot): Record<string, Declared
     const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
     return project.config ?? {};
 }
+
+/** config firstBoot: test every image; skip the test (nothing published); publish untested, marked. */
+const FIRST_BOOT = ["true", "false", "skip-unsafe"] as const;
 
 /** Set by the program itself: one version per stack, the rest per stage. */
 const OWNED_SITE = ["version"];
@@ -102,11 +109,13 @@ function configSchema(decl: Record<string, Declared>, oses: string[], registry: 
         oses: withDefault("oses", choices(oses, "a list of OS ids")),
         providers: withDefault("providers", choices(names, "a list of provider names")),
         publish: withDefault("publish", z.boolean({ error: "true or false" })),
-        firstBoot: withDefault("firstBoot", z.boolean({ error: "true or false" })),
+        // A string key (Pulumi's typed config has no union): true, false, or skip-unsafe.
+        firstBoot: withDefault("firstBoot", z.preprocess((v) => (typeof v === "boolean" ? String(v) : v), choice(FIRST_BOOT))),
         artifactStore: withDefault(
             "artifactStore",
             z.string({ error: "a string" }).refine((u) => !storeUrlProblem(u), { error: (iss) => `${storeUrlProblem(String(iss.input))}; valid forms: ${STORE_FORMS}` }),
         ),
+        variantMode: withDefault("variantMode", choice(VARIANT_MODES)),
         parallelBuilds: withDefault("parallelBuilds", whole(0, 64, "a whole number: 0 (half the cores) or 1 to 64")),
         site: object(site, "an object of site variables (pulumi config set --path site.<name> <value>)").partial().default({}),
         baseImages: object(Object.fromEntries(stackOses.map((id) => [id, baseImage.optional()])), "an object of OS ids").default({}),
@@ -114,7 +123,7 @@ function configSchema(decl: Record<string, Declared>, oses: string[], registry: 
         ...Object.fromEntries(
             registry.map((p) => [
                 p.name,
-                object({ ...p.fields, builder: choice(["variant", "iso"]).default("variant") }, `an object (pulumi config set --path ${p.name}.<field> <value>)`).prefault({}),
+                object({ ...p.fields, builder: choice(["variant", "iso"]).default("variant"), variantMode: choice(VARIANT_MODES).optional() }, `an object (pulumi config set --path ${p.name}.<field> <value>)`).prefault({}),
             ]),
         ),
     });
@@ -160,6 +169,11 @@ export function loadConfig(cfg = new pulumi.Config(), stack = pulumi.getStack())
     const recipe = new Recipe({ siteOverrides: { ...siteOverrides, version } });
     const selected = registry.filter((p) => (c.providers as string[]).includes(p.name));
     const store = parseStoreUrl(c.artifactStore);
+    if (c.publish && c.firstBoot === "false") {
+        throw new Error(
+            `config firstBoot: 'false' is not valid with publish true: nothing would have booted the images it publishes; valid choices: true (each image passes its cloud's first boot before it is published), skip-unsafe (published untested, each marked gold-untested)`,
+        );
+    }
     for (const p of selected) {
         const publishing = c.publish as boolean;
         if (publishing) {
@@ -178,13 +192,15 @@ export function loadConfig(cfg = new pulumi.Config(), stack = pulumi.getStack())
         oses: c.oses,
         providers: selected,
         publish: c.publish,
-        firstBoot: c.firstBoot,
+        firstBoot: c.firstBoot === "true",
+        untested: c.publish && c.firstBoot !== "true",
         parallelBuilds: c.parallelBuilds || Math.max(1, Math.floor(os.cpus().length / 2)),
         artifactStore: c.artifactStore,
         store,
         recipe,
         siteOverrides,
         builders: Object.fromEntries(registry.map((p) => [p.name, c[p.name].builder as Builder])),
+        variantModes: Object.fromEntries(registry.map((p) => [p.name, (c[p.name].variantMode ?? c.variantMode) as VariantMode])),
         baseImages: Object.fromEntries(
             Object.entries(c.baseImages as Record<string, BaseImage | undefined>)
                 .filter((e): e is [string, BaseImage] => e[1] !== undefined)
@@ -196,6 +212,6 @@ export function loadConfig(cfg = new pulumi.Config(), stack = pulumi.getStack())
 }
 
 function omitBuilder(settings: Record<string, unknown>): Record<string, unknown> {
-    const { builder: _builder, ...rest } = settings;
+    const { builder: _builder, variantMode: _variantMode, ...rest } = settings;
     return rest;
 }

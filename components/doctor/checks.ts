@@ -50,6 +50,17 @@ function onPath(cmd: string): boolean {
     });
 }
 
+/** What scripts/chroot-variant.sh needs: root, a loop device, util-linux, the chroot connection. */
+async function chrootVariants(): Promise<Finding> {
+    if (process.getuid?.() !== 0) return { ok: false, detail: "not root: mounting a disk and chroot need root" };
+    for (const cmd of ["losetup", "mount", "chroot", "partx", "findmnt"]) if (!onPath(cmd)) return { ok: false, detail: `${cmd} is not on PATH` };
+    if (!fs.existsSync("/dev/loop-control")) return { ok: false, detail: "no /dev/loop-control (modprobe loop)" };
+    // ansible-doc exits 0 with a warning when a plugin is missing: its page's title is the proof.
+    const doc = await exec("ansible-doc", ["-t", "connection", "community.general.chroot"], 60_000).catch((e: Error) => ({ code: 127, stdout: "", stderr: e.message }));
+    if (!/^> COMMUNITY\.GENERAL\.CHROOT\b/m.test(doc.stdout)) return { ok: false, detail: `Ansible's community.general.chroot connection not found: ${doc.stderr.trim().split("\n")[0] ?? ""}` };
+    return { ok: true, version: "root, loop devices, community.general.chroot" };
+}
+
 /** Whether this process may open a device for reading and writing. */
 function usable(device: string): boolean {
     try {
@@ -163,6 +174,11 @@ export const CHECKS = {
         title: "Ansible that drives Python 2.7 (EL7 targets)",
         fix: "pipx install 'ansible-core<2.17' (Debian 12's ansible has ansible-core 2.14)",
         probe: ansibleForPython27,
+    },
+    chroot: {
+        title: "Chroot variants (variantMode chroot): root, losetup, mount, Ansible's chroot connection",
+        fix: "run as root with util-linux (losetup, mount) and Debian's ansible (community.general), or set variantMode: boot (pulumi config set variantMode boot) and expect each variant to boot under QEMU",
+        probe: chrootVariants,
     },
     "build-key": {
         title: "The build key (keys/packer)",

@@ -31,6 +31,8 @@ export interface ImageInspection {
     /** Content of /root/.ssh/authorized_keys, "" when absent. */
     readonly rootAuthorizedKeys: string;
     readonly rootAuthorizedKeysExists: boolean;
+    /** /etc/shadow ("" if absent). */
+    readonly shadow: string;
     /** Field 2 of root's line in /etc/shadow; locked when it starts with "!" or "*". null: no root line. */
     readonly rootPasswordField: string | null;
     /** Content of /etc/os-release ("" if absent; follows the /usr/lib/os-release symlink). */
@@ -159,6 +161,7 @@ export async function inspectImage(disk: string, format: DiskFormat | string, op
         machineIdExists: machineId !== null,
         rootAuthorizedKeys: authorized ?? "",
         rootAuthorizedKeysExists: authorized !== null,
+        shadow: shadow ?? "",
         rootPasswordField: shadow === null ? null : rootShadowField(shadow),
         osRelease: osRelease ?? "",
         osReleaseFields: parseOsRelease(osRelease ?? ""),

@@ -6,6 +6,7 @@ import type { ToolId } from "../doctor";
 import type * as http from "http";
 import type { Log } from "../progress";
 import type { DiskBus } from "./vm";
+import type { Baked } from "./offline";
 
 /** A check run in the guest as root (through sudo when the user is not root): exit 0 passes. */
 export interface Check {
@@ -55,6 +56,10 @@ export interface Played {
     readonly key?: string;
     /** Whether the cloud names the machine (its hostname is then checked). */
     readonly setsHostname: boolean;
+    /** Checks of what the guest told the played cloud (Azure's Ready report), after the guest's own. */
+    readonly hostChecks?: () => Promise<CheckResult[]>;
+    /** Groups whose passwordless sudo is the cloud's way (GCE's google-sudoers). */
+    readonly sudoGroups?: readonly string[];
 }
 
 /** A virtual machine's first boot. */
@@ -67,6 +72,8 @@ export interface VmFirstBoot {
     readonly play: (guest: Guest) => Promise<Played> | Played;
     /** The provider's contract, checked once logged in. */
     readonly contract: readonly Check[];
+    /** What the image may carry by the cloud's convention (Vagrant's insecure key, its sudo). */
+    readonly baked?: Baked;
     /** Checks of the artifact itself, on the host (e.g. the box's Vagrantfile). */
     readonly checkArtifact?: (artifact: string, work: string) => Promise<void>;
     /** What playing this cloud needs on the host beyond QEMU and ssh-keygen (the doctor's checks). */

@@ -14,6 +14,7 @@ import { Log, formatDuration } from "../progress";
 import type { ArtifactFormat } from "../providers/provider";
 import { runContainer } from "./container";
 import { Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, runCheckList } from "./mechanism";
+import { Baked, ImageFacts, offlineChecks } from "./offline";
 import { SshTarget, makeKey, sshSteady, waitForLogin } from "./ssh";
 import { ArtifactKind, accelerator, bootAndProbe, extractDisk } from "./vm";
 
@@ -30,7 +31,7 @@ export interface FirstBootOptions {
     /** The OS's AMI requires IMDSv2 tokens (OS file's imds_v2). */
     readonly imdsV2Only: boolean;
     /** The build key's public half: it must be nowhere in the image. */
-    readonly buildKey?: string;
+    readonly buildKey: string;
     /** Where the serial console log goes. */
     readonly serialLog: string;
     /** Upper bound of the boot (to sshd answering); the login grace is the mechanism's. */
@@ -50,18 +51,51 @@ export interface FirstBootResult {
     readonly seconds: number;
 }
 
-/** Checks every cloud machine passes: what the image promises, seen from inside a fresh one. */
-function commonChecks(played: Played, guest: Guest, buildKey: string | undefined): Check[] {
+/**
+ * Checks every cloud machine passes: what the image promises, seen from inside a fresh one and
+ * compared with what the image held before its boot (`image`, read offline).
+ */
+function commonChecks(played: Played, guest: Guest, buildKey: string, image: ImageFacts, baked: Baked): Check[] {
+    const body = buildKey.trim().split(/\s+/)[1] ?? buildKey.trim();
+    const mine = guest.publicKey.trim().split(/\s+/)[1];
+    // Keys that may let someone in: the test's own (the cloud gave it) and the cloud's convention.
+    const allowed = [mine, ...(baked.keys ?? [])].filter(Boolean);
+    const sudoUsers = [played.user, ...(baked.nopasswdUsers ?? []), ...(played.sudoGroups ?? []).map((g) => `%${g}`)];
     const checks: Check[] = [
-        { name: "new SSH host keys, made at this boot", run: "ls /etc/ssh/ssh_host_*_key.pub >/dev/null && [ /etc/ssh/ssh_host_ed25519_key.pub -nt /etc/os-release ]" },
-        { name: "a machine-id of its own", run: "[ -s /etc/machine-id ] && ! grep -qx uninitialized /etc/machine-id" },
-        { name: "root's password locked (no password login)", run: "passwd -S root | awk '{ exit ($2 ~ /^L/) ? 0 : 1 }'" },
+        {
+            name: "new SSH host keys, made at this boot (none of the image's)",
+            run: `ls /etc/ssh/ssh_host_*_key.pub >/dev/null${image.hostKeys.map((k) => ` && ! grep -qF ${shq(k)} /etc/ssh/ssh_host_*_key.pub`).join("")}`,
+        },
+        {
+            name: "a machine-id of its own (not the image's)",
+            run: `[ -s /etc/machine-id ] && ! grep -qx uninitialized /etc/machine-id${image.machineId ? ` && ! grep -qxF ${shq(image.machineId)} /etc/machine-id` : ""}`,
+        },
+        { name: "no user with a password (root's locked)", run: "u=$(awk -F: '$2 !~ /^[!*]/ { print $1 }' /etc/shadow); [ -z \"$u\" ] || { echo \"password users: $u\"; exit 1; }" },
+        {
+            name: "sshd: keys only (no password or keyboard-interactive login), root by key at most, no AuthorizedKeysCommand",
+            run:
+                "t=$(sshd -T 2>&1) || { echo \"$t\"; exit 1; }; echo \"$t\" | grep -Ei '^(passwordauthentication|kbdinteractiveauthentication|challengeresponseauthentication|permitrootlogin|authorizedkeyscommand) '; " +
+                "echo \"$t\" | grep -qix 'passwordauthentication no' && ! echo \"$t\" | grep -Eqix '(kbdinteractiveauthentication|challengeresponseauthentication) yes' && " +
+                "echo \"$t\" | grep -Eqix 'permitrootlogin (no|prohibit-password|without-password)' && ! echo \"$t\" | grep -Ei '^authorizedkeyscommand ' | grep -viq ' none$'",
+        },
+        {
+            // Every home's authorized_keys (the AuthorizedKeysFile default), root's included.
+            name: "only the key the cloud gave lets anyone in (every authorized_keys)",
+            run:
+                `k=$(getent passwd | cut -d: -f6 | sort -u | while read -r h; do for f in "$h/.ssh/authorized_keys" "$h/.ssh/authorized_keys2"; do [ -f "$f" ] && grep -Ev '^[[:space:]]*(#|$)' "$f" | sed "s|^|$f: |"; done; done` +
+                ` | grep -vF${allowed.map((a) => ` -e ${shq(a)}`).join("")}); [ -z "$k" ] || { echo "$k" | cut -c1-200; exit 1; }`,
+        },
+        {
+            name: `no passwordless sudo but the cloud user's (${sudoUsers.join(", ")})`,
+            run: `l=$(cat /etc/sudoers /etc/sudoers.d/* 2>/dev/null | grep -Ev '^[[:space:]]*(#|Defaults)' | grep -E 'NOPASSWD[[:space:]]*:' | grep -Ev '^[[:space:]]*(${sudoUsers.map((u) => u.replace(/[^A-Za-z0-9_%-]/g, "")).join("|")})[[:space:]]'); [ -z "$l" ] || { echo "$l"; exit 1; }`,
+        },
+        {
+            // The whole file system but the kernel's, /usr and /boot (packages' files, no keys).
+            name: "no build key anywhere",
+            run: `f=$(grep -rlIsF --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev --exclude-dir=run --exclude-dir=usr --exclude-dir=boot ${shq(body)} /); [ -z "$f" ] || { echo "$f"; exit 1; }`,
+        },
     ];
     if (played.setsHostname) checks.push({ name: `the hostname from the metadata (${guest.hostname})`, run: `[ "$(hostname -s)" = ${shq(guest.hostname.split(".")[0])} ]` });
-    if (buildKey) {
-        const body = buildKey.trim().split(/\s+/)[1];
-        checks.push({ name: "no build key anywhere", run: `! grep -rqsF ${shq(body)} /root/.ssh /home` });
-    }
     return checks;
 }
 
@@ -133,6 +167,17 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
     const { key, publicKey } = await makeKey(work);
     const disk = await diskOf(o.artifact, o.format, work, log);
     await fb.checkArtifact?.(o.artifact, work);
+    log?.("reading the image before its first boot (libguestfs, read-only)");
+    // An image libguestfs cannot read (no OS found, a broken file system) is refused too.
+    const baked = fb.baked ?? {};
+    const { checks: offline, facts } = await offlineChecks(disk.path, disk.format, o.buildKey, baked).catch((e: Error) => ({
+        checks: [{ name: "offline: the image can be read (an OS on it)", ok: false, detail: e.message.trim().split("\n").slice(0, 2).join(" ") }],
+        facts: { hostKeys: [], machineId: "" },
+    }));
+    for (const c of offline) log?.(`check ${c.ok ? "passed" : "FAILED"}: ${c.name}`);
+    const bad = offline.find((c) => !c.ok);
+    // What every machine made from it would share: no boot needed to refuse it.
+    if (bad) return { ok: false, provider: o.provider, login: "none (refused before booting)", checks: offline, failure: `check failed: ${bad.name}: ${bad.detail}`, seconds: (Date.now() - started) / 1000 };
     const suffix = randomBytes(3).toString("hex");
     let result: FirstBootResult | undefined;
     for (const user of o.defaultUsers) {
@@ -179,7 +224,10 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
                         return { failure: (e as Error).message };
                     }
                     try {
-                        return { checks: await runChecks(t, [...commonChecks(played, guest, o.buildKey), ...fb.contract], log) };
+                        const inGuest = await runChecks(t, [...commonChecks(played, guest, o.buildKey, facts, baked), ...fb.contract], log);
+                        const onHost = (await played.hostChecks?.()) ?? [];
+                        for (const c of onHost) log?.(`check ${c.ok ? "passed" : "FAILED"}: ${c.name}`);
+                        return { checks: [...inGuest, ...onHost] };
                     } catch (e) {
                         return { failure: (e as Error).message };
                     }
@@ -191,12 +239,12 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
             const failure = !boot.booted
                 ? `the guest did not come up (${boot.reason}); serial console: ${o.serialLog}`
                 : (probe?.failure ?? (failed && `check failed: ${failed.name}: ${failed.detail}`));
-            result = { ok: !failure, provider: o.provider, login: `${played.login} → ${played.user}`, checks, failure, seconds: (Date.now() - started) / 1000 };
+            result = { ok: !failure, provider: o.provider, login: `${played.login} → ${played.user}`, checks: [...offline, ...checks], failure, seconds: (Date.now() - started) / 1000 };
         } finally {
             await close();
         }
         // Another candidate user only when this one could not log in at all.
-        if (result.ok || result.checks.length > 0 || !/no login as/.test(result.failure ?? "")) break;
+        if (result.ok || result.checks.length > offline.length || !/no login as/.test(result.failure ?? "")) break;
     }
     return result!;
 }

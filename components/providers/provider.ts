@@ -48,7 +48,14 @@ export interface PublishArgs<S> {
     readonly seedPath: (ext: string) => string;
     /** Secret config the publisher may need (e.g. a registry password). */
     readonly secrets: Readonly<Record<string, pulumi.Output<string> | undefined>>;
+    /**
+     * No first-boot test passed for it (config firstBoot "skip-unsafe"): the published image
+     * carries the mark UNTESTED_MARK (publish/names.ts) in its cloud's own way (tag, label, property), for users
+     * and policies to see.
+     */
+    readonly untested: boolean;
 }
+
 
 /** Context of the checks that look beyond a provider's own settings. */
 export interface CheckContext {

@@ -27,9 +27,19 @@ export interface PublishInputs {
     readonly store: StoreSpec;
     /** The artifact's sha256: part of published names. */
     readonly sha256: pulumi.Output<string>;
+    /** Published without a first-boot test (config firstBoot "skip-unsafe"). */
+    readonly untested: boolean;
+}
+
+/** The mark of an image published without its first-boot test (config firstBoot "skip-unsafe"). */
+export const UNTESTED_MARK = "gold-untested";
+
+/** The marks a published image carries as tags or labels (the untested mark, when it is). */
+export function marks(i: PublishInputs): Record<string, string> {
+    return i.untested ? { [UNTESTED_MARK]: "true" } : {};
 }
 
 /** The PublishInputs of a provider's publish arguments. */
 export function publishInputs(a: PublishArgs<unknown>): PublishInputs {
-    return { vmName: a.os.vm_name, version: a.version, stage: a.stage, store: a.store, sha256: a.stage.sha256 };
+    return { vmName: a.os.vm_name, version: a.version, stage: a.stage, store: a.store, sha256: a.stage.sha256, untested: a.untested };
 }

@@ -26,7 +26,8 @@ export function firstBootInputs(os: OsVars, provider: ProviderModule, conversion
 
 /** What playing a provider's first boot needs on the machine (the doctor's checks). */
 export function firstBootNeeds(provider: ProviderModule): ToolId[] {
-    const vm: ToolId[] = provider.firstBoot.kind === "vm" ? ["qemu", "qemu-img", "ssh-keygen"] : [];
+    // A machine image is read offline (guestfish) before it boots; the build key must be nowhere on it.
+    const vm: ToolId[] = provider.firstBoot.kind === "vm" ? ["qemu", "qemu-img", "ssh-keygen", "guestfish", "build-key"] : [];
     return [...vm, ...(provider.firstBoot.tools ?? [])];
 }
 

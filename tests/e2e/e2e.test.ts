@@ -1,8 +1,9 @@
 // End to end, for real: index.ts runs through the harness (components/engine/harness.ts), so every
-// stage command the program generates executes — Packer 1.6.6 + QEMU (TCG) + the real Ansible
-// roles + cleanup + zero, then every conversion, then every first-boot test (each image booted
-// the way its cloud starts a machine, a user let in with a key made for the test) — from a
-// Debian 12 base disk built by debootstrap. Then every artifact is checked independently of
+// stage command the program generates executes — Packer 1.6.6 + QEMU (TCG) for the base, the
+// real Ansible roles + cleanup + zero in a chroot for each variant (variantMode chroot), then
+// every conversion, then every first-boot test (each image read offline, then booted the way
+// its cloud starts a machine, a user let in with a key made for the test) — from a Debian 12
+// base disk built by debootstrap. Then every artifact is checked independently of
 // the code that made it. The artifact store, the state and the logs live outside the checkout
 // (GOLD_E2E_HOME, default a directory of the system's temp named after the checkout): a run
 // after artifacts/ is removed is a run on a fresh machine with the same state and store.
@@ -15,10 +16,11 @@ import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { repoRoot } from "../../components/recipe/paths";
 import { providerNames } from "../../components/providers";
-import { missingTool, pool, run, tempDir } from "../support/tools";
+import { missingTool, run, tempDir } from "../support/tools";
 import { baseDisk, type RunReport, stackConfig, up as runUp } from "./setup";
-import { extractDisk, liveQemuCount } from "../../components/firstboot/vm";
-import { inspectImage, isLockedPasswordField } from "../../components/firstboot/inspect";
+import { liveQemuCount } from "../../components/firstboot/vm";
+import { inspectImage } from "../../components/firstboot/inspect";
+import { tamperRows, tamperTest } from "./tamper";
 
 const REQUIRED = ["packer", "qemu-system-x86_64", "qemu-img", "ansible-playbook", "debootstrap", "guestfish", "vagrant", "sfdisk", "mke2fs", "zstd", "genisoimage", "ssh"];
 const skip = process.getuid?.() !== 0 ? "needs root (debootstrap)" : REQUIRED.map(missingTool).find(Boolean);
@@ -184,20 +186,10 @@ test("Vagrant: Debian's vagrant adds the box from the generated catalog and chec
     assert.match(vagrant.stdout, /Successfully added box 'gold\/Debian-12' \(v0\.0\.0-e2e\)/);
 });
 
-/** The bootable artifacts, with the disk QEMU and libguestfs read. */
-async function bootables(): Promise<{ provider: string; disk: string; format: string }[]> {
-    const out = ([["aws", "vpc"], ["azure", "vpc"], ["openstack", "qcow2"]] as const).filter(([p]) => has(p)).map(([provider, format]) => ({ provider, disk: artifactOf(provider), format }) as { provider: string; disk: string; format: string });
-    for (const [provider, kind] of ([["gcp", "raw-tar"], ["vmware", "ova"], ["virtualbox", "box"]] as const).filter(([p]) => has(p))) {
-        const dir = path.join(scratch, `extract-${provider}`);
-        fs.mkdirSync(dir, { recursive: true });
-        const d = await extractDisk(artifactOf(provider), kind, dir);
-        out.push({ provider, disk: d.path, format: d.format });
-    }
-    return out;
-}
-
 test("every image passed its first-boot test: its cloud's way in, with a key made for the test, and its contract", { skip }, async (t) => {
     if (!needsFirstRun(t)) return;
+    // The edit-and-rebuild test's runs go on beside the checks that follow (one build would leave a core idle).
+    rebuildInBackground().catch(() => undefined);
     for (const p of providers) {
         const fb = first.images!["Debian-12"][p].firstBoot as { login: string; checks: { name: string; ok: boolean }[]; seconds: number };
         assert.ok(fb && typeof fb === "object", `${p}: tested`);
@@ -213,21 +205,51 @@ test("every image passed its first-boot test: its cloud's way in, with a key mad
     assert.equal(liveQemuCount(), 0, "no QEMU of the tests left running");
 });
 
-test("cleanup held in every image: no host keys, empty machine-id, no build key, root locked (read offline)", { skip }, async (t) => {
+test("cleanup held in every image, read offline before its first boot: no host keys, empty machine-id, no build key, no key, password or passwordless sudo of anyone", { skip }, async (t) => {
     if (!needsFirstRun(t)) return;
-    // The edit-and-rebuild test's runs go on beside the inspections (one guest would leave a core idle).
-    rebuildInBackground().catch(() => undefined);
-    const buildKey = fs.readFileSync(path.join(repoRoot, "keys/packer.pub"), "utf8").trim().split(/\s+/)[1];
-    await pool(await bootables(), 2, async ({ provider, disk, format }) => {
-        const started = Date.now();
-        const seen = await inspectImage(disk, format);
-        timings[`inspect ${provider}`] = (Date.now() - started) / 1000;
-        assert.deepEqual(seen.sshHostKeys, [], `${provider}: no SSH host keys in the image`);
-        assert.ok(seen.machineId.trim() === "" || seen.machineId.trim() === "uninitialized", `${provider}: empty machine-id, found ${JSON.stringify(seen.machineId)}`);
-        assert.ok(!seen.rootAuthorizedKeys.includes(buildKey), `${provider}: the build key is gone`);
-        assert.ok(isLockedPasswordField(seen.rootPasswordField), `${provider}: root password locked (${seen.rootPasswordField?.slice(0, 3)}…)`);
-        assert.match(seen.osRelease, /bookworm/);
-    });
+    // The first-boot test read each machine image once, before booting it (components/firstboot/offline.ts).
+    const offline = [
+        "offline: no SSH host keys in the image",
+        "offline: an empty machine-id (each machine makes its own)",
+        "offline: root's password locked",
+        "offline: no user with a password",
+        "offline: no build key in the image",
+        "offline: no SSH key in any authorized_keys (the cloud gives the user's)",
+        "offline: no passwordless sudo",
+    ];
+    for (const p of providers.filter((p) => p !== "docker")) {
+        const checks = (first.images!["Debian-12"][p].firstBoot as { checks: { name: string; ok: boolean }[] }).checks;
+        for (const name of offline) assert.ok(checks.some((c) => c.name === name && c.ok), `${p}: ${name}: ${JSON.stringify(checks.filter((c) => c.name.startsWith("offline")))}`);
+    }
+});
+
+/** The first run's artifact of a provider, and its qemu-img format (a tamper copy is an overlay on it). */
+function diskArtifact(p: "openstack" | "azure"): { image: string; format: "qcow2" | "vpc" } {
+    return { image: artifactOf(p), format: p === "azure" ? "vpc" : "qcow2" };
+}
+
+test("the tamper table: each copy of an image broken one way fails its first-boot test, naming the broken check", { skip: skip || (!has("openstack") && "needs the openstack image") }, async (t) => {
+    if (!needsFirstRun(t)) return;
+    const buildKey = fs.readFileSync(path.join(repoRoot, "keys", "packer.pub"), "utf8");
+    const rows = tamperRows(buildKey).filter((r) => has(r.provider));
+    const table: string[] = [];
+    // Two at a time: a core each (a row is a guestfish edit, the offline read, and a boot for some).
+    const queue = [...rows];
+    const worker = async () => {
+        for (let row = queue.shift(); row; row = queue.shift()) {
+            const { image, format } = diskArtifact(row.provider);
+            const started = Date.now();
+            const r = await tamperTest(row, image, format, buildKey, path.join(scratch, `tamper-${rows.indexOf(row)}`));
+            const seconds = (Date.now() - started) / 1000;
+            timings[`tamper: ${row.what}`] = seconds;
+            assert.equal(r.ok, false, `${row.what}: the broken copy passed`);
+            assert.match(r.failure ?? "", row.check, `${row.what}: ${r.failure}`);
+            assert.equal(r.login === "none (refused before booting)", row.offline, `${row.what}: ${row.offline ? "refused before its boot" : "booted"} (${r.login})`);
+            table.push(`| ${row.what} | ${row.provider} | ${r.failure!.replace(/^check failed: /, "").slice(0, 100)} | ${seconds.toFixed(0)} s |`);
+        }
+    };
+    await Promise.all([worker(), worker()]);
+    for (const line of table) t.diagnostic(line);
 });
 
 test("on a fresh machine (artifacts/ removed, the state and the store kept) a run executes no stage command and opens no file of the artifacts or the store", { skip }, async (t) => {
@@ -335,7 +357,15 @@ test("a failing role leaves no artifact and records nothing; after editing one r
     await rebuildInBackground();
 });
 
-test("killing a stage mid-build leaves no Packer or QEMU process and nothing half-written", { skip }, async (t) => {
+/** The chroot build's mounts and loop devices for an output directory (scripts/chroot-variant.sh's key). */
+async function chrootLeftovers(outputDir: string): Promise<{ mounts: string[]; loops: string[] }> {
+    const root = path.join("/run/gold-chroot", createHash("sha256").update(`${outputDir}.partial`).digest("hex").slice(0, 16));
+    const mounts = (await run("findmnt", ["-rn", "-o", "TARGET"])).stdout.split("\n").filter((m) => m === `${root}/root` || m.startsWith(`${root}/root/`));
+    const loops = (await run("losetup", ["--list", "--noheadings", "--raw", "-O", "NAME,BACK-FILE"])).stdout.split("\n").filter((l) => l.includes(`${outputDir}.partial/`));
+    return { mounts, loops };
+}
+
+test("killing a stage mid-build leaves no process, mount, loop device or half-written file; after a kill -9 the retry releases what it left and builds", { skip }, async (t) => {
     if (!needsFirstRun(t)) return;
     const state = stateOf();
     const command = state[`Debian-12-${killed}-run`].create;
@@ -351,18 +381,50 @@ test("killing a stage mid-build leaves no Packer or QEMU process and nothing hal
     }
     const line = command.split(dir).join(target).replace(`--store file://${storeDir} `, `--store file://${store} `);
     assert.ok(line.includes(`--store file://${store} `), line);
-    const child = spawn("/bin/bash", ["-c", line], { cwd: repoRoot, stdio: "ignore" });
-    const deadline = Date.now() + 300_000;
-    while (Date.now() < deadline && !(await run("pgrep", ["-f", `qemu-system.*${path.basename(scratch)}`])).stdout.trim()) {
-        await new Promise((r) => setTimeout(r, 2000));
-    }
-    assert.ok(Date.now() < deadline, "QEMU started");
+    const chroot = line.includes("-only=null.variant");
+    // A session of its own: a kill -9 of the session is a kill -9 of everything the build started.
+    const start = () => spawn("/bin/bash", ["-c", line], { cwd: repoRoot, stdio: "ignore", detached: true });
+    const midBuild = async () => {
+        const deadline = Date.now() + 300_000;
+        for (;;) {
+            // A chroot build: its disk mounted, the play running in it; a boot: QEMU up.
+            const busy = chroot ? (await chrootLeftovers(target)).mounts.some((m) => m.endsWith("/proc")) : (await run("pgrep", ["-f", `qemu-system.*${path.basename(scratch)}`])).stdout.trim() !== "";
+            if (busy) return;
+            assert.ok(Date.now() < deadline, "the build got under way");
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+    };
+    const noProcess = async () => assert.equal((await run("pgrep", ["-f", path.basename(scratch)])).stdout.trim(), "", "no process of the killed build is left");
+
+    // A stop (SIGTERM, as pulumi's cancel): everything released at once.
+    const child = start();
+    await midBuild();
     child.kill("SIGTERM");
-    const code = await new Promise((r) => child.on("close", r));
-    assert.notEqual(code, 0);
+    assert.notEqual(await new Promise((r) => child.on("close", r)), 0);
     await new Promise((r) => setTimeout(r, 3000));
-    assert.equal((await run("pgrep", ["-f", path.basename(scratch)])).stdout.trim(), "", "no process of the killed build is left");
+    await noProcess();
+    assert.deepEqual(await chrootLeftovers(target), { mounts: [], loops: [] }, "no mount and no loop device after a stop");
     assert.ok(!fs.existsSync(target) && !fs.existsSync(`${target}.partial`), "nothing half-written");
+    if (!chroot) return;
+
+    // kill -9 of everything: nothing can clean up then (the negative control: the mounts and the
+    // loop device are still there), so the retry must release them before it builds.
+    const killed9 = start();
+    await midBuild();
+    const closed = new Promise((r) => killed9.on("close", r));
+    process.kill(-killed9.pid!, "SIGKILL");
+    await run("pkill", ["-KILL", "-s", String(killed9.pid)]);
+    await closed;
+    await new Promise((r) => setTimeout(r, 2000));
+    const left = await chrootLeftovers(target);
+    assert.ok(left.mounts.length > 0 && left.loops.length > 0, `a kill -9 leaves the mounts and the loop device: ${JSON.stringify(left)}`);
+    const started = Date.now();
+    const retry = await run("/bin/bash", ["-c", line], { cwd: repoRoot });
+    timings[`retry of the ${killed} variant after a kill -9`] = (Date.now() - started) / 1000;
+    assert.equal(retry.code, 0, retry.stderr.slice(-3000));
+    assert.match(retry.stderr, /releasing what an earlier, stopped build|releasing what a stopped build/);
+    assert.deepEqual(await chrootLeftovers(target), { mounts: [], loops: [] }, "the retry released what the kill -9 left, and its own");
+    await noProcess();
 });
 
 test("timings", { skip }, () => {

@@ -23,6 +23,7 @@ installMocks("1.4.0", {
     openstack: { visibility: "shared", protected: true, tags: ["packer"], properties: { hw_rng_model: "virtio" } },
     docker: { repository: "gold/base", registry: "registry.example.com:5000", username: "ci" },
     virtualbox: { catalogUrl: "https://boxes.example.com/" },
+    vmware: { variantMode: "boot" },
 });
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const program = require("../../index");
@@ -95,6 +96,16 @@ test("dependency chain: publish ← first-boot test ← conversion ← variant �
     assert.equal(parentOf(base), "gold:stage:Base");
     assert.equal(parentOf(variant), "gold:stage:Variant");
     assert.equal(parentOf(image), "gold:publish:GcpImage");
+});
+
+test("variants: in a chroot by default (Packer's null source, the chroot tools checked first); a provider's variantMode boot boots its copy under QEMU", () => {
+    const os = oses[0];
+    for (const p of providerNames()) {
+        const create = one("command:local:Command", `${os}-${p}-run`).inputs.create as string;
+        const boot = p === "vmware";
+        assert.ok(create.includes(boot ? " -only=qemu.variant " : " -only=null.variant "), `${p}: ${create}`);
+        assert.equal(/--needs \S*\bchroot\b/.test(create), !boot, `${p}: the chroot's needs: ${create}`);
+    }
 });
 
 test("AWS: hvm, gp3, BIOS; ENA and IMDSv2-only where the OS has them (not EL7.2/7.3); a long import; copies and shares", () => {

@@ -75,6 +75,19 @@ test("KVM: found usable, or missing with the tcg advice", async () => {
     assert.match(kvm.fix ?? "", /site\.accelerator: tcg .*10x slower/);
 });
 
+test("chroot variants: root, loop devices and Ansible's chroot connection found; a missing connection (ansible-doc's warning, exit 0) or no root is refused with variantMode: boot", async () => {
+    const page = `echo '> COMMUNITY.GENERAL.CHROOT    (/usr/lib/python3/dist-packages/.../chroot.py)'`;
+    const missing = `echo '[WARNING]: community.general.chroot was not found' >&2; exit 0`;
+    const root = process.getuid?.() === 0;
+    const found = await withPath({ "ansible-doc": page }, "/usr/sbin:/usr/bin:/sbin:/bin", () => byId(["chroot"]));
+    const absent = await withPath({ "ansible-doc": missing }, "/usr/sbin:/usr/bin:/sbin:/bin", () => byId(["chroot"]));
+    assert.equal(absent.chroot.ok, false);
+    assert.match(formatReport(absent.chroot), /variantMode: boot/);
+    if (!root) return assert.match(found.chroot.detail ?? "", /not root/);
+    assert.equal(found.chroot.ok, fs.existsSync("/dev/loop-control"), formatReport(found.chroot));
+    assert.match(absent.chroot.detail ?? "", /community\.general\.chroot connection not found/);
+});
+
 test("toolIds refuses an unknown tool with the valid ones", () => {
     assert.deepEqual(toolIds("packer,qemu"), ["packer", "qemu"]);
     assert.throws(() => toolIds("packer,pakcer"), /--needs 'pakcer' is not a tool the doctor knows; valid choices: packer, /);

@@ -23,7 +23,7 @@ const OSES = ["CentOS-7.3.1611", "Rocky-9.8"];
  * Every stage's fingerprint, keyed "<os> base", "<os> <provider>", "<os> <provider> convert",
  * from a fresh Recipe of the copy (each reads the files as they are now).
  */
-function all(overrides: Record<string, unknown> = {}, builders: Record<string, "variant" | "iso"> = {}): Map<string, string> {
+function all(overrides: Record<string, unknown> = {}, builders: Record<string, "variant" | "iso"> = {}, modes: Record<string, "chroot" | "boot"> = {}): Map<string, string> {
     const out = new Map<string, string>();
     const recipe = new Recipe({ root, siteOverrides: overrides });
     for (const id of OSES) {
@@ -32,7 +32,7 @@ function all(overrides: Record<string, unknown> = {}, builders: Record<string, "
         out.set(`${id} base`, base);
         for (const name of providerNames()) {
             const p = providerModule(name);
-            const variant = fingerprint(variantInputs(recipe, os, p, builders[name] ?? "variant", base), recipe);
+            const variant = fingerprint(variantInputs(recipe, os, p, builders[name] ?? "variant", modes[name] ?? "chroot", base), recipe);
             out.set(`${id} ${name}`, variant);
             out.set(`${id} ${name} convert`, fingerprint(conversionInputs(os, p, `${id}-1.0.0_${name}`, variant), recipe));
         }
@@ -52,6 +52,15 @@ test("fingerprints are stable and distinct", () => {
     const a = all();
     assert.deepEqual(changed(a, all()), []);
     assert.equal(new Set(a.values()).size, a.size);
+});
+
+test("a provider's variantMode is its variant's input; the chroot script is an input of chroot variants only", () => {
+    const before = all();
+    assert.deepEqual(changed(before, all({}, {}, { gcp: "boot" })), OSES.flatMap((os) => [`${os} gcp`, `${os} gcp convert`]).sort());
+    const booted = all({}, {}, { gcp: "boot" });
+    edit("scripts/chroot-variant.sh", "\n# edited by the fingerprint test\n");
+    const others = providerNames().filter((n) => n !== "gcp");
+    assert.deepEqual(changed(booted, all({}, {}, { gcp: "boot" })), OSES.flatMap((os) => others.flatMap((n) => [`${os} ${n}`, `${os} ${n} convert`])).sort());
 });
 
 test("editing the azure role changes only the azure variants and conversions", () => {

@@ -11,11 +11,12 @@ import * as path from "node:path";
 import { after, test } from "node:test";
 import { Guest, runCheckList } from "../../components/firstboot/mechanism";
 import { makeIso } from "../../components/firstboot/media";
+import { keyBodies, nopasswdLines, passwordUsers } from "../../components/firstboot/offline";
 import { firstBoot, servePlayed } from "../../components/firstboot/run";
 import { sshSteady } from "../../components/firstboot/ssh";
-import { netdevArg } from "../../components/firstboot/vm";
+import { bootAndProbe, netdevArg } from "../../components/firstboot/vm";
 import { imds } from "../../components/providers/aws/first-boot";
-import { instanceMetadata, wireServer } from "../../components/providers/azure/first-boot";
+import { HealthReport, instanceMetadata, wireServer } from "../../components/providers/azure/first-boot";
 import { firstBoot as vmware } from "../../components/providers/vmware/first-boot";
 import { metadataServer } from "../../components/providers/gcp/first-boot";
 import { firstBoot as openstack } from "../../components/providers/openstack/first-boot";
@@ -111,11 +112,20 @@ test("Azure: IMDS (Metadata: true) holds the key; the wire server gives a goal s
     } finally {
         await m.close();
     }
-    const w = await serve(wireServer(guest()));
+    const reports: HealthReport[] = [];
+    const w = await serve(wireServer(guest(), reports));
     try {
         assert.match((await w.call("GET", "/machine/?comp=goalstate")).body, /<Incarnation>1<\/Incarnation>[\s\S]*<InstanceId>i-0123456789abcdef<\/InstanceId>/);
         assert.match((await w.call("GET", "/?comp=versions")).body, /<Preferred><Version>2012-11-30/);
-        assert.equal((await w.call("POST", "/machine?comp=health", { "Content-Type": "text/xml" }, "<Health><State>Ready</State></Health>")).status, 200);
+        // cloud-init's report (azure.py's HealthReport), parsed for the Ready check.
+        const health = (container: string, state: string) =>
+            `<?xml version="1.0" encoding="utf-8"?>\n<Health xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><GoalStateIncarnation>1</GoalStateIncarnation><Container><ContainerId>${container}</ContainerId><RoleInstanceList><Role><InstanceId>i-0123456789abcdef</InstanceId><Health><State>${state}</State></Health></Role></RoleInstanceList></Container></Health>`;
+        assert.equal((await w.call("POST", "/machine?comp=health", { "Content-Type": "text/xml" }, health(guest().uuid, "NotReady"))).status, 200);
+        assert.equal((await w.call("POST", "/machine?comp=health", { "Content-Type": "text/xml" }, health(guest().uuid, "Ready"))).status, 200);
+        assert.deepEqual(reports, [
+            { incarnation: "1", containerId: guest().uuid, instanceId: "i-0123456789abcdef", state: "NotReady" },
+            { incarnation: "1", containerId: guest().uuid, instanceId: "i-0123456789abcdef", state: "Ready" },
+        ]);
     } finally {
         await w.close();
     }
@@ -185,8 +195,7 @@ test("each check is told as it ends, passed or FAILED, with its family's command
 
 const noQemu = missingTool("qemu-system-x86_64") ?? missingTool("qemu-img") ?? noIso;
 
-test("a first boot tells its milestones as they come: media attached, QEMU started; a guest that never comes up goes no further", { skip: noQemu }, async () => {
-    // A blank disk: the BIOS finds nothing to boot, and the test gives up after its boot timeout.
+test("an image with nothing readable on it is refused before any boot, and says so", { skip: noQemu ?? missingTool("guestfish") }, async () => {
     const disk = path.join(work, "blank.qcow2");
     execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", disk, "16M"]);
     const lines: string[] = [];
@@ -197,15 +206,37 @@ test("a first boot tells its milestones as they come: media attached, QEMU start
         format: "qcow2",
         defaultUsers: ["debian"],
         imdsV2Only: false,
+        buildKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBuildKeyOfThisTestOnly0000000000000 test",
         serialLog: path.join(work, "blank-serial.log"),
         bootTimeoutSec: 3,
         log: (l) => lines.push(l),
     });
     assert.equal(result.ok, false);
-    assert.match(String(result.failure), /the guest did not come up \(timeout\)/);
-    assert.equal(lines.length, 2, lines.join("\n"));
-    assert.equal(lines[0], "provisioning media attached: config-drive.iso");
-    assert.match(lines[1], /^QEMU started \((kvm:)?tcg, scsi disk, SSH forward 127\.0\.0\.1:\d+\); waiting for a login prompt and SSH host keys, at most 3 s$/);
+    assert.match(String(result.failure), /check failed: offline: the image can be read .*no operating system was found/);
+    assert.equal(result.login, "none (refused before booting)");
+    assert.ok(!lines.some((l) => /QEMU started/.test(l)), lines.join("\n"));
+});
+
+test("a boot tells when QEMU started; a guest that never comes up goes no further", { skip: noQemu }, async () => {
+    // A blank disk: the BIOS finds nothing to boot, and the boot gives up after its timeout.
+    const disk = path.join(work, "blank-boot.qcow2");
+    execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", disk, "16M"]);
+    let started: { port: number } | undefined;
+    let probed = false;
+    const boot = await bootAndProbe({
+        disk,
+        format: "qcow2",
+        bus: "scsi",
+        timeoutSec: 3,
+        logFile: path.join(work, "blank-boot-serial.log"),
+        requireLogin: false,
+        onStart: ({ port }) => (started = { port }),
+        probe: async () => (probed = true),
+    });
+    assert.equal(boot.booted, false);
+    assert.equal(boot.reason, "timeout");
+    assert.ok(started && started.port > 0, "onStart told the SSH forward");
+    assert.equal(probed, false, "no probe of a guest that never came up");
 });
 
 test("checks ride out sshd restarting during the first boot; a refusal or an sshd that stays away is final", async () => {
@@ -237,4 +268,13 @@ test("checks ride out sshd restarting during the first boot; a refusal or an ssh
     } finally {
         process.env.PATH = PATH;
     }
+});
+
+test("the offline read's parsers: key bodies, password users, passwordless sudo lines", () => {
+    const key = "AAAAC3NzaC1lZDI1NTE5AAAAIPNvVUvvJNhapv5J5TmcItuJluYxaANVsEM5hMfew8gE";
+    assert.deepEqual(keyBodies(`# comment\n\nssh-ed25519 ${key} a@b\nno-pty,command="x y" ssh-rsa ${key.replace("C3", "B3")} c\n`), [key, key.replace("C3", "B3")]);
+    // A line that is no key at all still counts (sshd would try it): reported as it is.
+    assert.deepEqual(keyBodies("garbage\n"), ["garbage"]);
+    assert.deepEqual(passwordUsers("root:!:19000::::::\ndaemon:*:19000::::::\nalice:$6$salt$hash:19000::::::\nbob::19000::::::\n"), ["alice", "bob"]);
+    assert.deepEqual(nopasswdLines("# x NOPASSWD: ALL\nDefaults !requiretty\nroot ALL=(ALL) ALL\nvagrant ALL=(ALL) NOPASSWD: ALL\n%wheel ALL=(ALL) NOPASSWD:ALL\n"), ["vagrant ALL=(ALL) NOPASSWD: ALL", "%wheel ALL=(ALL) NOPASSWD:ALL"]);
 });

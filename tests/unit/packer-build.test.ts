@@ -244,8 +244,9 @@ test("a stop is bounded: a Packer that ignores SIGINT is killed after GOLD_STOP_
 test("a build Packer finished but that was stopped while checksummed is resumed, not built again", async () => {
     const { dir, env, out } = setup();
     const bin = path.join(dir, "bin");
-    // A sha256sum that takes its time: the wrapper is stopped in the middle of it.
-    fs.writeFileSync(path.join(bin, "sha256sum"), "#!/bin/sh\ntouch \"$FAKE_HASHING\"\nsleep 30\n", { mode: 0o755 });
+    // A sha256sum that takes its time on the build's files (other callers, such as the chroot
+    // release's key of OUTPUT_DIR, get the real one): the wrapper is stopped in the middle of it.
+    fs.writeFileSync(path.join(bin, "sha256sum"), '#!/bin/sh\n[ $# -gt 0 ] || exec /usr/bin/sha256sum\ntouch "$FAKE_HASHING"\nsleep 30\n', { mode: 0o755 });
     const hashing = path.join(dir, "hashing");
     const child = spawn(script, [out], { env: { ...env, FAKE_HASHING: hashing }, stdio: "ignore", detached: true });
     for (let i = 0; i < 200 && !fs.existsSync(hashing); i++) await new Promise((r) => setTimeout(r, 50));

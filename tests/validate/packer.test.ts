@@ -67,9 +67,10 @@ test("packer validate: every OS with every source and every provider's variant",
     for (const os of validateOses) {
         for (const only of ["qemu.base", "qemu.base-disk"]) jobs.push({ os, args: [`-only=${only}`] });
         for (const p of providerNames()) {
-            // The seed's full ISO build with the builder the provider's module names, and the variant.
+            // The seed's full ISO build with the builder the provider's module names, and the variant
+            // in each mode (booted, in a chroot).
             jobs.push({ os, args: [`-only=${providerModule(p).isoBuilder}.iso`, `-var=build_name=${p}`] });
-            jobs.push({ os, args: ["-only=qemu.variant", `-var=build_name=${p}`] });
+            for (const only of ["qemu.variant", "null.variant"]) jobs.push({ os, args: [`-only=${only}`, `-var=build_name=${p}`] });
         }
     }
     const results = await pool(jobs, 4, async (j) => ({ j, r: await validate(j.os, j.args) }));
@@ -82,6 +83,7 @@ test("packer validate rejects a bad checksum, build name and accelerator", { ski
     const cases: [string[], RegExp][] = [
         [["-var=iso_checksum=md5:abc"], /iso_checksum must be the literal sha256/],
         [["-only=qemu.variant", "-var=build_name=../roles"], /build_name must be base or a provider's name/],
+        [["-only=null.variant", "-var=build_name=../roles"], /build_name must be base or a provider's name/],
         [["-var=accelerator=fast"], /accelerator must be one of kvm, tcg/],
     ];
     for (const [args, message] of cases) {

@@ -108,23 +108,33 @@ const loopSkip =
     : !have("mkfs.ext4") ? "mkfs.ext4 is not installed"
     : false;
 
-test("zero.sh fills a small file system to the end (ENOSPC is not an error) and frees it again", { skip: loopSkip }, (t) => {
+/**
+ * An ext4 file system of `mib` MiB in a file, loop-mounted for `body` (which gets the mount point
+ * and the image file), then unmounted and removed; the test skips when loop mounts are not possible.
+ */
+function withLoopFs(t: { skip: (why: string) => void }, mib: number, body: (mnt: string, img: string) => void): void {
     const dir = tempDir("gold-zero-fs-");
     const img = path.join(dir, "fs.img");
     const mnt = path.join(dir, "mnt");
     fs.mkdirSync(mnt);
     fs.writeFileSync(img, "");
-    fs.truncateSync(img, 16 * 1024 * 1024);
+    fs.truncateSync(img, mib * 1024 * 1024);
     let mounted = false;
     try {
-        const mk = run("mkfs.ext4", ["-q", "-F", img]);
+        const mk = run("mkfs.ext4", ["-q", "-F", "-E", "nodiscard", img]);
         assert.equal(mk.status, 0, output(mk));
         const m = run("mount", ["-o", "loop", img, mnt]);
-        if (m.status !== 0) {
-            t.skip(`loop mount unavailable: ${m.stderr.trim()}`);
-            return;
-        }
+        if (m.status !== 0) return t.skip(`loop mount unavailable: ${m.stderr.trim()}`);
         mounted = true;
+        body(mnt, img);
+    } finally {
+        if (mounted) run("umount", [mnt]);
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+test("zero.sh fills a small file system to the end (ENOSPC is not an error) and frees it again", { skip: loopSkip }, (t) =>
+    withLoopFs(t, 16, (mnt) => {
         const free = () => Number(run("df", ["--output=avail", "-B1", mnt]).stdout.trim().split("\n")[1]);
         const before = free();
         const r = run(zero, [mnt], { env: { GOLD_ZERO_NO_TRIM: "1" } });
@@ -132,8 +142,23 @@ test("zero.sh fills a small file system to the end (ENOSPC is not an error) and 
         assert.match(r.stdout, /is full, freeing it again/);
         assert.deepEqual(fs.readdirSync(mnt).filter((f) => f !== "lost+found"), []);
         assert.ok(free() >= before - 64 * 1024, `free space must come back (${before} -> ${free()})`);
-    } finally {
-        if (mounted) run("umount", [mnt]);
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
-});
+    }));
+
+test("zero.sh on a loop device over a sparse file (a chroot build): the trim makes the holes, no fill; without GOLD_ZERO_TRIM_MAKES_HOLES it fills", { skip: loopSkip }, (t) =>
+    withLoopFs(t, 64, (mnt, img) => {
+        const allocated = () => fs.statSync(img).blocks * 512;
+        // 32 MiB of data written and deleted: blocks the file system no longer uses but the file still holds.
+        assert.equal(run("dd", ["if=/dev/urandom", `of=${path.join(mnt, "data")}`, "bs=1M", "count=32", "conv=fsync"]).status, 0);
+        fs.rmSync(path.join(mnt, "data"));
+        run("sync", []);
+        const before = allocated();
+        const r = run(zero, [mnt], { env: { GOLD_ZERO_TRIM_MAKES_HOLES: "1" } });
+        assert.equal(r.status, 0, output(r));
+        if (!/trimmed on a disk whose discards make holes/.test(r.stdout)) return t.skip(`fstrim does not work on this loop device: ${output(r).trim().slice(0, 200)}`);
+        assert.doesNotMatch(r.stdout, /zero-filling/);
+        assert.ok(allocated() < before - 24 * 1024 * 1024, `the trim punched holes in the file (${before} -> ${allocated()} bytes allocated)`);
+        // The negative control: the same directory without the promise is filled.
+        const filled = run(zero, [mnt], { env: { GOLD_ZERO_MAX_MB: "4" } });
+        assert.equal(filled.status, 0, output(filled));
+        assert.match(filled.stdout, /zero-filling the free space of/);
+    }));

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { PublishInputs, imageName } from "../../publish/names";
+import { PublishInputs, imageName, marks } from "../../publish/names";
 import { exportArtifact, storedObject } from "../../publish/store-object";
 import { OsVars } from "../../recipe/os";
 import type { AwsSettings } from ".";
@@ -39,7 +39,7 @@ export class AwsImage extends pulumi.ComponentResource {
         const region = s.region!;
         const bucket = s.bucket!;
         const title = imageName(args.vmName, args.version, args.sha256);
-        const tags = { "gold:os": args.vmName, "gold:version": args.version };
+        const tags = { "gold:os": args.vmName, "gold:version": args.version, ...marks(args) };
 
         // The VHD in S3 for VM Import: the store's own object when the store is this bucket,
         // else a copy made by a command keyed by its sha256 (the engine never reads the file).

@@ -5,7 +5,7 @@
 // a generation-1 VM boots it.
 import * as path from "path";
 import type * as http from "http";
-import { Check, Guest, VmFirstBoot, reply } from "../../firstboot/mechanism";
+import { Check, CheckResult, Guest, VmFirstBoot, reply } from "../../firstboot/mechanism";
 import { cloudInitRanFrom } from "../../firstboot/cloud-init";
 import { makeIso, xml } from "../../firstboot/media";
 
@@ -55,8 +55,25 @@ export function instanceMetadata(g: Guest): http.RequestListener {
     };
 }
 
-/** The wire server: versions, a goal state without certificates, and every report accepted. */
-export function wireServer(g: Guest): http.RequestListener {
+/** A health report the guest posted to the wire server (what Azure waits for before "succeeded"). */
+export interface HealthReport {
+    readonly incarnation?: string;
+    readonly containerId?: string;
+    readonly instanceId?: string;
+    readonly state?: string;
+}
+
+/** The fields of a health report (`POST /machine?comp=health`), as cloud-init and the agent write it. */
+export function parseHealth(body: string): HealthReport {
+    const field = (tag: string) => new RegExp(`<${tag}>\\s*([^<]*?)\\s*</${tag}>`).exec(body)?.[1];
+    return { incarnation: field("GoalStateIncarnation"), containerId: field("ContainerId"), instanceId: field("InstanceId"), state: field("State") };
+}
+
+/**
+ * The wire server: versions, a goal state without certificates, and the reports: each health
+ * report is parsed into `reports` (Azure fails a VM that never reports Ready for its goal state).
+ */
+export function wireServer(g: Guest, reports: HealthReport[] = []): http.RequestListener {
     const goalState = `<?xml version="1.0" encoding="utf-8"?>
 <GoalState xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Version>2012-11-30</Version><Incarnation>1</Incarnation>
  <Machine><ExpectedState>Started</ExpectedState></Machine>
@@ -71,8 +88,13 @@ export function wireServer(g: Guest): http.RequestListener {
         const xmlReply = (body: string) => reply(res, 200, body, { "Content-Type": "text/xml; charset=utf-8" });
         const url = req.url ?? "";
         if (req.method === "POST") {
-            req.resume();
-            return req.on("end", () => reply(res, 200, ""));
+            let body = "";
+            req.setEncoding("utf8");
+            req.on("data", (d) => (body += body.length < 65536 ? d : ""));
+            return req.on("end", () => {
+                if (/comp=health/.test(url)) reports.push(parseHealth(body));
+                reply(res, 200, "");
+            });
         }
         if (url === "/?comp=versions") return xmlReply(versions);
         if (url.startsWith("/machine/?comp=goalstate") || url.startsWith("/machine?comp=goalstate")) return xmlReply(goalState);
@@ -95,24 +117,37 @@ const CONTRACT: Check[] = [
     { name: "no swap on the OS disk (the agent puts it on the resource disk)", run: "! grep -q '^/' /proc/swaps" },
 ];
 
+/** Azure's verdict on provisioning: a Ready report for this goal state (incarnation 1, this container and instance). */
+async function readyReported(g: Guest, reports: readonly HealthReport[]): Promise<CheckResult[]> {
+    const ready = () => reports.some((r) => r.state === "Ready" && r.incarnation === "1" && r.containerId === g.uuid && r.instanceId === g.instanceId);
+    // Checked once the guest's own checks are done: cloud-init has long finished by then.
+    for (let i = 0; i < 60 && !ready(); i++) await new Promise((r) => setTimeout(r, 1000));
+    const name = "reported Ready to the wire server for this goal state (Azure fails the VM with OSProvisioningTimedOut otherwise)";
+    return [ready() ? { name, ok: true } : { name, ok: false, detail: `reports seen: ${JSON.stringify(reports).slice(0, 400) || "none"}` }];
+}
+
 export const firstBoot: VmFirstBoot = {
     kind: "vm",
     tools: ["genisoimage"],
     bus: "ide",
     graceSec: 180,
-    play: async (g) => ({
-        user: USER,
-        login: "Azure provisioning media (ovf-env.xml) and IMDS compute.publicKeys, wire server ready report",
-        // Azure's chassis asset tag is what cloud-init and the agent look for. Not the system's
-        // "Microsoft Corporation" + "Virtual Machine": with it ata_piix leaves the IDE disks to
-        // Hyper-V's storvsc (prefer_ms_hyperv), and QEMU has no VMBus: no root disk at all.
-        smbios: [`type=3,manufacturer=Microsoft Corporation,asset=${ASSET_TAG}`],
-        cdroms: [await makeIso(path.join(g.work, "azure-provisioning.iso"), "rd_rdfe_provisioning", { "ovf-env.xml": ovfEnv(g) })],
-        services: [
-            { ip: "169.254.169.254", port: 80, handler: instanceMetadata(g) },
-            { ip: "168.63.129.16", port: 80, handler: wireServer(g) },
-        ],
-        setsHostname: true,
-    }),
+    play: async (g) => {
+        const reports: HealthReport[] = [];
+        return {
+            user: USER,
+            login: "Azure provisioning media (ovf-env.xml) and IMDS compute.publicKeys, wire server ready report",
+            // Azure's chassis asset tag is what cloud-init and the agent look for. Not the system's
+            // "Microsoft Corporation" + "Virtual Machine": with it ata_piix leaves the IDE disks to
+            // Hyper-V's storvsc (prefer_ms_hyperv), and QEMU has no VMBus: no root disk at all.
+            smbios: [`type=3,manufacturer=Microsoft Corporation,asset=${ASSET_TAG}`],
+            cdroms: [await makeIso(path.join(g.work, "azure-provisioning.iso"), "rd_rdfe_provisioning", { "ovf-env.xml": ovfEnv(g) })],
+            services: [
+                { ip: "169.254.169.254", port: 80, handler: instanceMetadata(g) },
+                { ip: "168.63.129.16", port: 80, handler: wireServer(g, reports) },
+            ],
+            setsHostname: true,
+            hostChecks: () => readyReported(g, reports),
+        };
+    },
     contract: CONTRACT,
 };

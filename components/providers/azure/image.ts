@@ -1,6 +1,6 @@
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
-import { PublishInputs, imageName } from "../../publish/names";
+import { PublishInputs, imageName, marks } from "../../publish/names";
 import { exportArtifact, storedObject } from "../../publish/store-object";
 import type { AzureSettings } from ".";
 
@@ -60,7 +60,7 @@ export class AzureImage extends pulumi.ComponentResource {
                 storageProfile: {
                     osDisk: { osType: "Linux", osState: "Generalized", blobUri: this.blobUrl, caching: "ReadWrite", storageAccountType: "Standard_LRS" },
                 },
-                tags: { "gold-os": args.vmName, "gold-version": args.version },
+                tags: { "gold-os": args.vmName, "gold-version": args.version, ...marks(args) },
             },
             { parent: this, customTimeouts: { create: "1h" } },
         );

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { PublishInputs } from "../../publish/names";
+import { PublishInputs, marks } from "../../publish/names";
 import { repoRoot } from "../../recipe/paths";
 import { sh } from "../../shell";
 import { STORE_CLI, StageComponent } from "../../stages/stage-command";
@@ -36,6 +36,7 @@ export class DockerImage extends pulumi.ComponentResource {
         const tag = `${args.vmName}-${args.version}`.toLowerCase().replace(/[^a-z0-9_.-]/g, "-");
         const repository = s.registry ? `${s.registry}/${s.repository}` : s.repository!;
         const image = `${repository}:${tag}`;
+        const labels = Object.entries(marks(args)).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
         const built = new command.local.Command(
             `${name}-image`,
             {
@@ -44,7 +45,7 @@ export class DockerImage extends pulumi.ComponentResource {
                     return [
                         sh([...STORE_CLI, "fetch", "--store", args.store.url, "--fingerprint", args.conversion.fingerprint, "--to", dir]) + " >/dev/null",
                         // A new rootfs is a new image even when the tag is reused.
-                        sh(["docker", "build", "--platform", "linux/amd64", "--build-arg", `GOLD_ROOTFS_SHA256=${sha}`, "-t", image, `${dir}/context`]) + " >&2",
+                        sh(["docker", "build", "--platform", "linux/amd64", "--build-arg", `GOLD_ROOTFS_SHA256=${sha}`, ...labels, "-t", image, `${dir}/context`]) + " >&2",
                         sh(["rm", "-rf", "--", dir]),
                         sh(["docker", "image", "inspect", "--format", `{"imageName": ${JSON.stringify(image)}, "id": {{json .Id}}}`, image]),
                     ].join(" && ");
@@ -52,7 +53,7 @@ export class DockerImage extends pulumi.ComponentResource {
                 // By the id it built, not the tag: a replacement has already moved the tag to its new image.
                 delete: `id=$(node -e 'process.stdout.write(String(JSON.parse(process.env.PULUMI_COMMAND_STDOUT || "{}").id || ""))') && if [ -n "$id" ] && docker image inspect "$id" >/dev/null 2>&1; then docker image rm "$id" >&2; fi`,
                 dir: repoRoot,
-                triggers: [args.sha256, image],
+                triggers: [args.sha256, image, ...labels],
             },
             { parent: this, dependsOn: [args.stage.command], customTimeouts: { create: "1h" } },
         );

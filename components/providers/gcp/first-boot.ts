@@ -86,6 +86,8 @@ export const firstBoot: VmFirstBoot = {
         services: [{ ip: "169.254.169.254", port: 80, handler: metadataServer(g) }],
         dhcpHostname: g.hostname.split(".")[0],
         setsHostname: true,
+        // The guest agent's way: the users it makes from metadata keys sudo through this group.
+        sudoGroups: ["google-sudoers"],
     }),
     contract: CONTRACT,
 };

@@ -1,6 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { PublishInputs, imageName } from "../../publish/names";
+import { PublishInputs, imageName, marks } from "../../publish/names";
 import { exportArtifact, storedObject } from "../../publish/store-object";
 import type { GcpSettings } from ".";
 
@@ -49,7 +49,7 @@ export class GcpImage extends pulumi.ComponentResource {
                 // Compute Engine takes the https form of the object, not gs://.
                 rawDisk: { source: pulumi.interpolate`https://storage.googleapis.com/${s.bucket!}/${objectName}` },
                 guestOsFeatures: s.guestOsFeatures.map((type) => ({ type })),
-                labels: { "gold-os": gcpLabel(args.vmName), "gold-version": gcpLabel(args.version) },
+                labels: { "gold-os": gcpLabel(args.vmName), "gold-version": gcpLabel(args.version), ...marks(args) },
             },
             { parent: this, customTimeouts: { create: "1h" } },
         );

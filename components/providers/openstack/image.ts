@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { PublishInputs, imageName } from "../../publish/names";
+import { PublishInputs, imageName, marks } from "../../publish/names";
 import { OsVars } from "../../recipe/os";
 import { repoRoot } from "../../recipe/paths";
 import { sh } from "../../shell";
@@ -50,7 +50,7 @@ export class OpenstackImage extends pulumi.ComponentResource {
                 containerFormat: "bare",
                 visibility: s.visibility,
                 protected: s.protected,
-                tags: ["gold", args.version, ...s.tags],
+                tags: ["gold", args.version, ...s.tags, ...Object.keys(marks(args))],
                 properties: { ...s.properties, ...ownProperties(args.os) },
             }),
         );

@@ -7,6 +7,11 @@ import * as path from "path";
 import { vagrantInsecureKey } from "../../doctor/checks";
 import { exec } from "../../firstboot/exec";
 import { Check, VmFirstBoot } from "../../firstboot/mechanism";
+import { keyBodies } from "../../firstboot/offline";
+import { repoRoot } from "../../recipe/paths";
+
+/** Vagrant's insecure public keys, as the role bakes them (Vagrant replaces them at the first `vagrant up`). */
+const INSECURE_KEYS = keyBodies(fs.readFileSync(path.join(repoRoot, "ansible/roles/virtualbox/files/vagrant.pub"), "utf8"));
 
 /**
  * Vagrant's insecure private key, from the vagrant package (public, never a secret), copied
@@ -46,6 +51,8 @@ export const firstBoot: VmFirstBoot = {
     // The key is in the image: no agent to wait for.
     graceSec: 60,
     play: (g) => ({ user: "vagrant", login: "Vagrant's insecure key", key: insecureKey(g.work), setsHostname: false }),
+    // Vagrant's documented base-box conventions: its insecure key for vagrant, and its sudo.
+    baked: { keys: INSECURE_KEYS, nopasswdUsers: ["vagrant"] },
     contract: CONTRACT,
     checkArtifact: checkBox,
 };

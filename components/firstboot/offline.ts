@@ -1,0 +1,91 @@
+// The image as it will ship, read before its first boot: a first boot makes SSH host keys and a
+// machine-id, so only a read of the disk itself shows whether the image already carried them
+// (every machine made from it would share them), or carried another way in: a key in some
+// authorized_keys, a user with a password, passwordless sudo. Read-only libguestfs passes,
+// independent of the code that built it; the boot that follows runs on an overlay. What is
+// read here is also what the checks after the boot compare with (ImageFacts).
+import { inspectImage, isLockedPasswordField } from "./inspect";
+import type { CheckResult } from "./mechanism";
+
+/** What an image may carry by its cloud's own convention (Vagrant's insecure key and sudo). */
+export interface Baked {
+    /** Public keys (their base64 bodies) that may be in authorized_keys files. */
+    readonly keys?: readonly string[];
+    /** Users whose passwordless sudo is the convention (their sudoers line). */
+    readonly nopasswdUsers?: readonly string[];
+}
+
+/** What the image holds that a booted machine must not still have (compared after the boot). */
+export interface ImageFacts {
+    /** Bodies of the host public keys in the image. */
+    readonly hostKeys: string[];
+    /** The image's machine-id ("" when empty). */
+    readonly machineId: string;
+}
+
+const check = (name: string, ok: boolean, detail: string): CheckResult => (ok ? { name, ok } : { name, ok, detail });
+
+/** The base64 body of each key line of an authorized_keys file (options and comments aside). */
+export function keyBodies(text: string): string[] {
+    const out: string[] = [];
+    for (const line of text.split("\n")) {
+        const t = line.trim();
+        if (!t || t.startsWith("#")) continue;
+        const body = /(?:^|\s)((?:ssh|ecdsa|sk)-[\w@.-]+)\s+([A-Za-z0-9+/=]{20,})/.exec(t);
+        out.push(body ? body[2] : t);
+    }
+    return out;
+}
+
+/** Users of a shadow file who can log in with a password (a hash, or no password at all). */
+export function passwordUsers(shadow: string): string[] {
+    return shadow
+        .split("\n")
+        .map((l) => l.split(":"))
+        .filter((f) => f.length > 1 && f[0] !== "" && !isLockedPasswordField(f[1]))
+        .map((f) => f[0]);
+}
+
+/** sudoers lines (not comments, not Defaults) that grant sudo without a password. */
+export function nopasswdLines(text: string): string[] {
+    return text
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith("#") && !/^Defaults/.test(l) && /NOPASSWD\s*:/.test(l));
+}
+
+const KEY_GLOBS = ["/root/.ssh/authorized_keys*", "/home/*/.ssh/authorized_keys*", "/etc/ssh/authorized_keys*"];
+const SUDOERS_GLOB = "/etc/sudoers.d/*";
+const HOST_KEY_PUBS = "/etc/ssh/ssh_host_*_key.pub";
+
+/** The offline checks of a disk (libguestfs format names: qcow2, raw, vpc, vmdk) and the image's facts. */
+export async function offlineChecks(disk: string, format: string, buildKey: string, baked: Baked = {}): Promise<{ checks: CheckResult[]; facts: ImageFacts }> {
+    const seen = await inspectImage(disk, format, { files: ["/etc/sudoers"], globs: [...KEY_GLOBS, SUDOERS_GLOB, HOST_KEY_PUBS] });
+    // The files the globs found, read in a second pass (libguestfs cannot read what it has not listed yet).
+    const found = [...KEY_GLOBS, SUDOERS_GLOB, HOST_KEY_PUBS].flatMap((g) => seen.globs[g] ?? []);
+    const more = found.length ? (await inspectImage(disk, format, { files: found })).files : {};
+    const read = (p: string) => more[p] ?? "";
+    const machineId = seen.machineId.trim();
+    const shadow = passwordUsers(seen.shadow);
+
+    const keyFiles = KEY_GLOBS.flatMap((g) => seen.globs[g] ?? []);
+    const keys = keyFiles.flatMap((f) => keyBodies(read(f)).map((body) => ({ file: f, body })));
+    const foreign = keys.filter((k) => !(baked.keys ?? []).includes(k.body));
+    const buildBody = buildKey.trim().split(/\s+/)[1] ?? buildKey.trim();
+    const withBuildKey = keys.filter((k) => k.body === buildBody).map((k) => k.file);
+    const sudoers = [["/etc/sudoers", seen.files["/etc/sudoers"] ?? ""], ...(seen.globs[SUDOERS_GLOB] ?? []).map((f) => [f, read(f)])];
+    const nopasswd = sudoers.flatMap(([f, text]) => nopasswdLines(text).map((l) => `${f}: ${l}`)).filter((l) => !(baked.nopasswdUsers ?? []).some((u) => new RegExp(`: ${u}\\s`).test(l)));
+    const rootField = seen.rootPasswordField;
+
+    const checks = [
+        check("offline: no SSH host keys in the image", seen.sshHostKeys.length === 0, `found ${seen.sshHostKeys.join(", ")}`),
+        check("offline: an empty machine-id (each machine makes its own)", machineId === "" || machineId === "uninitialized", `/etc/machine-id holds ${JSON.stringify(machineId.slice(0, 40))}`),
+        check("offline: root's password locked", isLockedPasswordField(rootField), `root's shadow field starts with ${JSON.stringify((rootField ?? "(no root line)").slice(0, 3))}`),
+        check("offline: no user with a password", shadow.length === 0, `users who can log in with a password: ${shadow.join(", ")}`),
+        check("offline: no build key in the image", withBuildKey.length === 0, `the build key is in ${withBuildKey.join(", ")}`),
+        check("offline: no SSH key in any authorized_keys (the cloud gives the user's)", foreign.length === 0, `keys in ${[...new Set(foreign.map((k) => k.file))].join(", ")}`),
+        check("offline: no passwordless sudo", nopasswd.length === 0, nopasswd.join("; ")),
+    ];
+    const hostKeys = (seen.globs[HOST_KEY_PUBS] ?? []).flatMap((f) => keyBodies(read(f)));
+    return { checks, facts: { hostKeys, machineId: machineId === "uninitialized" ? "" : machineId } };
+}

@@ -1,0 +1,128 @@
+// The tamper table: copies of the end-to-end images, each broken one way a cloud user would be
+// hurt by, each of which its first-boot test must fail, naming the broken check. A copy is a
+// qcow2 overlay on the image (the image is never written), edited with guestfish; the test is
+// the very first-boot test of the stages (components/firstboot/run.ts), with the same build key.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { FirstBootResult, firstBoot } from "../../components/firstboot/run";
+import { providerModule } from "../../components/providers";
+import { run } from "../support/tools";
+
+export interface TamperRow {
+    /** What is broken, for the table. */
+    readonly what: string;
+    /** Whose image is broken (its artifact must be a disk: qcow2 or VHD). */
+    readonly provider: "openstack" | "azure";
+    /** guestfish commands run on the copy (the guest's file system mounted); `!cmd` runs on this machine in `work`. */
+    readonly guestfish: (work: string) => string;
+    /** Run on this machine after guestfish: proves the break is in the copy (a no-op break proves nothing). */
+    readonly verify?: (work: string) => void;
+    /** The check whose failure the test must report. */
+    readonly check: RegExp;
+    /** Refused by the offline read, before any boot. */
+    readonly offline: boolean;
+}
+
+const FOREIGN = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMalloryMalloryMalloryMalloryMalloryMallory00 mallory@elsewhere";
+// A SHA-512 crypt of "password" (a known password is exactly the defect).
+const HASH = "$6$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/";
+const AZURE_HELPER = "/usr/lib/python3/dist-packages/cloudinit/sources/helpers/azure.py";
+
+/** The rows; each breaks one thing. */
+export function tamperRows(buildKey: string): TamperRow[] {
+    return [
+        {
+            what: "SSH host keys baked into the image",
+            provider: "openstack",
+            guestfish: () => `write /etc/ssh/ssh_host_ed25519_key.pub "${FOREIGN.replace("mallory@elsewhere", "root@build")}"\nwrite /etc/ssh/ssh_host_ed25519_key "not a key, but there"`,
+            check: /offline: no SSH host keys in the image/,
+            offline: true,
+        },
+        {
+            what: "a machine-id baked into the image",
+            provider: "openstack",
+            guestfish: () => `write /etc/machine-id "0123456789abcdef0123456789abcdef\\n"`,
+            check: /offline: an empty machine-id/,
+            offline: true,
+        },
+        {
+            what: "the build key left in root's authorized_keys",
+            provider: "openstack",
+            guestfish: () => `mkdir-p /root/.ssh\nwrite /root/.ssh/authorized_keys "${buildKey.trim()}\\n"`,
+            check: /offline: no build key in the image/,
+            offline: true,
+        },
+        {
+            what: "a foreign key in a user's authorized_keys",
+            provider: "openstack",
+            guestfish: () => `mkdir-p /home/mallory/.ssh\nwrite /home/mallory/.ssh/authorized_keys "${FOREIGN}\\n"`,
+            check: /offline: no SSH key in any authorized_keys/,
+            offline: true,
+        },
+        {
+            what: "a user with a password",
+            provider: "openstack",
+            guestfish: () => `write-append /etc/passwd "mallory:x:1999:1999::/home/mallory:/bin/bash\\n"\nwrite-append /etc/shadow "mallory:${HASH}:19000:0:99999:7:::\\n"`,
+            check: /offline: no user with a password/,
+            offline: true,
+        },
+        {
+            what: "passwordless sudo for a user",
+            provider: "openstack",
+            guestfish: () => `write /etc/sudoers.d/mallory "mallory ALL=(ALL) NOPASSWD: ALL\\n"\nchmod 0440 /etc/sudoers.d/mallory`,
+            check: /offline: no passwordless sudo/,
+            offline: true,
+        },
+        {
+            what: "sshd allows password login",
+            provider: "openstack",
+            // Read before the image's own drop-in (the first value sshd reads wins).
+            guestfish: () => `write /etc/ssh/sshd_config.d/00-aaa.conf "PasswordAuthentication yes\\n"`,
+            check: /sshd: keys only/,
+            offline: false,
+        },
+        {
+            what: "Azure's ready report never sent (cloud-init's health report cut out)",
+            provider: "azure",
+            guestfish: (work) =>
+                [
+                    `download ${AZURE_HELPER} ${path.join(work, "azure.py")}`,
+                    `! sed -i -E 's/^( *)(def _post_health_report\\(self, document[^)]*\\)( -> None)?:)$/\\1\\2\\n\\1    return/' ${path.join(work, "azure.py")}`,
+                    `upload ${path.join(work, "azure.py")} ${AZURE_HELPER}`,
+                ].join("\n"),
+            verify: (work) => assert.match(fs.readFileSync(path.join(work, "azure.py"), "utf8"), /def _post_health_report\(self, document[^)]*\)( -> None)?:\n +return\n/, "the report is cut out"),
+            check: /reported Ready to the wire server/,
+            offline: false,
+        },
+    ];
+}
+
+/** A broken copy of `image` (its qemu-img format), as a qcow2 overlay in `work`. */
+export async function brokenCopy(row: TamperRow, image: string, format: string, work: string): Promise<string> {
+    fs.mkdirSync(work, { recursive: true });
+    const copy = path.join(work, "copy.qcow2");
+    const made = await run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", format, "-b", image, copy]);
+    assert.equal(made.code, 0, made.stderr);
+    const g = await run("guestfish", ["--rw", "-a", copy, "-i"], { input: row.guestfish(work) + "\n", cwd: work, env: { ...process.env, LIBGUESTFS_BACKEND: "direct" } });
+    assert.equal(g.code, 0, `guestfish: ${g.stderr}`);
+    row.verify?.(work);
+    return copy;
+}
+
+/** One row: its broken copy through the provider's first-boot test. */
+export async function tamperTest(row: TamperRow, image: string, format: "qcow2" | "vpc", buildKey: string, work: string): Promise<FirstBootResult> {
+    const copy = await brokenCopy(row, image, format, work);
+    const provider = providerModule(row.provider);
+    if (provider.firstBoot.kind !== "vm") throw new Error(`${row.provider}: not a machine image`);
+    return firstBoot({
+        provider: provider.name,
+        firstBoot: provider.firstBoot,
+        artifact: copy,
+        format: "qcow2",
+        defaultUsers: ["debian"],
+        imdsV2Only: false,
+        buildKey,
+        serialLog: path.join(work, "serial.log"),
+    });
+}
