@@ -54,6 +54,11 @@ export function nopasswdLines(text: string): string[] {
         .filter((l) => l && !l.startsWith("#") && !/^Defaults/.test(l) && /NOPASSWD\s*:/.test(l));
 }
 
+/** The base64 body of one public key line ("type body comment"), what authorized_keys are compared by. */
+export function keyBody(publicKey: string): string {
+    return keyBodies(publicKey)[0] ?? publicKey.trim();
+}
+
 const KEY_GLOBS = ["/root/.ssh/authorized_keys*", "/home/*/.ssh/authorized_keys*", "/etc/ssh/authorized_keys*"];
 const SUDOERS_GLOB = "/etc/sudoers.d/*";
 const HOST_KEY_PUBS = "/etc/ssh/ssh_host_*_key.pub";
@@ -71,7 +76,7 @@ export async function offlineChecks(disk: string, format: string, buildKey: stri
     const keyFiles = KEY_GLOBS.flatMap((g) => seen.globs[g] ?? []);
     const keys = keyFiles.flatMap((f) => keyBodies(read(f)).map((body) => ({ file: f, body })));
     const foreign = keys.filter((k) => !(baked.keys ?? []).includes(k.body));
-    const buildBody = buildKey.trim().split(/\s+/)[1] ?? buildKey.trim();
+    const buildBody = keyBody(buildKey);
     const withBuildKey = keys.filter((k) => k.body === buildBody).map((k) => k.file);
     const sudoers = [["/etc/sudoers", seen.files["/etc/sudoers"] ?? ""], ...(seen.globs[SUDOERS_GLOB] ?? []).map((f) => [f, read(f)])];
     const nopasswd = sudoers.flatMap(([f, text]) => nopasswdLines(text).map((l) => `${f}: ${l}`)).filter((l) => !(baked.nopasswdUsers ?? []).some((u) => new RegExp(`: ${u}\\s`).test(l)));

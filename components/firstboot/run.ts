@@ -14,7 +14,7 @@ import { Log, formatDuration } from "../progress";
 import type { ArtifactFormat } from "../providers/provider";
 import { runContainer } from "./container";
 import { Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, runCheckList } from "./mechanism";
-import { Baked, ImageFacts, offlineChecks } from "./offline";
+import { Baked, ImageFacts, keyBody, offlineChecks } from "./offline";
 import { SshTarget, makeKey, sshSteady, waitForLogin } from "./ssh";
 import { ArtifactKind, accelerator, bootAndProbe, extractDisk } from "./vm";
 
@@ -56,8 +56,8 @@ export interface FirstBootResult {
  * compared with what the image held before its boot (`image`, read offline).
  */
 function commonChecks(played: Played, guest: Guest, buildKey: string, image: ImageFacts, baked: Baked): Check[] {
-    const body = buildKey.trim().split(/\s+/)[1] ?? buildKey.trim();
-    const mine = guest.publicKey.trim().split(/\s+/)[1];
+    const body = keyBody(buildKey);
+    const mine = keyBody(guest.publicKey);
     // Keys that may let someone in: the test's own (the cloud gave it) and the cloud's convention.
     const allowed = [mine, ...(baked.keys ?? [])].filter(Boolean);
     const sudoUsers = [played.user, ...(baked.nopasswdUsers ?? []), ...(played.sudoGroups ?? []).map((g) => `%${g}`)];
