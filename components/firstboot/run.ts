@@ -16,7 +16,7 @@ import { runContainer } from "./container";
 import { Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, runCheckList } from "./mechanism";
 import { Baked, ImageFacts, keyBody, offlineChecks } from "./offline";
 import { SshTarget, makeKey, sshSteady, waitForLogin } from "./ssh";
-import { ArtifactKind, accelerator, bootAndProbe, extractDisk } from "./vm";
+import { ArtifactKind, accelerator, bootAndProbe, extractDisk, infrastructureFailure } from "./vm";
 
 export type { CheckResult } from "./mechanism";
 
@@ -46,8 +46,10 @@ export interface FirstBootResult {
     /** How the user got in: the cloud's mechanism, the user, the runtime. */
     readonly login: string;
     readonly checks: CheckResult[];
-    /** What failed: the first failed check, or why there was no login. */
+    /** What failed: the first failed check, or why there was no login ("infrastructure: …" when this machine failed twice). */
     readonly failure?: string;
+    /** A failure of this machine (QEMU crashed, a port taken) that cost a boot: never a pass by itself. */
+    readonly infrastructure?: string;
     readonly seconds: number;
 }
 
@@ -197,7 +199,7 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
             const target: SshTarget = { port: 0, user: played.user, key: played.key ?? key };
             const timeoutSec = o.bootTimeoutSec ?? 900;
             let qemuAt = Date.now();
-            const boot = await bootAndProbe({
+            const bootOnce = () => bootAndProbe({
                 disk: disk.path,
                 format: disk.format,
                 bus: fb.bus,
@@ -233,13 +235,24 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
                     }
                 },
             });
+            // A crash of this machine's QEMU or a taken port is no verdict on the image: once more.
+            let boot = await bootOnce();
+            let infrastructure = infrastructureFailure(boot);
+            if (infrastructure) {
+                log?.(`infrastructure: ${infrastructure}: booting once more (not a verdict on the image)`);
+                boot = await bootOnce();
+                const again = infrastructureFailure(boot);
+                infrastructure = again ? `${infrastructure}, then ${again}` : `${infrastructure} (the second boot went on)`;
+            }
             const probe = boot.probe as { failure?: string; checks?: CheckResult[] } | undefined;
             const checks = probe?.checks ?? [];
             const failed = checks.find((c) => !c.ok);
-            const failure = !boot.booted
+            const failure = infrastructureFailure(boot)
+                ? `infrastructure: ${infrastructure}; serial console: ${o.serialLog}`
+                : !boot.booted
                 ? `the guest did not come up (${boot.reason}); serial console: ${o.serialLog}`
                 : (probe?.failure ?? (failed && `check failed: ${failed.name}: ${failed.detail}`));
-            result = { ok: !failure, provider: o.provider, login: `${played.login} → ${played.user}`, checks: [...offline, ...checks], failure, seconds: (Date.now() - started) / 1000 };
+            result = { ok: !failure, provider: o.provider, login: `${played.login} → ${played.user}`, checks: [...offline, ...checks], failure, seconds: (Date.now() - started) / 1000, ...(infrastructure ? { infrastructure } : {}) };
         } finally {
             await close();
         }

@@ -81,6 +81,17 @@ export interface BootResult {
     readonly probe?: unknown;
 }
 
+/**
+ * Why a boot failed for reasons of this machine, not of the image: QEMU killed by a signal (a
+ * crash of the emulator), or its port forward not set up (a port taken). Undefined otherwise.
+ */
+export function infrastructureFailure(b: BootResult): string | undefined {
+    if (b.booted) return undefined;
+    if (/^qemu exited \(signal /.test(b.reason)) return b.reason;
+    const port = /[^\n]*(Could not set up host forwarding rule|Address already in use)[^\n]*/.exec(b.qemuStderr);
+    return port ? `qemu: ${port[0].trim()}` : undefined;
+}
+
 /** A getty prompt at the start of a line: "login:" or "<hostname> login:". */
 const LOGIN_RE = /(^|[\r\n])(\x1b\[[0-9;]*[A-Za-z])*[\w.-]* ?login: ?/;
 

@@ -14,7 +14,7 @@ import { makeIso } from "../../components/firstboot/media";
 import { keyBodies, nopasswdLines, passwordUsers } from "../../components/firstboot/offline";
 import { firstBoot, servePlayed } from "../../components/firstboot/run";
 import { sshSteady } from "../../components/firstboot/ssh";
-import { bootAndProbe, netdevArg } from "../../components/firstboot/vm";
+import { bootAndProbe, infrastructureFailure, netdevArg } from "../../components/firstboot/vm";
 import { imds } from "../../components/providers/aws/first-boot";
 import { HealthReport, instanceMetadata, wireServer } from "../../components/providers/azure/first-boot";
 import { firstBoot as vmware } from "../../components/providers/vmware/first-boot";
@@ -277,4 +277,30 @@ test("the offline read's parsers: key bodies, password users, passwordless sudo 
     assert.deepEqual(keyBodies("garbage\n"), ["garbage"]);
     assert.deepEqual(passwordUsers("root:!:19000::::::\ndaemon:*:19000::::::\nalice:$6$salt$hash:19000::::::\nbob::19000::::::\n"), ["alice", "bob"]);
     assert.deepEqual(nopasswdLines("# x NOPASSWD: ALL\nDefaults !requiretty\nroot ALL=(ALL) ALL\nvagrant ALL=(ALL) NOPASSWD: ALL\n%wheel ALL=(ALL) NOPASSWD:ALL\n"), ["vagrant ALL=(ALL) NOPASSWD: ALL", "%wheel ALL=(ALL) NOPASSWD:ALL"]);
+});
+
+test("a QEMU killed by a signal is a failure of this machine, told apart from an image that does not boot", { skip: noQemu }, async () => {
+    // Stand-in QEMUs: one that crashes (SIGSEGV, as seen once loading an initramfs), one that exits 1.
+    const bin = fs.mkdtempSync(path.join(work, "qemu-"));
+    const disk = path.join(work, "blank-infra.qcow2");
+    execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", disk, "16M"]);
+    const PATH = process.env.PATH;
+    process.env.PATH = `${bin}:${PATH}`;
+    const boot = async (behaviour: string) => {
+        fs.writeFileSync(path.join(bin, "qemu-system-x86_64"), `#!/bin/sh\n${behaviour}\n`, { mode: 0o755 });
+        return bootAndProbe({ disk, format: "qcow2", timeoutSec: 20, logFile: path.join(work, "infra-serial.log"), requireLogin: false });
+    };
+    try {
+        const crashed = await boot("sleep 1; kill -SEGV $$");
+        assert.equal(crashed.booted, false);
+        assert.equal(infrastructureFailure(crashed), "qemu exited (signal SIGSEGV)");
+        const port = await boot('echo "qemu-system-x86_64: Could not set up host forwarding rule \'tcp:127.0.0.1:2222-:22\'" >&2; exit 1');
+        assert.match(String(infrastructureFailure(port)), /^qemu: .*Could not set up host forwarding rule/);
+        // The control: QEMU that exits on its own is about the image or its arguments, not this machine.
+        const exited = await boot("sleep 1; exit 1");
+        assert.equal(exited.reason, "qemu exited (code 1)");
+        assert.equal(infrastructureFailure(exited), undefined);
+    } finally {
+        process.env.PATH = PATH;
+    }
 });
