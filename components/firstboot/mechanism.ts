@@ -103,6 +103,11 @@ export interface CheckResult {
     readonly detail?: string;
 }
 
+/** One check's line for the user watching: "check passed: …" or "check FAILED: …". */
+export function tellCheck(c: CheckResult, log?: Log): void {
+    log?.(`check ${c.ok ? "passed" : "FAILED"}: ${c.name}`);
+}
+
 /** Runs a command in the machine or container under test: its exit code and its output. */
 export type RunIn = (command: string) => Promise<{ code: number | null; out: string }>;
 
@@ -115,7 +120,7 @@ export async function runCheckList(checks: readonly Check[], family: "Debian" | 
     for (const c of checks) {
         const r = await run(commandOf(c, family));
         const result = r.code === 0 ? { name: c.name, ok: true } : { name: c.name, ok: false, detail: r.out.trim().slice(-500) || `exit ${r.code}` };
-        log?.(`check ${result.ok ? "passed" : "FAILED"}: ${c.name}`);
+        tellCheck(result, log);
         out.push(result);
     }
     return out;

@@ -13,7 +13,7 @@ import * as path from "path";
 import { Log, formatDuration } from "../progress";
 import type { ArtifactFormat } from "../providers/provider";
 import { runContainer } from "./container";
-import { Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, runCheckList } from "./mechanism";
+import { Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, runCheckList, tellCheck } from "./mechanism";
 import { Baked, ImageFacts, keyBody, offlineChecks } from "./offline";
 import { SshTarget, makeKey, sshSteady, waitForLogin } from "./ssh";
 import { ArtifactKind, accelerator, bootAndProbe, extractDisk, infrastructureFailure } from "./vm";
@@ -176,7 +176,7 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
         checks: [{ name: "offline: the image can be read (an OS on it)", ok: false, detail: e.message.trim().split("\n").slice(0, 2).join(" ") }],
         facts: { hostKeys: [], machineId: "" },
     }));
-    for (const c of offline) log?.(`check ${c.ok ? "passed" : "FAILED"}: ${c.name}`);
+    for (const c of offline) tellCheck(c, log);
     const bad = offline.find((c) => !c.ok);
     // What every machine made from it would share: no boot needed to refuse it.
     if (bad) return { ok: false, provider: o.provider, login: "none (refused before booting)", checks: offline, failure: `check failed: ${bad.name}: ${bad.detail}`, seconds: (Date.now() - started) / 1000 };
@@ -228,7 +228,7 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
                     try {
                         const inGuest = await runChecks(t, [...commonChecks(played, guest, o.buildKey, facts, baked), ...fb.contract], log);
                         const onHost = (await played.hostChecks?.()) ?? [];
-                        for (const c of onHost) log?.(`check ${c.ok ? "passed" : "FAILED"}: ${c.name}`);
+                        for (const c of onHost) tellCheck(c, log);
                         return { checks: [...inGuest, ...onHost] };
                     } catch (e) {
                         return { failure: (e as Error).message };
