@@ -26,6 +26,7 @@ const SPEC = {
         os: { help: "the image's OS: its cloud user and IMDS flavour (default: every OS's cloud user is tried)", value: "ID", choices: listOses },
         sha256: { help: "the image's expected sha256: another file is not tested", value: "HEX", check: matches(/^[0-9a-f]{64}$/, "64 lowercase hex digits") },
         out: { help: "keep the serial console log and result.json here (DIR.failed on a failure)", value: "DIR" },
+        dockerfile: { help: "a container image's Dockerfile, the one its publisher builds with (docker; the conversion's context/Dockerfile)", value: "FILE" },
         "build-key": { help: "the build's public key, which must be nowhere on the image (default: keys/packer.pub; the test does not run without one)", value: "PUB" },
     },
     examples: ["npm run first-boot -- --provider openstack --image artifacts/1.4.0/Rocky-9.8/openstack/Rocky-9.8-1.4.0_openstack.qcow2 --os Rocky-9.8 --out /tmp/fb"],
@@ -47,6 +48,8 @@ async function main(): Promise<unknown> {
     const users = os ? [os.cloud_user] : [...new Set(listOses().map((id) => loadOs(id).cloud_user))];
 
     // The image tested is the one the caller names: same bytes, or no test.
+    if (provider.firstBoot.kind === "container" && !values.dockerfile) throw new UsageError(`--dockerfile: ${provider.name}'s test builds the image its publisher pushes: name the conversion's ${provider.firstBoot.dockerfile}`);
+    if (values.dockerfile && !fs.statSync(values.dockerfile, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`--dockerfile: ${values.dockerfile} is not a file`);
     const sha256 = await sha256File(image);
     if (values.sha256 && values.sha256 !== sha256) throw new Error(`--image ${image} has sha256 ${sha256}, not ${values.sha256}`);
 
@@ -67,6 +70,7 @@ async function main(): Promise<unknown> {
         defaultUsers: users,
         imdsV2Only: os?.imds_v2 ?? false,
         buildKey,
+        dockerfile: values.dockerfile && path.resolve(values.dockerfile),
         serialLog: path.join(work, "serial.log"),
         log: (line) => process.stderr.write(`first-boot: ${line}\n`),
     });

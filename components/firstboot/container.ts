@@ -1,15 +1,17 @@
-// A root file system run as a container by a real runtime (podman), as a user that is not root;
-// where no runtime can run (no podman, not root), a chroot, and the result says so.
+// The image the docker publisher builds — the conversion's Dockerfile and context — built by a
+// real container runtime (podman) and run: once with its own CMD as its default user (what
+// `docker run IMAGE` does), then every check of the contract as a user that is not root. No
+// runtime, no test: a chroot would run nothing of what the image's users run.
 import { exec } from "./exec";
-import { randomBytes } from "crypto";
+import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Log } from "../progress";
 import { Check, CheckResult, RunIn, runCheckList } from "./mechanism";
 
 /** A command's exit code and its output (stdout then stderr). */
-async function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
-    const r = await exec(cmd, args);
+async function run(cmd: string, args: string[], input?: string): Promise<{ code: number | null; out: string }> {
+    const r = await exec(cmd, args, 600_000, input);
     return { code: r.code, out: r.stdout + r.stderr };
 }
 
@@ -23,32 +25,55 @@ const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** The uid checks run as: nobody (65534), a user every root file system has. */
 const USER = "65534:65534";
 
-export async function runContainer(rootfs: string, contract: readonly Check[], work: string, log?: Log): Promise<{ login: string; checks: CheckResult[] }> {
-    const image = `localhost/gold-first-boot:${randomBytes(4).toString("hex")}`;
-    const imported = await run("podman", [...PODMAN, "import", rootfs, image]).catch((e: Error) => ({ code: -1, out: e.message }));
-    if (imported.code === 0) {
-        try {
-            const inContainer = (command: string) =>
-                run("unshare", ["-m", "--propagation", "private", "sh", "-c", `umount /sys/fs/cgroup/unified 2>/dev/null; exec podman ${PODMAN.join(" ")} run --rm --network none ${LIMITS.join(" ")} --user ${USER} ${image} /bin/sh -c ${shq(command)}`]);
-            const probe = await inContainer("id -u");
-            if (probe.code === 0) {
-                const login = `podman (uid ${probe.out.trim()})`;
-                log?.(`running in ${login}`);
-                return { login, checks: await checksWith(contract, inContainer, log) };
-            }
-        } finally {
-            await run("podman", [...PODMAN, "rmi", "-f", image]);
-        }
+export const NO_RUNTIME = "install a container runtime to test the docker image: podman (Debian/Ubuntu: apt-get install podman; EL: dnf install podman)";
+
+/** The build context the publisher uses: its Dockerfile beside the root file system. */
+function context(rootfs: string, dockerfile: string, work: string): string {
+    const dir = path.join(work, "context");
+    fs.mkdirSync(dir);
+    fs.copyFileSync(dockerfile, path.join(dir, "Dockerfile"));
+    try {
+        fs.linkSync(rootfs, path.join(dir, "rootfs.tar.gz"));
+    } catch {
+        fs.copyFileSync(rootfs, path.join(dir, "rootfs.tar.gz"));
     }
-    // No container runtime could run here: the same checks in a chroot of the root file system.
-    const root = path.join(work, "rootfs");
-    fs.mkdirSync(root);
-    const x = await run("tar", ["-xzf", rootfs, "-C", root, "--numeric-owner", "--same-permissions"]);
-    if (x.code !== 0) throw new Error(`tar -x ${rootfs}: ${x.out}`);
-    const inChroot = (command: string) => run("chroot", ["--userspec", USER, root, "/bin/sh", "-c", command]);
-    const login = `chroot (no container runtime could run here: ${imported.out.trim().split("\n").pop()})`;
-    log?.(`running in a ${login}`);
-    return { login, checks: await checksWith(contract, inChroot, log) };
+    return dir;
+}
+
+/**
+ * Builds `dockerfile` with `rootfs` as the publisher does (same Dockerfile, same build argument),
+ * runs the image with its own CMD and default user, then the contract as uid 65534.
+ * Throws when no runtime can run here.
+ */
+export async function runContainer(rootfs: string, dockerfile: string, contract: readonly Check[], work: string, log?: Log): Promise<{ login: string; checks: CheckResult[] }> {
+    const version = await run("podman", ["--version"]).catch((e: Error) => ({ code: -1, out: e.message }));
+    if (version.code !== 0) throw new Error(`no container runtime: podman: ${version.out.trim().split("\n").pop()}; ${NO_RUNTIME}`);
+    const image = `localhost/gold-first-boot:${randomBytes(4).toString("hex")}`;
+    const sha256 = await new Promise<string>((resolve, reject) => {
+        const h = createHash("sha256");
+        fs.createReadStream(rootfs).on("data", (d) => h.update(d)).on("error", reject).on("end", () => resolve(h.digest("hex")));
+    });
+    log?.(`building the image the publisher pushes (its Dockerfile, ${path.basename(rootfs)}) with ${version.out.trim()}`);
+    const built = await run("podman", [...PODMAN, "build", "--platform", "linux/amd64", "--build-arg", `GOLD_ROOTFS_SHA256=${sha256}`, "-t", image, context(rootfs, dockerfile, work)]);
+    if (built.code !== 0) throw new Error(`podman build of the publisher's Dockerfile failed (exit ${built.code}): ${built.out.trim().split("\n").slice(-5).join(" ")}`);
+    try {
+        const inspected = await run("podman", [...PODMAN, "image", "inspect", "--format", "{{.Id}} {{json .Config.Cmd}} {{json .Config.User}}", image]);
+        const [id, cmd, user] = inspected.out.trim().split(" ");
+        const podman = (args: string[], input?: string) =>
+            run("unshare", ["-m", "--propagation", "private", "sh", "-c", `umount /sys/fs/cgroup/unified 2>/dev/null; exec podman ${PODMAN.join(" ")} run --rm --network none ${LIMITS.join(" ")} ${args.map(shq).join(" ")}`], input);
+        // `docker run IMAGE`: its CMD (a shell) reads commands from stdin, as its default user.
+        const own = await podman(["-i", image], 'echo "gold-cmd-ran uid=$(id -u)"\n');
+        const ranAs = /gold-cmd-ran uid=(\d+)/.exec(own.out)?.[1];
+        const cmdCheck: CheckResult = own.code === 0 && ranAs !== undefined
+            ? { name: `its own CMD (${cmd}) starts as its default user (${JSON.parse(user || '""') || "root"}, uid ${ranAs})`, ok: true }
+            : { name: `its own CMD (${cmd}) starts as its default user`, ok: false, detail: `exit ${own.code}: ${own.out.trim().slice(-400)}` };
+        log?.(`${cmdCheck.ok ? "check passed" : "check FAILED"}: ${cmdCheck.name}`);
+        const inContainer = (command: string) => podman(["--user", USER, image, "/bin/sh", "-c", command]);
+        const login = `podman build of the publisher's Dockerfile (image ${id.slice(0, 19)}), run with its CMD, then as uid 65534`;
+        return { login, checks: [cmdCheck, ...(await checksWith(contract, inContainer, log))] };
+    } finally {
+        await run("podman", [...PODMAN, "rmi", "-f", image]);
+    }
 }
 
 async function checksWith(contract: readonly Check[], run: RunIn, log?: Log): Promise<CheckResult[]> {

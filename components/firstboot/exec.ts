@@ -6,14 +6,18 @@ export interface Exec {
     readonly stderr: string;
 }
 
-/** Runs a command to its end (no shell, stdin closed, output captured); a timeout kills it. */
-export function exec(cmd: string, args: readonly string[], timeoutMs = 600_000): Promise<Exec> {
+/** Runs a command to its end (no shell, stdin closed or `input`, output captured); a timeout kills it. */
+export function exec(cmd: string, args: readonly string[], timeoutMs = 600_000, input?: string): Promise<Exec> {
     return new Promise((resolve, reject) => {
-        const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(cmd, args, { stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+        if (input !== undefined) {
+            child.stdin!.on("error", () => undefined);
+            child.stdin!.end(input);
+        }
         let stdout = "";
         let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
+        child.stdout!.on("data", (d) => (stdout += d));
+        child.stderr!.on("data", (d) => (stderr += d));
         const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
         child.on("error", (e) => {
             clearTimeout(timer);

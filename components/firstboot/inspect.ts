@@ -1,6 +1,7 @@
 // Offline inspection of a disk image with libguestfs, independent of the code that built it.
 // ONE guestfish process per call: the appliance start is the slow part (10-40 s under TCG), so
-// every read is batched in one script. Each file is emitted as base64 between random markers,
+// every read is batched in one script (files a glob finds are read in the same session, after
+// the glob's answer). Each file is emitted as base64 between random markers,
 // so no file content can be mistaken for a delimiter.
 import { spawn } from "node:child_process";
 import * as crypto from "node:crypto";
@@ -13,6 +14,8 @@ export interface InspectOptions {
     readonly files?: readonly string[];
     /** Extra guest globs to expand (e.g. "/boot/vmlinuz-*"), results in `globs`. */
     readonly globs?: readonly string[];
+    /** Also read every file the extra globs found (same session); contents in `files`. */
+    readonly readGlobbed?: boolean;
     /**
      * Mount these instead of libguestfs inspection (`-i`), as guestfish `-m` arguments,
      * e.g. ["/dev/sda2:/", "/dev/sda1:/boot"]. Needed when libguestfs does not recognise the OS.
@@ -144,15 +147,29 @@ export async function inspectImage(disk: string, format: DiskFormat | string, op
     if (opts.mounts?.length) for (const m of opts.mounts) args.push("-m", m);
     else args.push("-i");
     const started = Date.now();
-    const r = await runGuestfish(args, buildScript(marker, files, globs), (opts.timeoutSec ?? 600) * 1000);
+    // The second part: what the globs found, known once the first part's answer is in.
+    const second = `@@GOLD-${crypto.randomBytes(8).toString("hex")}@@`;
+    let found: string[] = [];
+    const next = opts.readGlobbed
+        ? (out: string) => {
+              found = [...new Set(parseOutput(out, marker, files.length, globs.length).globs.slice(1).flat())].sort();
+              return buildScript(second, found, []);
+          }
+        : undefined;
+    const r = await runGuestfish(args, buildScript(marker, files, globs), (opts.timeoutSec ?? 600) * 1000, next && { marker: `${marker}:done\n`, next });
     const seconds = (Date.now() - started) / 1000;
-    if (r.code !== 0 && !r.stdout.includes(`${marker}:done`)) {
+    const complete = r.stdout.includes(`${marker}:done`) && (!next || r.stdout.includes(`${second}:done`));
+    if (r.code !== 0 && !complete) {
         throw new Error(`guestfish ${args.join(" ")} failed (exit ${r.code}${r.timedOut ? ", timed out" : ""}):\n${r.stderr.slice(-4000)}`);
     }
     const parsed = parseOutput(r.stdout, marker, files.length, globs.length);
     const [machineId, authorized, shadow, osRelease] = parsed.files;
     const fileMap: Record<string, string | null> = {};
     extraFiles.forEach((f, i) => (fileMap[f] = parsed.files[FIXED_FILES.length + i]));
+    if (next) {
+        const more = parseOutput(r.stdout.slice(r.stdout.indexOf(`${marker}:done`)), second, found.length, 0);
+        found.forEach((f, i) => (fileMap[f] = more.files[i]));
+    }
     const globMap: Record<string, string[]> = {};
     extraGlobs.forEach((g, i) => (globMap[g] = parsed.globs[1 + i]));
     return {
@@ -171,7 +188,13 @@ export async function inspectImage(disk: string, format: DiskFormat | string, op
     };
 }
 
-function runGuestfish(args: string[], script: string, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+/** guestfish answers each command as it runs: once `marker` is out, `next` gives the rest of the script. */
+interface FollowUp {
+    readonly marker: string;
+    readonly next: (stdoutSoFar: string) => string;
+}
+
+function runGuestfish(args: string[], script: string, timeoutMs: number, followUp?: FollowUp): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
     return new Promise((resolve, reject) => {
         const child = spawn("guestfish", args, {
             env: { ...process.env, LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? "direct" },
@@ -187,7 +210,21 @@ function runGuestfish(args: string[], script: string, timeoutMs: number): Promis
         }, timeoutMs);
         const onExit = () => child.kill("SIGKILL");
         process.on("exit", onExit);
-        child.stdout.on("data", (d) => (stdout += d));
+        let followed = false;
+        let followError: Error | undefined;
+        child.stdout.on("data", (d) => {
+            stdout += d;
+            if (followUp && !followed && stdout.includes(followUp.marker)) {
+                followed = true;
+                let rest = "";
+                try {
+                    rest = followUp.next(stdout);
+                } catch (e) {
+                    followError = e as Error;
+                }
+                child.stdin.end(rest);
+            }
+        });
         child.stderr.on("data", (d) => (stderr += d));
         child.on("error", (e) => {
             clearTimeout(timer);
@@ -197,9 +234,11 @@ function runGuestfish(args: string[], script: string, timeoutMs: number): Promis
         child.on("close", (code) => {
             clearTimeout(timer);
             process.removeListener("exit", onExit);
-            resolve({ code, stdout, stderr, timedOut });
+            if (followError) reject(followError);
+            else resolve({ code, stdout, stderr, timedOut });
         });
         child.stdin.on("error", () => undefined);
-        child.stdin.end(script);
+        if (followUp) child.stdin.write(script);
+        else child.stdin.end(script);
     });
 }

@@ -29,6 +29,8 @@ export interface Guest {
     readonly defaultUser: string;
     /** The OS gets the instance metadata with IMDSv2 tokens only (the AMI is registered so). */
     readonly imdsV2Only: boolean;
+    /** The NIC's MAC address, unique per machine as every cloud gives it (aa:bb:…, lowercase). */
+    readonly mac: string;
 }
 
 /** A metadata service the test serves on loopback, as `ip:port` in the guest's network. */
@@ -74,6 +76,12 @@ export interface VmFirstBoot {
     readonly contract: readonly Check[];
     /** What the image may carry by the cloud's convention (Vagrant's insecure key, its sudo). */
     readonly baked?: Baked;
+    /**
+     * The services that let the user in at the first boot, each as its names (one must be
+     * enabled; they differ by OS family): read offline, so an image with them off is refused
+     * before a boot that could only time out.
+     */
+    readonly wayIn?: readonly (readonly string[])[];
     /** Checks of the artifact itself, on the host (e.g. the box's Vagrantfile). */
     readonly checkArtifact?: (artifact: string, work: string) => Promise<void>;
     /** What playing this cloud needs on the host beyond QEMU and ssh-keygen (the doctor's checks). */
@@ -83,6 +91,8 @@ export interface VmFirstBoot {
 /** A container image's first run. */
 export interface ContainerFirstBoot {
     readonly kind: "container";
+    /** The Dockerfile the publisher builds with: its path among the conversion's files. */
+    readonly dockerfile: string;
     /** Checks run in the container as a user (uid) that is not root; exit 0 passes. */
     readonly contract: readonly Check[];
     /** The runtime it prefers (the doctor's checks). */

@@ -63,13 +63,46 @@ const KEY_GLOBS = ["/root/.ssh/authorized_keys*", "/home/*/.ssh/authorized_keys*
 const SUDOERS_GLOB = "/etc/sudoers.d/*";
 const HOST_KEY_PUBS = "/etc/ssh/ssh_host_*_key.pub";
 
-/** The offline checks of a disk (libguestfs format names: qcow2, raw, vpc, vmdk) and the image's facts. */
-export async function offlineChecks(disk: string, format: string, buildKey: string, baked: Baked = {}): Promise<{ checks: CheckResult[]; facts: ImageFacts }> {
-    const seen = await inspectImage(disk, format, { files: ["/etc/sudoers"], globs: [...KEY_GLOBS, SUDOERS_GLOB, HOST_KEY_PUBS] });
-    // The files the globs found, read in a second pass (libguestfs cannot read what it has not listed yet).
-    const found = [...KEY_GLOBS, SUDOERS_GLOB, HOST_KEY_PUBS].flatMap((g) => seen.globs[g] ?? []);
-    const more = found.length ? (await inspectImage(disk, format, { files: found })).files : {};
-    const read = (p: string) => more[p] ?? "";
+const UNIT_DIRS = ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"];
+const CLOUD_INIT_DISABLED = "/etc/cloud/cloud-init.disabled";
+// The last character as a class: a glob with a wildcard lists a dangling link (a mask to /dev/null) too.
+const unitGlob = (dir: string, unit: string) => `${dir}/${unit.slice(0, -1)}[${unit.slice(-1)}]`;
+
+/**
+ * Which of `units` (each a list of names, one of which must do: names differ by OS family) is
+ * not enabled in the image: no `*.wants/` link, masked, or (cloud-init) switched off by
+ * /etc/cloud/cloud-init.disabled. Reads the globs of `unitReads`.
+ */
+export function disabledUnits(units: readonly (readonly string[])[], globs: Record<string, string[]>, files: Record<string, string | null>): string[] {
+    const state = (unit: string): string | undefined => {
+        const links = UNIT_DIRS.flatMap((d) => globs[`${d}/*.wants/${unit}`] ?? []);
+        // A link to /dev/null (a character device, or nothing, in the image) or an empty file: systemd's mask.
+        const masked = (globs[unitGlob("/etc/systemd/system", unit)] ?? []).some((f) => !files[f]);
+        if (masked) return `${unit} is masked (/etc/systemd/system/${unit} → /dev/null)`;
+        if (!links.length) return `${unit} is not enabled (no *.wants/ link)`;
+        if (unit === "cloud-init.service" && files[CLOUD_INIT_DISABLED] !== null) return `${CLOUD_INIT_DISABLED} switches cloud-init off`;
+        return undefined;
+    };
+    return units.map((names) => names.map(state)).filter((why) => why.every(Boolean)).map((why) => why.join(" and "));
+}
+
+/** What to read for `disabledUnits`. */
+function unitReads(units: readonly (readonly string[])[]): { globs: string[]; files: string[] } {
+    const names = units.flat();
+    return {
+        globs: names.flatMap((u) => [...UNIT_DIRS.map((d) => `${d}/*.wants/${u}`), unitGlob("/etc/systemd/system", u)]),
+        files: names.includes("cloud-init.service") ? [CLOUD_INIT_DISABLED] : [],
+    };
+}
+
+/**
+ * The offline checks of a disk (libguestfs format names: qcow2, raw, vpc, vmdk) and the image's
+ * facts. `units`: the services of the cloud's way in, which must be enabled in the image.
+ */
+export async function offlineChecks(disk: string, format: string, buildKey: string, baked: Baked = {}, units: readonly (readonly string[])[] = []): Promise<{ checks: CheckResult[]; facts: ImageFacts }> {
+    const reads = unitReads(units);
+    const seen = await inspectImage(disk, format, { files: ["/etc/sudoers", ...reads.files], globs: [...KEY_GLOBS, SUDOERS_GLOB, HOST_KEY_PUBS, ...reads.globs], readGlobbed: true });
+    const read = (p: string) => seen.files[p] ?? "";
     const machineId = seen.machineId.trim();
     const shadow = passwordUsers(seen.shadow);
 
@@ -91,6 +124,10 @@ export async function offlineChecks(disk: string, format: string, buildKey: stri
         check("offline: no SSH key in any authorized_keys (the cloud gives the user's)", foreign.length === 0, `keys in ${[...new Set(foreign.map((k) => k.file))].join(", ")}`),
         check("offline: no passwordless sudo", nopasswd.length === 0, nopasswd.join("; ")),
     ];
+    if (units.length) {
+        const off = disabledUnits(units, seen.globs, seen.files);
+        checks.push(check(`offline: the way in enabled (${units.map((u) => u.join(" or ")).join(", ")})`, off.length === 0, off.join("; ")));
+    }
     const hostKeys = (seen.globs[HOST_KEY_PUBS] ?? []).flatMap((f) => keyBodies(read(f)));
     return { checks, facts: { hostKeys, machineId: machineId === "uninitialized" ? "" : machineId } };
 }

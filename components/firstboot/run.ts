@@ -15,7 +15,7 @@ import type { ArtifactFormat } from "../providers/provider";
 import { runContainer } from "./container";
 import { Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, runCheckList, tellCheck } from "./mechanism";
 import { Baked, ImageFacts, keyBody, offlineChecks } from "./offline";
-import { SshTarget, makeKey, sshSteady, waitForLogin } from "./ssh";
+import { SshTarget, closeShared, makeKey, sshSteady, waitForLogin } from "./ssh";
 import { ArtifactKind, accelerator, bootAndProbe, extractDisk, infrastructureFailure } from "./vm";
 
 export type { CheckResult } from "./mechanism";
@@ -32,6 +32,8 @@ export interface FirstBootOptions {
     readonly imdsV2Only: boolean;
     /** The build key's public half: it must be nowhere in the image. */
     readonly buildKey: string;
+    /** A container image's Dockerfile (the one the publisher builds with). */
+    readonly dockerfile?: string;
     /** Where the serial console log goes. */
     readonly serialLog: string;
     /** Upper bound of the boot (to sshd answering); the login grace is the mechanism's. */
@@ -103,6 +105,9 @@ function commonChecks(played: Played, guest: Guest, buildKey: string, image: Ima
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+// Every machine image is entered by SSH (the unit's name differs by OS family).
+const SSHD = ["ssh.service", "sshd.service"];
+
 /** The disk inside an artifact and its format (an archive's disk is extracted into `work`). */
 async function diskOf(artifact: string, format: ArtifactFormat, work: string, log?: Log): Promise<{ path: string; format: string }> {
     const extract = (kind: ArtifactKind) => {
@@ -172,7 +177,7 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
     log?.("reading the image before its first boot (libguestfs, read-only)");
     // An image libguestfs cannot read (no OS found, a broken file system) is refused too.
     const baked = fb.baked ?? {};
-    const { checks: offline, facts } = await offlineChecks(disk.path, disk.format, o.buildKey, baked).catch((e: Error) => ({
+    const { checks: offline, facts } = await offlineChecks(disk.path, disk.format, o.buildKey, baked, [SSHD, ...(fb.wayIn ?? [])]).catch((e: Error) => ({
         checks: [{ name: "offline: the image can be read (an OS on it)", ok: false, detail: e.message.trim().split("\n").slice(0, 2).join(" ") }],
         facts: { hostKeys: [], machineId: "" },
     }));
@@ -191,6 +196,8 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
             work,
             defaultUser: user,
             imdsV2Only: o.imdsV2Only,
+            // Locally administered, unicast (0x02 set, 0x01 clear), as EC2's are.
+            mac: ["0e", ...randomBytes(5).toString("hex").match(/../g)!].join(":"),
         };
         const played = await fb.play(guest);
         if (played.cdroms?.length) log?.(`provisioning media attached: ${played.cdroms.map((c) => path.basename(c)).join(", ")}`);
@@ -211,13 +218,14 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
                 forwards,
                 cdroms: played.cdroms,
                 dhcpHostname: played.dhcpHostname,
+                mac: guest.mac,
                 onStart: ({ port }) => {
                     qemuAt = Date.now();
                     log?.(`QEMU started (${accelerator()}, ${fb.bus} disk, SSH forward 127.0.0.1:${port}); waiting for a login prompt and SSH host keys, at most ${formatDuration(timeoutSec)}`);
                 },
                 probe: async (port) => {
                     log?.(`up after ${formatDuration((Date.now() - qemuAt) / 1000)}: login prompt and SSH host keys; logging in as ${played.user} (${played.login})`);
-                    const t = { ...target, port };
+                    const t = { ...target, port, control: path.join(work, `ssh-${port}`) };
                     try {
                         const seconds = await waitForLogin(t, fb.graceSec);
                         log?.(`logged in as ${played.user} with the test's key, ${formatDuration(seconds)} after sshd answered`);
@@ -232,6 +240,8 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
                         return { checks: [...inGuest, ...onHost] };
                     } catch (e) {
                         return { failure: (e as Error).message };
+                    } finally {
+                        await closeShared(t);
                     }
                 },
             });
@@ -268,7 +278,8 @@ export async function firstBoot(o: FirstBootOptions): Promise<FirstBootResult> {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "gold-first-boot-"));
     try {
         if (o.firstBoot.kind === "container") {
-            const r = await runContainer(o.artifact, o.firstBoot.contract, work, o.log);
+            if (!o.dockerfile) throw new Error(`${o.provider}: the Dockerfile the publisher builds with is needed to test its image`);
+            const r = await runContainer(o.artifact, o.dockerfile, o.firstBoot.contract, work, o.log);
             const failed = r.checks.find((c) => !c.ok);
             return { ok: !failed, provider: o.provider, login: r.login, checks: r.checks, failure: failed && `check failed: ${failed.name}: ${failed.detail}`, seconds: (Date.now() - started) / 1000 };
         }

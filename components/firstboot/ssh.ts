@@ -9,6 +9,11 @@ export interface SshTarget {
     readonly user: string;
     /** The private key (its public half is what the cloud's mechanism gave the guest). */
     readonly key: string;
+    /**
+     * A socket path for one shared connection: the checks' commands ride the login's connection
+     * (under TCG each new connection costs the guest seconds of key exchange and session setup).
+     */
+    readonly control?: string;
 }
 
 const OPTIONS = [
@@ -21,9 +26,17 @@ const OPTIONS = [
     "-o", "ConnectTimeout=20",
 ];
 
+// The shared connection ends 30 s after its last command, or with the guest.
+const shared = (t: SshTarget) => (t.control ? ["-o", "ControlMaster=auto", "-o", `ControlPath=${t.control}`, "-o", "ControlPersist=30"] : []);
+
 /** Runs one command in the guest (its stdin closed); a timeout kills ssh. */
 export function ssh(t: SshTarget, command: string, timeoutSec = 120): Promise<Exec> {
-    return exec("ssh", [...OPTIONS, "-i", t.key, "-p", String(t.port), `${t.user}@127.0.0.1`, command], timeoutSec * 1000);
+    return exec("ssh", [...OPTIONS, ...shared(t), "-i", t.key, "-p", String(t.port), `${t.user}@127.0.0.1`, command], timeoutSec * 1000);
+}
+
+/** Ends the shared connection of `t`, if there is one. */
+export async function closeShared(t: SshTarget): Promise<void> {
+    if (t.control && fs.existsSync(t.control)) await exec("ssh", ["-o", `ControlPath=${t.control}`, "-O", "exit", "-p", String(t.port), `${t.user}@127.0.0.1`], 10_000);
 }
 
 // ssh's own failures (exit 255) that say sshd was not there to answer, as while the guest's

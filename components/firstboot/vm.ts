@@ -36,6 +36,8 @@ export interface BootOptions {
     readonly bus?: DiskBus;
     /** NIC model (default virtio-net-pci; "e1000" for images without virtio). */
     readonly nic?: "virtio-net-pci" | "e1000";
+    /** The NIC's MAC address (QEMU's default, 52:54:00:12:34:56, when absent). */
+    readonly mac?: string;
     readonly memoryMiB?: number;
     /** Require the login prompt (default true). */
     readonly requireLogin?: boolean;
@@ -288,7 +290,7 @@ export async function bootAndProbe(opts: BootOptions): Promise<BootResult> {
             ...driveArgs(overlay, opts.bus ?? "virtio"),
             ...(opts.cdroms ?? []).flatMap((iso, i) => ["-drive", `file=${path.resolve(iso).replace(/,/g, ",,")},media=cdrom,if=ide,index=${2 + i},readonly=on`]),
             "-netdev", netdevArg(port, opts.forwards, opts.dhcpHostname),
-            "-device", `${opts.nic ?? "virtio-net-pci"},netdev=n0`,
+            "-device", `${opts.nic ?? "virtio-net-pci"},netdev=n0${opts.mac ? `,mac=${opts.mac}` : ""}`,
             ...(opts.smbios ?? []).flatMap((t) => ["-smbios", t]),
             ...(opts.uuid ? ["-uuid", opts.uuid] : []),
             ...(opts.extraQemuArgs ?? []),

@@ -72,7 +72,8 @@ export class FirstBootStage extends StageComponent {
                 input: args.conversion,
                 create: (dir) =>
                     `${sh(["scripts/with-slot.sh", "node_modules/.bin/ts-node", "--transpile-only", "scripts/first-boot.ts", "--provider", args.provider.name])}` +
-                    ` --image ${INPUT.path} --sha256 ${INPUT.sha256} ${sh(["--os", args.os.vm_name, "--out", dir])}`,
+                    ` --image ${INPUT.path} --sha256 ${INPUT.sha256} ${sh(["--os", args.os.vm_name, "--out", dir])}` +
+                    (args.provider.firstBoot.kind === "container" ? ` --dockerfile ${INPUT.file(args.provider.firstBoot.dockerfile)}` : ""),
                 needs: firstBootNeeds(args.provider),
                 // A boot under emulation, the cloud's agent, the checks.
                 timeout: "1h",

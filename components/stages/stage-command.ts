@@ -34,7 +34,13 @@ export function parseStageResult(stdout: string, stage: string): StageResult {
 export const STORE_CLI = ["node_modules/.bin/ts-node", "--transpile-only", "scripts/store.ts"];
 
 /** What a build reads of its input (the artifact of the stage before it), set by `store.ts run`. */
-export const INPUT = { path: '"$GOLD_INPUT"', sha256: '"$GOLD_INPUT_SHA256"', format: '"$GOLD_INPUT_FORMAT"' };
+export const INPUT = {
+    path: '"$GOLD_INPUT"',
+    sha256: '"$GOLD_INPUT_SHA256"',
+    format: '"$GOLD_INPUT_FORMAT"',
+    /** One of the input stage's small files, by its path in the stage (e.g. context/Dockerfile). */
+    file: (rel: string) => `"$GOLD_INPUT_DIR"/${sh([rel])}`,
+};
 
 export interface StageCommandArgs {
     /** The stack that owns artifacts/<version>/ (scripts/claim-version.sh): one version, one stack. */

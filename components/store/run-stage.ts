@@ -68,6 +68,24 @@ export function stageOutput(store: ObjectStore, m: Manifest): Record<string, unk
 }
 
 /** The artifact's entry of a manifest. */
+// The input stage's small files (a Dockerfile, SHA256SUMS, a descriptor) are read beside its main one.
+const COMPANION_MAX_BYTES = 1024 * 1024;
+
+/**
+ * The input stage's files at their paths in `dir` ($GOLD_INPUT_DIR): links to this machine's
+ * copies of the main file and of every small one (each fetched and hashed like the main file).
+ */
+async function inputDir(r: RunStage, m: Manifest, main: StoredFile, dir: string, log: Log): Promise<string> {
+    fs.rmSync(dir, { recursive: true, force: true });
+    for (const f of m.files) {
+        if (f.path === "input" || (f.path !== main.path && f.bytes > COMPANION_MAX_BYTES) || f.path.split("/").includes("..")) continue;
+        const at = path.join(dir, f.path);
+        fs.mkdirSync(path.dirname(at), { recursive: true });
+        fs.symlinkSync(await localBlob(r.store, r.cache, f, log), at);
+    }
+    return dir;
+}
+
 export function mainFile(m: Manifest): StoredFile {
     return m.files.find((f) => f.key === m.result.key && (f.path === m.result.file || m.result.file === undefined)) ?? m.files.find((f) => f.key === m.result.key)!;
 }
@@ -142,7 +160,8 @@ async function lookOrBuild(r: RunStage, cwd: string, log: Log, took: () => strin
         log(`built before, not stored yet: storing it`);
     } else {
         fs.rmSync(pending, { force: true });
-        const out = await bash(r.command, env, cwd);
+        if (r.input && input) env.GOLD_INPUT_DIR = await inputDir(r, (await readManifest(r.store, r.input))!, input, `${dir}.input`, log);
+        const out = await bash(r.command, env, cwd).finally(() => env.GOLD_INPUT_DIR && fs.rmSync(env.GOLD_INPUT_DIR, { recursive: true, force: true }));
         try {
             result = JSON.parse(out.trim());
         } catch {

@@ -1,6 +1,6 @@
 // The tamper table: copies of the end-to-end images, each broken one way a cloud user would be
 // hurt by, each of which its first-boot test must fail, naming the broken check. A copy is a
-// qcow2 overlay on the image (the image is never written), edited with guestfish; the test is
+// qcow2 overlay on the image (the image is never written), edited with guestfish (all in one session); the test is
 // the very first-boot test of the stages (components/firstboot/run.ts), with the same build key.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -75,6 +75,20 @@ export function tamperRows(buildKey: string): TamperRow[] {
             offline: true,
         },
         {
+            what: "cloud-init switched off (/etc/cloud/cloud-init.disabled)",
+            provider: "openstack",
+            guestfish: () => `touch /etc/cloud/cloud-init.disabled`,
+            check: /offline: the way in enabled .*cloud-init\.disabled switches cloud-init off/,
+            offline: true,
+        },
+        {
+            what: "Azure's provisioning agent masked (cloud-init.service → /dev/null)",
+            provider: "azure",
+            guestfish: () => `ln-sf /dev/null /etc/systemd/system/cloud-init.service`,
+            check: /offline: the way in enabled .*cloud-init\.service is masked/,
+            offline: true,
+        },
+        {
             what: "sshd allows password login",
             provider: "openstack",
             // Read before the image's own drop-in (the first value sshd reads wins).
@@ -98,23 +112,45 @@ export function tamperRows(buildKey: string): TamperRow[] {
     ];
 }
 
-/** A broken copy of `image` (its qemu-img format), as a qcow2 overlay in `work`. */
-export async function brokenCopy(row: TamperRow, image: string, format: string, work: string): Promise<string> {
-    fs.mkdirSync(work, { recursive: true });
-    const copy = path.join(work, "copy.qcow2");
-    const made = await run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", format, "-b", image, copy]);
-    assert.equal(made.code, 0, made.stderr);
-    const g = await run("guestfish", ["--rw", "-a", copy, "-i"], { input: row.guestfish(work) + "\n", cwd: work, env: { ...process.env, LIBGUESTFS_BACKEND: "direct" } });
-    assert.equal(g.code, 0, `guestfish: ${g.stderr}`);
-    row.verify?.(work);
-    return copy;
+export interface TamperCase {
+    readonly row: TamperRow;
+    /** The image the copy is made from, and its qemu-img format. */
+    readonly image: string;
+    readonly format: "qcow2" | "vpc";
+    /** The row's own directory: its copy, its files, its serial log. */
+    readonly work: string;
 }
 
-/** One row: its broken copy through the provider's first-boot test. */
-export async function tamperTest(row: TamperRow, image: string, format: "qcow2" | "vpc", buildKey: string, work: string): Promise<FirstBootResult> {
-    const copy = await brokenCopy(row, image, format, work);
-    const provider = providerModule(row.provider);
-    if (provider.firstBoot.kind !== "vm") throw new Error(`${row.provider}: not a machine image`);
+/**
+ * The broken copies (qcow2 overlays on the images, which are never written), all edited in one
+ * guestfish session: one appliance start instead of one per row (under TCG, half a minute each).
+ * The e2e's disks have one partition, the root file system (scripts/debian-base-disk.sh).
+ */
+export async function brokenCopies(cases: readonly TamperCase[]): Promise<string[]> {
+    const copies: string[] = [];
+    for (const c of cases) {
+        fs.mkdirSync(c.work, { recursive: true });
+        const copy = path.join(c.work, "copy.qcow2");
+        const made = await run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", c.format, "-b", c.image, copy]);
+        assert.equal(made.code, 0, made.stderr);
+        copies.push(copy);
+    }
+    const script = [
+        ...copies.map((copy) => `add ${copy} format:qcow2`),
+        "run",
+        ...cases.flatMap((c, i) => [`mount /dev/sd${String.fromCharCode(97 + i)}1 /`, "exists /etc/os-release", c.row.guestfish(c.work), "umount-all"]),
+    ].join("\n");
+    const g = await run("guestfish", ["--rw"], { input: script + "\n", env: { ...process.env, LIBGUESTFS_BACKEND: "direct" } });
+    assert.equal(g.code, 0, `guestfish: ${g.stderr}`);
+    assert.equal(g.stdout.split("\n").filter((l) => l === "true").length, cases.length, `every copy's root file system was mounted: ${g.stdout}`);
+    for (const c of cases) c.row.verify?.(c.work);
+    return copies;
+}
+
+/** One row: its broken copy (made by `brokenCopies`) through the provider's first-boot test. */
+export async function tamperTest(c: TamperCase, copy: string, buildKey: string): Promise<FirstBootResult> {
+    const provider = providerModule(c.row.provider);
+    if (provider.firstBoot.kind !== "vm") throw new Error(`${c.row.provider}: not a machine image`);
     return firstBoot({
         provider: provider.name,
         firstBoot: provider.firstBoot,
@@ -123,6 +159,6 @@ export async function tamperTest(row: TamperRow, image: string, format: "qcow2" 
         defaultUsers: ["debian"],
         imdsV2Only: false,
         buildKey,
-        serialLog: path.join(work, "serial.log"),
+        serialLog: path.join(c.work, "serial.log"),
     });
 }

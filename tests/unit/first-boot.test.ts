@@ -10,8 +10,9 @@ import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { after, test } from "node:test";
 import { Guest, runCheckList } from "../../components/firstboot/mechanism";
+import { runContainer } from "../../components/firstboot/container";
 import { makeIso } from "../../components/firstboot/media";
-import { keyBodies, nopasswdLines, passwordUsers } from "../../components/firstboot/offline";
+import { disabledUnits, keyBodies, nopasswdLines, passwordUsers } from "../../components/firstboot/offline";
 import { firstBoot, servePlayed } from "../../components/firstboot/run";
 import { sshSteady } from "../../components/firstboot/ssh";
 import { bootAndProbe, infrastructureFailure, netdevArg } from "../../components/firstboot/vm";
@@ -33,6 +34,7 @@ const guest = (over: Partial<Guest> = {}): Guest => ({
     work,
     defaultUser: "debian",
     imdsV2Only: true,
+    mac: "0e:12:34:56:78:9a",
     ...over,
 });
 
@@ -70,8 +72,27 @@ test("EC2: IMDSv2 token first, then the instance's key, id and hostname; v1 refu
         assert.equal((await get("/2021-03-23/user-data")).status, 404, "no user data");
         assert.equal(JSON.parse((await get("/2021-03-23/dynamic/instance-identity/document")).body).instanceId, "i-0123456789abcdef");
         assert.equal((await s.call("GET", "/latest/meta-data/instance-id", { "X-aws-ec2-metadata-token": "forged" })).status, 401);
+        // The interface tree cloud-init builds the network from: the NIC's own MAC, the primary.
+        assert.match((await get("/2021-03-23/meta-data/")).body, /^network\/$/m);
+        assert.equal((await get("/2021-03-23/meta-data/network/interfaces/macs/")).body, "0e:12:34:56:78:9a/");
+        assert.equal((await get("/2021-03-23/meta-data/network/interfaces/macs/0e:12:34:56:78:9a/device-number")).body, "0");
+        assert.equal((await get("/2021-03-23/meta-data/network/interfaces/macs/0e:12:34:56:78:9a/mac")).body, "0e:12:34:56:78:9a");
+        assert.equal((await get("/2021-03-23/meta-data/mac")).body, "0e:12:34:56:78:9a");
+        // A TTL EC2 refuses gets no token: 0, above 6 hours, not a number.
+        for (const ttl of ["0", "21601", "abc", "-5"]) assert.equal((await s.call("PUT", "/latest/api/token", { "X-aws-ec2-metadata-token-ttl-seconds": ttl })).status, 400, `TTL ${ttl}`);
     } finally {
         await s.close();
+    }
+    // A token lives its TTL, no longer.
+    let clock = 1_000_000;
+    const timed = await serve(imds(guest(), () => clock));
+    try {
+        const t = (await timed.call("PUT", "/latest/api/token", { "X-aws-ec2-metadata-token-ttl-seconds": "1" })).body;
+        assert.equal((await timed.call("GET", "/latest/meta-data/instance-id", { "X-aws-ec2-metadata-token": t })).status, 200);
+        clock += 1001;
+        assert.equal((await timed.call("GET", "/latest/meta-data/instance-id", { "X-aws-ec2-metadata-token": t })).status, 401, "an expired token is refused");
+    } finally {
+        await timed.close();
     }
     const v1 = await serve(imds(guest({ imdsV2Only: false })));
     try {
@@ -117,6 +138,16 @@ test("Azure: IMDS (Metadata: true) holds the key; the wire server gives a goal s
     try {
         assert.match((await w.call("GET", "/machine/?comp=goalstate")).body, /<Incarnation>1<\/Incarnation>[\s\S]*<InstanceId>i-0123456789abcdef<\/InstanceId>/);
         assert.match((await w.call("GET", "/?comp=versions")).body, /<Preferred><Version>2012-11-30/);
+        // The goal state's documents WALinuxAgent fetches, at the URLs it names (XML-escaped there).
+        const goal = (await w.call("GET", "/machine/?comp=goalstate")).body;
+        for (const [element, root] of [["HostingEnvironmentConfig", /<HostingEnvironmentConfig [^>]*goalStateIncarnation="1"[\s\S]*<Role [^>]*name="gold-/], ["SharedConfig", /<SharedConfig [\s\S]*<Instances><Instance id="gold-/]] as const) {
+            const url = new RegExp(`<${element}>http://168\\.63\\.129\\.16:80(/machine/[^<]+)</${element}>`).exec(goal)![1].replace(/&amp;/g, "&");
+            const doc = await w.call("GET", url);
+            assert.equal(doc.status, 200, element);
+            assert.match(doc.body, root, element);
+        }
+        assert.doesNotMatch(goal, /<Certificates>/, "no certificates: a key-only VM");
+        assert.equal((await w.call("GET", `/machine/${guest().uuid}/other?comp=config&type=sharedConfig&incarnation=1`)).status, 404, "another instance's config: not found");
         // cloud-init's report (azure.py's HealthReport), parsed for the Ready check.
         const health = (container: string, state: string) =>
             `<?xml version="1.0" encoding="utf-8"?>\n<Health xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><GoalStateIncarnation>1</GoalStateIncarnation><Container><ContainerId>${container}</ContainerId><RoleInstanceList><Role><InstanceId>i-0123456789abcdef</InstanceId><Health><State>${state}</State></Health></Role></RoleInstanceList></Container></Health>`;
@@ -279,6 +310,21 @@ test("the offline read's parsers: key bodies, password users, passwordless sudo 
     assert.deepEqual(nopasswdLines("# x NOPASSWD: ALL\nDefaults !requiretty\nroot ALL=(ALL) ALL\nvagrant ALL=(ALL) NOPASSWD: ALL\n%wheel ALL=(ALL) NOPASSWD:ALL\n"), ["vagrant ALL=(ALL) NOPASSWD: ALL", "%wheel ALL=(ALL) NOPASSWD:ALL"]);
 });
 
+test("the way in is enabled in the image: a *.wants link, not masked, cloud-init not switched off; any one name of a group", () => {
+    const wants = (unit: string) => ({ [`/etc/systemd/system/*.wants/${unit}`]: [`/etc/systemd/system/multi-user.target.wants/${unit}`] });
+    const units = [["ssh.service", "sshd.service"], ["cloud-init.service"]];
+    const good = { ...wants("ssh.service"), ...wants("cloud-init.service") };
+    const absent = { "/etc/cloud/cloud-init.disabled": null };
+    assert.deepEqual(disabledUnits(units, good, absent), []);
+    // The controls: each way of switching it off is found.
+    assert.deepEqual(disabledUnits(units, wants("cloud-init.service"), absent), ["ssh.service is not enabled (no *.wants/ link) and sshd.service is not enabled (no *.wants/ link)"]);
+    assert.deepEqual(disabledUnits(units, good, { "/etc/cloud/cloud-init.disabled": "" }), ["/etc/cloud/cloud-init.disabled switches cloud-init off"]);
+    const masked = { ...good, "/etc/systemd/system/cloud-init.servic[e]": ["/etc/systemd/system/cloud-init.service"] };
+    for (const read of [null, ""]) assert.deepEqual(disabledUnits(units, masked, { ...absent, "/etc/systemd/system/cloud-init.service": read }), ["cloud-init.service is masked (/etc/systemd/system/cloud-init.service → /dev/null)"]);
+    // An override unit file of its own (it resolves) is no mask.
+    assert.deepEqual(disabledUnits(units, masked, { ...absent, "/etc/systemd/system/cloud-init.service": "[Unit]\n" }), []);
+});
+
 test("a QEMU killed by a signal is a failure of this machine, told apart from an image that does not boot", { skip: noQemu }, async () => {
     // Stand-in QEMUs: one that crashes (SIGSEGV, as seen once loading an initramfs), one that exits 1.
     const bin = fs.mkdtempSync(path.join(work, "qemu-"));
@@ -300,6 +346,48 @@ test("a QEMU killed by a signal is a failure of this machine, told apart from an
         const exited = await boot("sleep 1; exit 1");
         assert.equal(exited.reason, "qemu exited (code 1)");
         assert.equal(infrastructureFailure(exited), undefined);
+    } finally {
+        process.env.PATH = PATH;
+    }
+});
+
+/** A root file system of this machine's sh and id (and their libraries), as a rootfs.tar.gz. */
+function tinyRootfs(dir: string): string {
+    const root = path.join(dir, "root");
+    const libs = execFileSync("ldd", ["/bin/sh", "/usr/bin/id"], { encoding: "utf8" }).match(/\/\S+\.so[.\d]*/g) ?? [];
+    for (const f of ["/bin/sh", "/usr/bin/id", ...new Set(libs)]) {
+        fs.mkdirSync(path.join(root, path.dirname(f)), { recursive: true });
+        fs.copyFileSync(f, path.join(root, f));
+        fs.chmodSync(path.join(root, f), 0o755);
+    }
+    const tar = path.join(dir, "rootfs.tar.gz");
+    execFileSync("tar", ["-czf", tar, "-C", root, "."]);
+    return tar;
+}
+
+const noPodman = process.getuid?.() !== 0 ? "needs root (podman with the CI's cgroup set-up)" : missingTool("podman");
+
+test("docker: the publisher's Dockerfile is built and its own CMD run as its default user; a CMD that cannot start fails; no runtime is no test", { skip: noPodman }, async () => {
+    const dir = fs.mkdtempSync(path.join(work, "container-"));
+    const rootfs = tinyRootfs(dir);
+    const dockerfile = (cmd: string) => {
+        const f = path.join(dir, `Dockerfile-${cmd.length}`);
+        fs.writeFileSync(f, `FROM scratch\nADD rootfs.tar.gz /\nCMD ["${cmd}"]\n`);
+        return f;
+    };
+    const contract = [{ name: "commands run as a user that is not root", run: '[ "$(id -u)" != 0 ]' }];
+    const scratchDir = () => fs.mkdtempSync(path.join(dir, "w-"));
+    const good = await runContainer(rootfs, dockerfile("/bin/sh"), contract, scratchDir());
+    assert.deepEqual(good.checks.map((c) => [c.name, c.ok]), [['its own CMD (["/bin/sh"]) starts as its default user (root, uid 0)', true], ["commands run as a user that is not root", true]]);
+    assert.match(good.login, /^podman build of the publisher's Dockerfile \(image [0-9a-f]{12}/);
+    // The control: an image whose CMD is not there fails that check.
+    const broken = await runContainer(rootfs, dockerfile("/bin/bash-not-there"), contract, scratchDir());
+    assert.equal(broken.checks[0].ok, false, JSON.stringify(broken.checks[0]));
+    // No runtime: an error that says how to install one, not a chroot.
+    const PATH = process.env.PATH;
+    process.env.PATH = fs.mkdtempSync(path.join(dir, "empty-bin-"));
+    try {
+        await assert.rejects(runContainer(rootfs, dockerfile("/bin/sh"), contract, scratchDir()), /no container runtime: podman: .*apt-get install podman/);
     } finally {
         process.env.PATH = PATH;
     }

@@ -112,12 +112,17 @@ for (const kind of ["directory", "s3", "azblob", "gs"] as const) {
             // A stage that takes its input as it is (a test passing its image on) names the input's blob.
             const tested = fp("tested");
             const tdir = path.join(scratch, "build-tested");
+            const seen = path.join(scratch, "seen-input");
             const t = await runStage({
                 store, cache: cache(), fingerprint: tested, stage: "test", dir: tdir, input: f, log: () => undefined,
-                command: `mkdir -p ${tdir} && echo ok > ${tdir}/report.json && printf '{"artifact": "%s", "sha256": "%s", "bytes": 1, "ok": true}' "$GOLD_INPUT" "$GOLD_INPUT_SHA256"`,
+                command: `mkdir -p ${tdir} && echo ok > ${tdir}/report.json && cat "$GOLD_INPUT_DIR/context/Dockerfile" > ${seen}.dockerfile && (cd "$GOLD_INPUT_DIR" && find . ! -type d | sort) > ${seen}.listing && echo "$GOLD_INPUT_DIR" > ${seen}.dir && printf '{"artifact": "%s", "sha256": "%s", "bytes": 1, "ok": true}' "$GOLD_INPUT" "$GOLD_INPUT_SHA256"`,
             });
             assert.equal(t.key, first.key);
             assert.equal(t.ok, true);
+            // Beside its input, the input stage's small files (a Dockerfile), not its big ones; gone after.
+            assert.equal(fs.readFileSync(`${seen}.dockerfile`, "utf8"), "FROM scratch\n");
+            assert.deepEqual(fs.readFileSync(`${seen}.listing`, "utf8").trim().split("\n"), ["./SHA256SUMS", "./context/Dockerfile", "./disk.img"]);
+            assert.ok(!fs.existsSync(fs.readFileSync(`${seen}.dir`, "utf8").trim()), "$GOLD_INPUT_DIR is removed after the build");
         });
 
         test("a corrupted object is refused (sha256 mismatch) and the stage built again", async () => {

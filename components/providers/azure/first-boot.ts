@@ -74,13 +74,29 @@ export function parseHealth(body: string): HealthReport {
  * report is parsed into `reports` (Azure fails a VM that never reports Ready for its goal state).
  */
 export function wireServer(g: Guest, reports: HealthReport[] = []): http.RequestListener {
+    const role = `gold-${g.instanceId.slice(2, 10)}`;
+    const config = (type: string) => `http://168.63.129.16:80/machine/${g.uuid}/${g.instanceId}?comp=config&amp;type=${type}&amp;incarnation=1`;
+    // The documents WALinuxAgent fetches before it provisions (the EL family) or handles
+    // extensions; no Certificates: Azure names none for a VM without certificates (a key-only
+    // VM's key is in ovf-env.xml and IMDS).
     const goalState = `<?xml version="1.0" encoding="utf-8"?>
 <GoalState xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Version>2012-11-30</Version><Incarnation>1</Incarnation>
- <Machine><ExpectedState>Started</ExpectedState></Machine>
+ <Machine><ExpectedState>Started</ExpectedState><StopRolesDeadlineHint>300000</StopRolesDeadlineHint></Machine>
  <Container><ContainerId>${g.uuid}</ContainerId><RoleInstanceList><RoleInstance><InstanceId>${g.instanceId}</InstanceId>
-  <State>Started</State></RoleInstance></RoleInstanceList></Container>
+  <State>Started</State>
+  <Configuration><HostingEnvironmentConfig>${config("hostingEnvironmentConfig")}</HostingEnvironmentConfig><SharedConfig>${config("sharedConfig")}</SharedConfig><ConfigName>${g.instanceId}.1.xml</ConfigName></Configuration>
+ </RoleInstance></RoleInstanceList></Container>
 </GoalState>
 `;
+    const deployment = `<Deployment name="${g.uuid.replace(/-/g, "")}" guid="{${g.uuid}}" incarnation="1"><Service name="${role}" guid="{00000000-0000-0000-0000-000000000000}" /><ServiceInstance name="${g.uuid.replace(/-/g, "")}.0" guid="{${g.uuid}}" /></Deployment>`;
+    const documents: Record<string, string> = {
+        hostingEnvironmentConfig: `<?xml version="1.0" encoding="utf-8"?>
+<HostingEnvironmentConfig version="1.0.0.0" goalStateIncarnation="1"><StoredCertificates />${deployment}<Incarnation number="1" instance="${role}" guid="{${g.uuid}}" /><Role guid="{${g.uuid}}" name="${role}" hostingEnvironmentVersion="1" software="" softwareType="ApplicationPackage" entryPoint="" parameters="" settleTimeSeconds="10" /></HostingEnvironmentConfig>
+`,
+        sharedConfig: `<?xml version="1.0" encoding="utf-8"?>
+<SharedConfig version="1.0.0.0" goalStateIncarnation="1">${deployment}<Incarnation number="1" instance="${role}" guid="{${g.uuid}}" /><Role guid="{${g.uuid}}" name="${role}" settleTimeSeconds="0" /><Instances><Instance id="${role}" address="168.0.2.15"><FaultDomains randomId="0" updateId="0" updateCount="0" /><InputEndpoints /></Instance></Instances></SharedConfig>
+`,
+    };
     const versions = `<?xml version="1.0" encoding="utf-8"?>
 <Versions><Preferred><Version>2012-11-30</Version></Preferred><Supported><Version>2012-11-30</Version></Supported></Versions>
 `;
@@ -98,6 +114,8 @@ export function wireServer(g: Guest, reports: HealthReport[] = []): http.Request
         }
         if (url === "/?comp=versions") return xmlReply(versions);
         if (url.startsWith("/machine/?comp=goalstate") || url.startsWith("/machine?comp=goalstate")) return xmlReply(goalState);
+        const doc = /^\/machine\/([^/]+)\/([^/?]+)\?comp=config&type=(\w+)&incarnation=1$/.exec(url);
+        if (doc && doc[1] === g.uuid && doc[2] === g.instanceId && documents[doc[3]]) return xmlReply(documents[doc[3]]);
         return reply(res, 404, "");
     };
 }
@@ -115,6 +133,22 @@ const CONTRACT: Check[] = [
     },
     { name: "Azure's serial console settings", run: "grep -q 'console=ttyS0' /proc/cmdline && grep -q 'earlyprintk=ttyS0' /proc/cmdline" },
     { name: "no swap on the OS disk (the agent puts it on the resource disk)", run: "! grep -q '^/' /proc/swaps" },
+    {
+        name: "one owner of the resource disk: cloud-init where it provisions (Debian), else the agent",
+        run: { Debian: "grep -qx 'ResourceDisk.Format=n' /etc/waagent.conf && grep -qx 'ResourceDisk.EnableSwap=n' /etc/waagent.conf", RedHat: "grep -qx 'ResourceDisk.Format=y' /etc/waagent.conf" },
+    },
+    {
+        name: "accelerated networking's virtual function left unconfigured (systemd-networkd, /etc)",
+        // networkd takes the first .network file (in name order) that matches: the VF's must come first.
+        run: [
+            "systemctl -q is-enabled systemd-networkd 2>/dev/null || exit 0",
+            "for f in $(ls /etc/systemd/network/*.network 2>/dev/null | sort); do",
+            "  if grep -q '^Driver=.*mlx5_core' \"$f\" && grep -qx 'Unmanaged=yes' \"$f\"; then exit 0; fi",
+            "  if grep -qE '^Name=.*(en|eth)[*]' \"$f\"; then echo \"$f would configure the VF\"; exit 1; fi",
+            "done",
+            "echo 'no .network file leaves the VF unmanaged'; exit 1",
+        ].join("\n"),
+    },
 ];
 
 /** Azure's verdict on provisioning: a Ready report for this goal state (incarnation 1, this container and instance). */
@@ -131,6 +165,8 @@ export const firstBoot: VmFirstBoot = {
     tools: ["genisoimage"],
     bus: "ide",
     graceSec: 180,
+    // Provisioning: cloud-init (Debian), the Azure Linux agent where it provisions (EL).
+    wayIn: [["cloud-init.service", "waagent.service"]],
     play: async (g) => {
         const reports: HealthReport[] = [];
         return {

@@ -1,10 +1,13 @@
-// The root file system as `docker run` starts it: run by a real container runtime as a user
-// that is not root; what an image's users rely on must hold: setuid helpers still setuid,
-// the package manager's database readable.
+// The image the publisher builds (the conversion's Dockerfile and root file system), built and
+// run by a real container runtime: with its own CMD as its default user, then as a user that is
+// not root; what an image's users rely on must hold: setuid helpers still setuid, the package
+// manager's database readable.
 import { ContainerFirstBoot } from "../../firstboot/mechanism";
 
 export const firstBoot: ContainerFirstBoot = {
     kind: "container",
+    // Written by scripts/convert.sh (format rootfs) beside the root file system.
+    dockerfile: "context/Dockerfile",
     tools: ["podman"],
     contract: [
         { name: "commands run as a user that is not root", run: "[ \"$(id -u)\" != 0 ]" },

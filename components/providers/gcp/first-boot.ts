@@ -79,6 +79,8 @@ export const firstBoot: VmFirstBoot = {
     bus: "scsi",
     // The agent makes the user from its first poll after boot.
     graceSec: 240,
+    // The guest agent installs the metadata's ssh-keys.
+    wayIn: [["google-guest-agent.service"]],
     play: (g) => ({
         user: USER,
         login: "GCE metadata ssh-keys (guest agent)",

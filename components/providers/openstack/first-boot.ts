@@ -19,6 +19,8 @@ export const firstBoot: VmFirstBoot = {
     tools: ["genisoimage"],
     bus: "scsi",
     graceSec: 120,
+    // cloud-init reads the config drive and installs the key.
+    wayIn: [["cloud-init.service"]],
     play: async (g) => ({
         user: g.defaultUser,
         login: "OpenStack config drive (config-2) public_keys",

@@ -43,6 +43,8 @@ export const firstBoot: VmFirstBoot = {
     tools: ["genisoimage"],
     bus: "sata",
     graceSec: 120,
+    // cloud-init reads the OVF environment and installs the key.
+    wayIn: [["cloud-init.service"]],
     play: async (g) => ({
         user: g.defaultUser,
         login: "OVF environment (vSphere ISO transport) public-keys",

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `npm test`: every suite, the fast ones beside the end-to-end test. The end-to-end test's time is
+# emulated guests (at most two at once) and debootstrap's downloads; the unit and validate suites
+# (about 11 minutes alone) fill what is left of the CPU at low priority instead of adding their
+# minutes before it. Each fast suite writes to its own log, printed whole when it ends, so the
+# end-to-end test's lines stay readable. Fails when any suite fails, after all have ended.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 2
+
+logs=artifacts/test-logs
+mkdir -p "$logs"
+
+npm run --silent build || exit 1
+
+fast() {
+    local suite
+    for suite in test:unit validate; do
+        if nice -n 19 npm run --silent "$suite" >"$logs/$suite.log" 2>&1; then
+            echo "== npm run $suite: passed ($(grep -E '^# (pass|skipped|duration_ms) ' "$logs/$suite.log" | tr -d '#' | xargs); log: $logs/$suite.log)"
+        else
+            echo "== npm run $suite: FAILED; its log ($logs/$suite.log) follows"
+            cat "$logs/$suite.log"
+            return 1
+        fi
+    done
+}
+
+fast &
+fast_pid=$!
+# Ctrl-C or a kill of this script stops every suite (the whole process group).
+trap 'trap - INT TERM; kill 0' INT TERM
+
+npm run --silent e2e
+e2e=$?
+wait "$fast_pid"
+fast_rc=$?
+
+echo "== unit + validate: $([ "$fast_rc" = 0 ] && echo passed || echo FAILED); end-to-end: $([ "$e2e" = 0 ] && echo passed || echo FAILED)"
+[ "$fast_rc" = 0 ] && [ "$e2e" = 0 ]
