@@ -8,11 +8,11 @@
 // stdout: one JSON line {artifact, sha256, bytes, ok, login, checks, seconds}; exit 0 when
 // every check passed, 1 with the failing check on stderr, 2 for bad input. stderr: the test's
 // milestones as they happen (QEMU started, metadata asked, up, logged in, each check).
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { matches, parseOrExit, runMain, UsageError } from "../components/cli/args";
 import { providerModule, providerNames } from "../components/providers";
+import { sha256File } from "../components/firstboot/exec";
 import { firstBoot } from "../components/firstboot/run";
 import { listOses, loadOs } from "../components/recipe/os";
 import { recipePaths } from "../components/recipe/paths";
@@ -31,13 +31,6 @@ const SPEC = {
     },
     examples: ["npm run first-boot -- --provider openstack --image artifacts/1.4.0/Rocky-9.8/openstack/Rocky-9.8-1.4.0_openstack.qcow2 --os Rocky-9.8 --out /tmp/fb"],
 } as const;
-
-function sha256File(file: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-        const h = createHash("sha256");
-        fs.createReadStream(file).on("data", (d) => h.update(d)).on("error", reject).on("end", () => resolve(h.digest("hex")));
-    });
-}
 
 async function main(): Promise<unknown> {
     const { values } = parseOrExit(PROGRAM, SPEC, process.argv.slice(2));

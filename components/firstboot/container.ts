@@ -2,8 +2,8 @@
 // real container runtime (podman) and run: once with its own CMD as its default user (what
 // `docker run IMAGE` does), then every check of the contract as a user that is not root. No
 // runtime, no test: a chroot would run nothing of what the image's users run.
-import { exec } from "./exec";
-import { createHash, randomBytes } from "crypto";
+import { exec, sha256File } from "./exec";
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Log } from "../progress";
@@ -49,10 +49,7 @@ export async function runContainer(rootfs: string, dockerfile: string, contract:
     const version = await run("podman", ["--version"]).catch((e: Error) => ({ code: -1, out: e.message }));
     if (version.code !== 0) throw new Error(`no container runtime: podman: ${version.out.trim().split("\n").pop()}; ${NO_RUNTIME}`);
     const image = `localhost/gold-first-boot:${randomBytes(4).toString("hex")}`;
-    const sha256 = await new Promise<string>((resolve, reject) => {
-        const h = createHash("sha256");
-        fs.createReadStream(rootfs).on("data", (d) => h.update(d)).on("error", reject).on("end", () => resolve(h.digest("hex")));
-    });
+    const sha256 = await sha256File(rootfs);
     log?.(`building the image the publisher pushes (its Dockerfile, ${path.basename(rootfs)}) with ${version.out.trim()}`);
     const built = await run("podman", [...PODMAN, "build", "--platform", "linux/amd64", "--build-arg", `GOLD_ROOTFS_SHA256=${sha256}`, "-t", image, context(rootfs, dockerfile, work)]);
     if (built.code !== 0) throw new Error(`podman build of the publisher's Dockerfile failed (exit ${built.code}): ${built.out.trim().split("\n").slice(-5).join(" ")}`);

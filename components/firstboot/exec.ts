@@ -1,4 +1,6 @@
 import { spawn } from "child_process";
+import { createHash } from "crypto";
+import * as fs from "fs";
 
 export interface Exec {
     readonly code: number | null;
@@ -27,5 +29,13 @@ export function exec(cmd: string, args: readonly string[], timeoutMs = 600_000, 
             clearTimeout(timer);
             resolve({ code, stdout, stderr });
         });
+    });
+}
+
+/** The sha256 of a file, read as a stream. */
+export function sha256File(file: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const h = createHash("sha256");
+        fs.createReadStream(file).on("data", (d) => h.update(d)).on("error", reject).on("end", () => resolve(h.digest("hex")));
     });
 }
