@@ -7,7 +7,7 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Log } from "../progress";
-import { Check, CheckResult, RunIn, runCheckList } from "./mechanism";
+import { Check, CheckResult, ContainerFirstBoot, RunIn, runCheckList } from "./mechanism";
 
 /** A command's exit code and its output (stdout then stderr). */
 async function run(cmd: string, args: string[], input?: string): Promise<{ code: number | null; out: string }> {
@@ -41,17 +41,17 @@ function context(rootfs: string, dockerfile: string, work: string): string {
 }
 
 /**
- * Builds `dockerfile` with `rootfs` as the publisher does (same Dockerfile, same build argument),
- * runs the image with its own CMD and default user, then the contract as uid 65534.
+ * Builds `dockerfile` with `rootfs` as the publisher does (same Dockerfile, same `fb.buildArgs`),
+ * runs the image with its own CMD and default user, then `fb.contract` as uid 65534.
  * Throws when no runtime can run here.
  */
-export async function runContainer(rootfs: string, dockerfile: string, contract: readonly Check[], work: string, log?: Log): Promise<{ login: string; checks: CheckResult[] }> {
+export async function runContainer(rootfs: string, dockerfile: string, fb: ContainerFirstBoot, work: string, log?: Log): Promise<{ login: string; checks: CheckResult[] }> {
     const version = await run("podman", ["--version"]).catch((e: Error) => ({ code: -1, out: e.message }));
     if (version.code !== 0) throw new Error(`no container runtime: podman: ${version.out.trim().split("\n").pop()}; ${NO_RUNTIME}`);
     const image = `localhost/gold-first-boot:${randomBytes(4).toString("hex")}`;
     const sha256 = await sha256File(rootfs);
     log?.(`building the image the publisher pushes (its Dockerfile, ${path.basename(rootfs)}) with ${version.out.trim()}`);
-    const built = await run("podman", [...PODMAN, "build", "--platform", "linux/amd64", "--build-arg", `GOLD_ROOTFS_SHA256=${sha256}`, "-t", image, context(rootfs, dockerfile, work)]);
+    const built = await run("podman", [...PODMAN, "build", ...fb.buildArgs(sha256), "-t", image, context(rootfs, dockerfile, work)]);
     if (built.code !== 0) throw new Error(`podman build of the publisher's Dockerfile failed (exit ${built.code}): ${built.out.trim().split("\n").slice(-5).join(" ")}`);
     try {
         const inspected = await run("podman", [...PODMAN, "image", "inspect", "--format", "{{.Id}} {{json .Config.Cmd}} {{json .Config.User}}", image]);
@@ -67,7 +67,7 @@ export async function runContainer(rootfs: string, dockerfile: string, contract:
         log?.(`${cmdCheck.ok ? "check passed" : "check FAILED"}: ${cmdCheck.name}`);
         const inContainer = (command: string) => podman(["--user", USER, image, "/bin/sh", "-c", command]);
         const login = `podman build of the publisher's Dockerfile (image ${id.slice(0, 19)}), run with its CMD, then as uid 65534`;
-        return { login, checks: [cmdCheck, ...(await checksWith(contract, inContainer, log))] };
+        return { login, checks: [cmdCheck, ...(await checksWith(fb.contract, inContainer, log))] };
     } finally {
         await run("podman", [...PODMAN, "rmi", "-f", image]);
     }

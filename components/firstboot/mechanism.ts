@@ -93,6 +93,8 @@ export interface ContainerFirstBoot {
     readonly kind: "container";
     /** The Dockerfile the publisher builds with: its path among the conversion's files. */
     readonly dockerfile: string;
+    /** The publisher's build arguments (platform, build args) for a root file system of this sha256. */
+    readonly buildArgs: (sha256: string) => string[];
     /** Checks run in the container as a user (uid) that is not root; exit 0 passes. */
     readonly contract: readonly Check[];
     /** The runtime it prefers (the doctor's checks). */

@@ -279,7 +279,7 @@ export async function firstBoot(o: FirstBootOptions): Promise<FirstBootResult> {
     try {
         if (o.firstBoot.kind === "container") {
             if (!o.dockerfile) throw new Error(`${o.provider}: the Dockerfile the publisher builds with is needed to test its image`);
-            const r = await runContainer(o.artifact, o.dockerfile, o.firstBoot.contract, work, o.log);
+            const r = await runContainer(o.artifact, o.dockerfile, o.firstBoot, work, o.log);
             const failed = r.checks.find((c) => !c.ok);
             return { ok: !failed, provider: o.provider, login: r.login, checks: r.checks, failure: failed && `check failed: ${failed.name}: ${failed.detail}`, seconds: (Date.now() - started) / 1000 };
         }

@@ -67,7 +67,6 @@ export function stageOutput(store: ObjectStore, m: Manifest): Record<string, unk
     return { ...m.result, artifact: describeLocation(storeLocation(parseStoreUrl(store.url), m.result.key)), fingerprint: m.fingerprint, store: store.url };
 }
 
-/** The artifact's entry of a manifest. */
 // The input stage's small files (a Dockerfile, SHA256SUMS, a descriptor) are read beside its main one.
 const COMPANION_MAX_BYTES = 1024 * 1024;
 
@@ -86,6 +85,7 @@ async function inputDir(r: RunStage, m: Manifest, main: StoredFile, dir: string,
     return dir;
 }
 
+/** The artifact's entry of a manifest. */
 export function mainFile(m: Manifest): StoredFile {
     return m.files.find((f) => f.key === m.result.key && (f.path === m.result.file || m.result.file === undefined)) ?? m.files.find((f) => f.key === m.result.key)!;
 }
@@ -143,8 +143,9 @@ async function lookOrBuild(r: RunStage, cwd: string, log: Log, took: () => strin
 
     const env: Record<string, string> = {};
     let input: StoredFile | undefined;
+    let inputManifest: Manifest | undefined;
     if (r.input) {
-        const m = await readManifest(r.store, r.input);
+        const m = (inputManifest = await readManifest(r.store, r.input));
         if (!m) throw new Error(`${r.stage}: its input ${r.input.slice(0, 12)} is not in ${r.store.url}: the stage before it must run first`);
         input = mainFile(m);
         env.GOLD_INPUT = await localBlob(r.store, r.cache, input, log);
@@ -160,7 +161,7 @@ async function lookOrBuild(r: RunStage, cwd: string, log: Log, took: () => strin
         log(`built before, not stored yet: storing it`);
     } else {
         fs.rmSync(pending, { force: true });
-        if (r.input && input) env.GOLD_INPUT_DIR = await inputDir(r, (await readManifest(r.store, r.input))!, input, `${dir}.input`, log);
+        if (inputManifest && input) env.GOLD_INPUT_DIR = await inputDir(r, inputManifest, input, `${dir}.input`, log);
         const out = await bash(r.command, env, cwd).finally(() => env.GOLD_INPUT_DIR && fs.rmSync(env.GOLD_INPUT_DIR, { recursive: true, force: true }));
         try {
             result = JSON.parse(out.trim());

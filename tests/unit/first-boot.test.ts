@@ -21,6 +21,7 @@ import { HealthReport, instanceMetadata, wireServer } from "../../components/pro
 import { firstBoot as vmware } from "../../components/providers/vmware/first-boot";
 import { metadataServer } from "../../components/providers/gcp/first-boot";
 import { firstBoot as openstack } from "../../components/providers/openstack/first-boot";
+import { firstBoot as docker } from "../../components/providers/docker/first-boot";
 import { missingTool, tempDir } from "../support/tools";
 
 const work = tempDir("first-boot");
@@ -375,19 +376,19 @@ test("docker: the publisher's Dockerfile is built and its own CMD run as its def
         fs.writeFileSync(f, `FROM scratch\nADD rootfs.tar.gz /\nCMD ["${cmd}"]\n`);
         return f;
     };
-    const contract = [{ name: "commands run as a user that is not root", run: '[ "$(id -u)" != 0 ]' }];
+    const fb = { ...docker, contract: [{ name: "commands run as a user that is not root", run: '[ "$(id -u)" != 0 ]' }] };
     const scratchDir = () => fs.mkdtempSync(path.join(dir, "w-"));
-    const good = await runContainer(rootfs, dockerfile("/bin/sh"), contract, scratchDir());
+    const good = await runContainer(rootfs, dockerfile("/bin/sh"), fb, scratchDir());
     assert.deepEqual(good.checks.map((c) => [c.name, c.ok]), [['its own CMD (["/bin/sh"]) starts as its default user (root, uid 0)', true], ["commands run as a user that is not root", true]]);
     assert.match(good.login, /^podman build of the publisher's Dockerfile \(image [0-9a-f]{12}/);
     // The control: an image whose CMD is not there fails that check.
-    const broken = await runContainer(rootfs, dockerfile("/bin/bash-not-there"), contract, scratchDir());
+    const broken = await runContainer(rootfs, dockerfile("/bin/bash-not-there"), fb, scratchDir());
     assert.equal(broken.checks[0].ok, false, JSON.stringify(broken.checks[0]));
     // No runtime: an error that says how to install one, not a chroot.
     const PATH = process.env.PATH;
     process.env.PATH = fs.mkdtempSync(path.join(dir, "empty-bin-"));
     try {
-        await assert.rejects(runContainer(rootfs, dockerfile("/bin/sh"), contract, scratchDir()), /no container runtime: podman: .*apt-get install podman/);
+        await assert.rejects(runContainer(rootfs, dockerfile("/bin/sh"), fb, scratchDir()), /no container runtime: podman: .*apt-get install podman/);
     } finally {
         process.env.PATH = PATH;
     }

@@ -4,10 +4,14 @@
 // manager's database readable.
 import { ContainerFirstBoot } from "../../firstboot/mechanism";
 
+/** How the publisher builds the image (`docker build`), and the test the same (`podman build`): a new rootfs is a new image even when the tag is reused. */
+export const buildArgs = (sha256: string): string[] => ["--platform", "linux/amd64", "--build-arg", `GOLD_ROOTFS_SHA256=${sha256}`];
+
 export const firstBoot: ContainerFirstBoot = {
     kind: "container",
     // Written by scripts/convert.sh (format rootfs) beside the root file system.
     dockerfile: "context/Dockerfile",
+    buildArgs,
     tools: ["podman"],
     contract: [
         { name: "commands run as a user that is not root", run: "[ \"$(id -u)\" != 0 ]" },

@@ -6,6 +6,7 @@ import { repoRoot } from "../../recipe/paths";
 import { sh } from "../../shell";
 import { STORE_CLI, StageComponent } from "../../stages/stage-command";
 import type { DockerSettings } from ".";
+import { buildArgs } from "./first-boot";
 
 export interface DockerImageArgs extends PublishInputs {
     /** The conversion whose files hold the build context (a FROM scratch Dockerfile and rootfs.tar.gz). */
@@ -44,8 +45,7 @@ export class DockerImage extends pulumi.ComponentResource {
                     const dir = `${args.directory}/context-${sha.slice(0, 12)}`;
                     return [
                         sh([...STORE_CLI, "fetch", "--store", args.store.url, "--fingerprint", args.conversion.fingerprint, "--to", dir]) + " >/dev/null",
-                        // A new rootfs is a new image even when the tag is reused.
-                        sh(["docker", "build", "--platform", "linux/amd64", "--build-arg", `GOLD_ROOTFS_SHA256=${sha}`, ...labels, "-t", image, `${dir}/context`]) + " >&2",
+                        sh(["docker", "build", ...buildArgs(sha), ...labels, "-t", image, `${dir}/context`]) + " >&2",
                         sh(["rm", "-rf", "--", dir]),
                         sh(["docker", "image", "inspect", "--format", `{"imageName": ${JSON.stringify(image)}, "id": {{json .Id}}}`, image]),
                     ].join(" && ");
