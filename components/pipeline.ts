@@ -22,6 +22,8 @@ export interface ImagePlan {
     readonly conversion: PlannedStage;
     /** Its first-boot test (config firstBoot). */
     readonly test?: PlannedStage;
+    /** The ways of its cloud its test boots (the provider's firstBootWays; undefined: its mechanism's all). */
+    readonly ways?: readonly string[];
 }
 
 /** One OS of the stack: its base (when a provider builds from it) and its images. */
@@ -54,8 +56,9 @@ export function preflight(config: GoldConfig): OsPlan[] {
             const artifactName = `${id}-${config.version}_${provider.name}`;
             const variant = plan(variantInputs(recipe, os, provider, builder, mode, base?.fingerprint, providerVars(config, provider)), recipe);
             const conversion = plan(conversionInputs(os, provider, artifactName, variant.fingerprint), recipe);
-            const test = config.firstBoot ? plan(firstBootInputs(os, provider, conversion.fingerprint), recipe) : undefined;
-            return { provider, builder, mode, artifactName, variant, conversion, test };
+            const ways = firstBootWays(config, provider);
+            const test = config.firstBoot ? plan(firstBootInputs(os, provider, conversion.fingerprint, ways), recipe) : undefined;
+            return { provider, builder, mode, artifactName, variant, conversion, test, ways };
         });
         return { os, base, images };
     });
@@ -91,6 +94,11 @@ export function stackNeeds(config: GoldConfig, plans: OsPlan[]): ToolId[] {
     return [...new Set(needs)];
 }
 
+/** The ways of its cloud a provider's image must support, from its config. */
+function firstBootWays(config: GoldConfig, provider: ProviderModule): readonly string[] | undefined {
+    return provider.firstBootWays?.(config.settings[provider.name]);
+}
+
 /** A provider's build settings for its role, from its config. */
 function providerVars(config: GoldConfig, provider: ProviderModule): Record<string, string> {
     return provider.buildVars?.(config.settings[provider.name]) ?? {};
@@ -112,7 +120,7 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
     const base = p.base ? new BaseStage(names.base!, { ...common, plan: p.base, baseImage: image }) : undefined;
 
     const images: OsImages = {};
-    for (const [index, { provider, builder, mode, artifactName, variant: variantPlan, conversion: conversionPlan, test: testPlan }] of p.images.entries()) {
+    for (const [index, { provider, builder, mode, artifactName, variant: variantPlan, conversion: conversionPlan, test: testPlan, ways }] of p.images.entries()) {
         const name = names.images[index];
         const variant = new VariantStage(name.variant, {
             ...common,
@@ -138,7 +146,7 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
         });
         // A publisher takes the artifact out of its test: a failed test publishes nothing.
         const test = testPlan
-            ? new FirstBootStage(name.test!, { stack: config.stack, store, os, provider, version: config.version, plan: testPlan, conversion, directory, environment })
+            ? new FirstBootStage(name.test!, { stack: config.stack, store, os, provider, version: config.version, plan: testPlan, conversion, directory, environment, ways })
             : undefined;
         const tested = test ?? conversion;
         const ids = config.publish

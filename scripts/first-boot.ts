@@ -27,6 +27,7 @@ const SPEC = {
         sha256: { help: "the image's expected sha256: another file is not tested", value: "HEX", check: matches(/^[0-9a-f]{64}$/, "64 lowercase hex digits") },
         out: { help: "keep the serial console log and result.json here (DIR.failed on a failure)", value: "DIR" },
         dockerfile: { help: "a container image's Dockerfile, the one its publisher builds with (docker; the conversion's context/Dockerfile)", value: "FILE" },
+        ways: { help: "the ways of the cloud to boot it, comma-separated (openstack: config-drive, metadata-service; default: every way, each a boot)", value: "LIST", example: "metadata-service" },
         "build-key": { help: "the build's public key, which must be nowhere on the image (default: keys/packer.pub; the test does not run without one)", value: "PUB" },
     },
     examples: ["npm run first-boot -- --provider openstack --image artifacts/1.4.0/Rocky-9.8/openstack/Rocky-9.8-1.4.0_openstack.qcow2 --os Rocky-9.8 --out /tmp/fb"],
@@ -43,6 +44,10 @@ async function main(): Promise<unknown> {
     // The image tested is the one the caller names: same bytes, or no test.
     if (provider.firstBoot.kind === "container" && !values.dockerfile) throw new UsageError(`--dockerfile: ${provider.name}'s test builds the image its publisher pushes: name the conversion's ${provider.firstBoot.dockerfile}`);
     if (values.dockerfile && !fs.statSync(values.dockerfile, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`--dockerfile: ${values.dockerfile} is not a file`);
+    const ways = values.ways?.split(",");
+    const known = provider.firstBoot.kind === "vm" ? (provider.firstBoot.ways ?? []) : [];
+    const unknown = ways?.find((w) => !known.includes(w));
+    if (unknown !== undefined) throw new UsageError(`--ways: '${unknown}' is not valid for ${provider.name}; valid choices: ${known.join(", ") || "none (its cloud has one way)"}`);
     const sha256 = await sha256File(image);
     if (values.sha256 && values.sha256 !== sha256) throw new Error(`--image ${image} has sha256 ${sha256}, not ${values.sha256}`);
 
@@ -62,6 +67,7 @@ async function main(): Promise<unknown> {
         format: provider.format,
         defaultUsers: users,
         imdsV2Only: os?.imds_v2 ?? false,
+        ways,
         buildKey,
         dockerfile: values.dockerfile && path.resolve(values.dockerfile),
         serialLog: path.join(work, "serial.log"),

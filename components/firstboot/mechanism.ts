@@ -62,6 +62,10 @@ export interface Played {
     readonly hostChecks?: () => Promise<CheckResult[]>;
     /** Groups whose passwordless sudo is the cloud's way (GCE's google-sudoers). */
     readonly sudoGroups?: readonly string[];
+    /** Checks of this way of the cloud's (the datasource cloud-init found), after the contract. */
+    readonly checks?: readonly Check[];
+    /** Checks that must FAIL in this boot: the other ways' own checks, each shown able to fail. */
+    readonly controls?: readonly Check[];
 }
 
 /** A virtual machine's first boot. */
@@ -71,7 +75,12 @@ export interface VmFirstBoot {
     readonly bus: DiskBus;
     /** Seconds after sshd answers that the cloud's agent may take to let the user in. */
     readonly graceSec: number;
-    readonly play: (guest: Guest) => Promise<Played> | Played;
+    /**
+     * The ways its cloud may give a new machine its metadata (OpenStack: a config drive or the
+     * metadata service); the image is booted once per way it must support, each `play`ed.
+     */
+    readonly ways?: readonly string[];
+    readonly play: (guest: Guest, way?: string) => Promise<Played> | Played;
     /** The provider's contract, checked once logged in. */
     readonly contract: readonly Check[];
     /** What the image may carry by the cloud's convention (Vagrant's insecure key, its sudo). */

@@ -13,10 +13,10 @@ import * as path from "path";
 import { Log, formatDuration } from "../progress";
 import type { ArtifactFormat } from "../providers/provider";
 import { runContainer } from "./container";
-import { Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, runCheckList, tellCheck } from "./mechanism";
+import { Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, reply, runCheckList, tellCheck } from "./mechanism";
 import { Baked, ImageFacts, keyBody, offlineChecks } from "./offline";
 import { SshTarget, closeShared, makeKey, sshSteady, waitForLogin } from "./ssh";
-import { ArtifactKind, accelerator, bootAndProbe, extractDisk, infrastructureFailure } from "./vm";
+import { ArtifactKind, BootResult, accelerator, bootAndProbe, extractDisk, infrastructureFailure } from "./vm";
 
 export type { CheckResult } from "./mechanism";
 
@@ -30,6 +30,8 @@ export interface FirstBootOptions {
     readonly defaultUsers: readonly string[];
     /** The OS's AMI requires IMDSv2 tokens (OS file's imds_v2). */
     readonly imdsV2Only: boolean;
+    /** The ways of its cloud to boot it (the mechanism's `ways`; default every one). */
+    readonly ways?: readonly string[];
     /** The build key's public half: it must be nowhere in the image. */
     readonly buildKey: string;
     /** A container image's Dockerfile (the one the publisher builds with). */
@@ -103,6 +105,12 @@ function commonChecks(played: Played, guest: Guest, buildKey: string, image: Ima
     return checks;
 }
 
+/** A check that passes when `c` fails (a negative control, run in the same machine). */
+export function control(c: Check): Check {
+    const not = (cmd: string) => `if ( ${cmd} ) >/dev/null 2>&1; then echo 'passed, but must fail here'; exit 1; fi`;
+    return { name: `control: "${c.name}" fails here`, run: typeof c.run === "string" ? not(c.run) : { Debian: not(c.run.Debian), RedHat: not(c.run.RedHat) } };
+}
+
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 // Every machine image is entered by SSH (the unit's name differs by OS family).
@@ -132,26 +140,42 @@ async function diskOf(artifact: string, format: ArtifactFormat, work: string, lo
 
 /**
  * Serves each service on 127.0.0.1 (a free port); returns the guest forwards and a closer. Each
- * service's first request is told to `log`: the guest's cloud-init (or agent) has started.
+ * service's first request is told to `log`: the guest's cloud-init (or agent) has started. A
+ * service that breaks (its handler throws, its server fails) is a fault of this machine's played
+ * cloud, not of the image: the guest gets a 500, and `takeFault` tells it (once) to the caller.
  */
 export async function servePlayed(played: Played, log?: Log) {
     const servers: http.Server[] = [];
     const forwards = [];
+    let fault: string | undefined;
     for (const s of played.services ?? []) {
         let asked = false;
+        const where = `the played metadata service ${s.ip}:${s.port}`;
         const server = http.createServer((req, res) => {
             if (!asked) {
                 asked = true;
                 log?.(`metadata service ${s.ip}:${s.port}: first request (${req.method} ${String(req.url).slice(0, 100)})`);
             }
-            s.handler(req, res);
+            try {
+                s.handler(req, res);
+            } catch (e) {
+                fault ??= `${where} failed (${req.method} ${String(req.url).slice(0, 100)}: ${(e as Error).message})`;
+                if (!res.headersSent) reply(res, 500, "");
+                else res.destroy();
+            }
         });
+        server.on("error", (e) => (fault ??= `${where} failed: ${e.message}`));
         await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
         servers.push(server);
         forwards.push({ ip: s.ip, port: s.port, to: (server.address() as AddressInfo).port });
     }
     const close = () => Promise.all(servers.map((s) => new Promise((r) => (s.closeAllConnections(), s.close(r)))));
-    return { forwards, close };
+    const takeFault = () => {
+        const f = fault;
+        fault = undefined;
+        return f;
+    };
+    return { forwards, close, takeFault };
 }
 
 async function runChecks(t: SshTarget, checks: readonly Check[], log?: Log): Promise<CheckResult[]> {
@@ -185,6 +209,48 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
     const bad = offline.find((c) => !c.ok);
     // What every machine made from it would share: no boot needed to refuse it.
     if (bad) return { ok: false, provider: o.provider, login: "none (refused before booting)", checks: offline, failure: `check failed: ${bad.name}: ${bad.detail}`, seconds: (Date.now() - started) / 1000 };
+    const ways = o.ways ?? fb.ways ?? [undefined];
+    const booted: FirstBootResult[] = [];
+    // Each way the image must support is a machine of its own; the first that fails ends the test.
+    for (const way of ways) {
+        if (way) log?.(`the cloud's way to boot: ${way}${ways.length > 1 ? ` (${booted.length + 1} of ${ways.length})` : ""}`);
+        // The first way's console is serial.log (the one a stage's progress shows); the others' beside it.
+        const serialLog = booted.length === 0 ? o.serialLog : o.serialLog.replace(/(\.log)?$/, `-${way}.log`);
+        const r = await bootOneWay(o, fb, { work, disk, key, publicKey, facts, baked, started, serialLog }, way);
+        const named = ways.length > 1 && way ? r.checks.map((c) => ({ ...c, name: `${way}: ${c.name}` })) : r.checks;
+        booted.push({ ...r, checks: named, failure: r.failure && ways.length > 1 ? `${way}: ${r.failure}` : r.failure });
+        if (!r.ok) break;
+    }
+    const failed = booted.find((r) => !r.ok);
+    const infrastructure = booted.map((r) => r.infrastructure).filter(Boolean).join("; ");
+    return {
+        ok: !failed && booted.length === ways.length,
+        provider: o.provider,
+        login: booted.map((r) => r.login).join("; "),
+        checks: [...offline, ...booted.flatMap((r) => r.checks)],
+        failure: failed?.failure,
+        seconds: (Date.now() - started) / 1000,
+        ...(infrastructure ? { infrastructure } : {}),
+    };
+}
+
+/** What the boots of one image share: the test's key, the image's facts read offline. */
+interface Prepared {
+    readonly work: string;
+    readonly disk: { readonly path: string; readonly format: string };
+    /** This boot's serial console log. */
+    readonly serialLog: string;
+    readonly key: string;
+    readonly publicKey: string;
+    readonly facts: ImageFacts;
+    readonly baked: Baked;
+    readonly started: number;
+}
+
+/** One boot of the image, its cloud played one way: login as the cloud's user, the checks. */
+async function bootOneWay(o: FirstBootOptions, fb: VmFirstBoot, p: Prepared, way: string | undefined): Promise<FirstBootResult> {
+    const log = o.log;
+    const { work, disk, key, publicKey, facts, baked, started, serialLog } = p;
     const suffix = randomBytes(3).toString("hex");
     let result: FirstBootResult | undefined;
     for (const user of o.defaultUsers) {
@@ -199,9 +265,9 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
             // Locally administered, unicast (0x02 set, 0x01 clear), as EC2's are.
             mac: ["0e", ...randomBytes(5).toString("hex").match(/../g)!].join(":"),
         };
-        const played = await fb.play(guest);
+        const played = await fb.play(guest, way);
         if (played.cdroms?.length) log?.(`provisioning media attached: ${played.cdroms.map((c) => path.basename(c)).join(", ")}`);
-        const { forwards, close } = await servePlayed(played, log);
+        const { forwards, close, takeFault } = await servePlayed(played, log);
         try {
             const target: SshTarget = { port: 0, user: played.user, key: played.key ?? key };
             const timeoutSec = o.bootTimeoutSec ?? 900;
@@ -211,7 +277,7 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
                 format: disk.format,
                 bus: fb.bus,
                 timeoutSec,
-                logFile: o.serialLog,
+                logFile: serialLog,
                 requireLogin: false,
                 smbios: played.smbios,
                 uuid: played.uuid ?? guest.uuid,
@@ -234,7 +300,7 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
                         return { failure: (e as Error).message };
                     }
                     try {
-                        const inGuest = await runChecks(t, [...commonChecks(played, guest, o.buildKey, facts, baked), ...fb.contract], log);
+                        const inGuest = await runChecks(t, [...commonChecks(played, guest, o.buildKey, facts, baked), ...fb.contract, ...(played.checks ?? []), ...(played.controls ?? []).map(control)], log);
                         const onHost = (await played.hostChecks?.()) ?? [];
                         for (const c of onHost) tellCheck(c, log);
                         return { checks: [...inGuest, ...onHost] };
@@ -245,32 +311,36 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
                     }
                 },
             });
-            // A crash of this machine's QEMU or a taken port is no verdict on the image: once more.
+            // A crash of this machine's QEMU, a taken port or a played service that broke is no
+            // verdict on the image: once more.
+            const machineFault = (b: BootResult) => infrastructureFailure(b) ?? takeFault();
             let boot = await bootOnce();
-            let infrastructure = infrastructureFailure(boot);
+            let infrastructure = machineFault(boot);
+            let twice: string | undefined;
             if (infrastructure) {
                 log?.(`infrastructure: ${infrastructure}: booting once more (not a verdict on the image)`);
                 boot = await bootOnce();
-                const again = infrastructureFailure(boot);
-                infrastructure = again ? `${infrastructure}, then ${again}` : `${infrastructure} (the second boot went on)`;
+                twice = machineFault(boot);
+                infrastructure = twice ? `${infrastructure}, then ${twice}` : `${infrastructure} (the second boot went on)`;
             }
             const probe = boot.probe as { failure?: string; checks?: CheckResult[] } | undefined;
             const checks = probe?.checks ?? [];
             const failed = checks.find((c) => !c.ok);
-            const failure = infrastructureFailure(boot)
-                ? `infrastructure: ${infrastructure}; serial console: ${o.serialLog}`
+            const failure = twice
+                ? `infrastructure: ${infrastructure}; serial console: ${serialLog}`
                 : !boot.booted
-                ? `the guest did not come up (${boot.reason}); serial console: ${o.serialLog}`
+                ? `the guest did not come up (${boot.reason}); serial console: ${serialLog}`
                 : (probe?.failure ?? (failed && `check failed: ${failed.name}: ${failed.detail}`));
-            result = { ok: !failure, provider: o.provider, login: `${played.login} → ${played.user}`, checks: [...offline, ...checks], failure, seconds: (Date.now() - started) / 1000, ...(infrastructure ? { infrastructure } : {}) };
+            result = { ok: !failure, provider: o.provider, login: `${played.login} → ${played.user}`, checks, failure, seconds: (Date.now() - started) / 1000, ...(infrastructure ? { infrastructure } : {}) };
         } finally {
             await close();
         }
         // Another candidate user only when this one could not log in at all.
-        if (result.ok || result.checks.length > offline.length || !/no login as/.test(result.failure ?? "")) break;
+        if (result.ok || result.checks.length > 0 || !/no login as/.test(result.failure ?? "")) break;
     }
     return result!;
 }
+
 
 /** Runs the first-boot test of one artifact; never throws for an image that fails (see `ok`). */
 export async function firstBoot(o: FirstBootOptions): Promise<FirstBootResult> {

@@ -99,6 +99,8 @@ export interface ProviderModule<S = Record<string, unknown>> {
      * played for the test, and its contract, checked from inside once logged in.
      */
     readonly firstBoot: FirstBoot;
+    /** The ways of its cloud (the mechanism's `ways`) the image must support, from its config: each is booted. */
+    readonly firstBootWays?: (settings: S) => readonly string[];
     /** The keys the publisher adds to `images[os][provider]` (besides artifact and sha256). */
     readonly outputs: readonly string[];
     /** Creates the publisher component; returns the `outputs` values. */

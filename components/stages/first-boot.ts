@@ -15,11 +15,11 @@ import { INPUT, StageComponent } from "./stage-command";
  * its content), the test's own code and the provider's mechanism and contract. An unchanged
  * image is not tested again.
  */
-export function firstBootInputs(os: OsVars, provider: ProviderModule, conversionFingerprint: string): StageInputs {
+export function firstBootInputs(os: OsVars, provider: ProviderModule, conversionFingerprint: string, ways?: readonly string[]): StageInputs {
     const own = `components/providers/${provider.name}/first-boot.ts`;
     return {
         files: ["components/firstboot", "scripts/first-boot.ts", "scripts/with-slot.sh", "scripts/slots.sh", ...(fs.existsSync(path.join(repoRoot, own)) ? [own] : [])],
-        values: { stage: "first-boot", provider: provider.name, format: provider.format, user: os.cloud_user, imdsV2: os.imds_v2 },
+        values: { stage: "first-boot", provider: provider.name, format: provider.format, user: os.cloud_user, imdsV2: os.imds_v2, ...(ways ? { ways } : {}) },
         upstream: conversionFingerprint,
     };
 }
@@ -45,6 +45,8 @@ export interface FirstBootStageArgs {
     readonly conversion: ConversionStage;
     /** Where the test's serial console log and report go: artifacts/<version>/<vm_name>/<provider>. */
     readonly directory: string;
+    /** The ways of its cloud to boot (the provider's firstBootWays): part of the plan's inputs. */
+    readonly ways?: readonly string[];
     /** Environment of the test (parallel slots): not fingerprinted. */
     readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -73,7 +75,8 @@ export class FirstBootStage extends StageComponent {
                 create: (dir) =>
                     `${sh(["scripts/with-slot.sh", "node_modules/.bin/ts-node", "--transpile-only", "scripts/first-boot.ts", "--provider", args.provider.name])}` +
                     ` --image ${INPUT.path} --sha256 ${INPUT.sha256} ${sh(["--os", args.os.vm_name, "--out", dir])}` +
-                    (args.provider.firstBoot.kind === "container" ? ` --dockerfile ${INPUT.file(args.provider.firstBoot.dockerfile)}` : ""),
+                    (args.provider.firstBoot.kind === "container" ? ` --dockerfile ${INPUT.file(args.provider.firstBoot.dockerfile)}` : "") +
+                    (args.ways ? ` ${sh(["--ways", args.ways.join(",")])}` : ""),
                 needs: firstBootNeeds(args.provider),
                 // A boot under emulation, the cloud's agent, the checks.
                 timeout: "1h",

@@ -197,6 +197,12 @@ test("every image passed its first-boot test: its cloud's way in, with a key mad
         timings[`first boot ${p}`] = fb.seconds;
         t.diagnostic(`${p}: ${fb.login}; ${fb.checks.length} checks; ${fb.seconds.toFixed(0)} s`);
     }
+    // openstack.metadata "both" (the default): a boot each way, each found by its own datasource.
+    if (has("openstack")) {
+        const names = (first.images!["Debian-12"].openstack.firstBoot as { checks: { name: string; ok: boolean }[] }).checks.map((c) => c.name);
+        assert.ok(names.includes("config-drive: cloud-init ran from the config drive and finished without errors"), `openstack: the config drive boot: ${names.join("; ")}`);
+        assert.ok(names.includes("metadata-service: cloud-init ran from the OpenStack metadata service and finished without errors"), `openstack: the metadata service boot: ${names.join("; ")}`);
+    }
     // Every test kept its serial console and report, in the store with it.
     for (const p of providers) {
         assert.equal(JSON.parse(fs.readFileSync(storedFile(`Debian-12-${p}-test`, "result.json")!, "utf8")).ok, true, `${p}: result.json`);

@@ -106,6 +106,8 @@ const CASES: [string, Record<string, unknown>, RegExp, string?][] = [
     ["catalog URL not a URL", { ...ok, virtualbox: { catalogUrl: "https://" } }, /config virtualbox\.catalogUrl: "https:\/\/" is not valid; it must be an http\(s\):\/\/ or file:\/\/ URL/],
     ["OpenStack properties overriding the publisher's", { ...ok, openstack: { properties: { hw_disk_bus: "ide" } } }, /config openstack\.properties: .* it must be an object of extra properties, without hw_disk_bus/],
     ["OpenStack tag with a space", { ...ok, openstack: { tags: ["a b"] } }, /config openstack\.tags: \["a b"\] is not valid; it must be a list of tags/],
+    ["OpenStack metadata neither way", { ...ok, openstack: { metadata: "vendordata" } }, /config openstack\.metadata: 'vendordata' is not valid; valid choices: both, config-drive, metadata-service/],
+    ["OpenStack img_config_drive among the extra properties", { ...ok, openstack: { properties: { img_config_drive: "optional" } } }, /config openstack\.properties: .* without .*img_config_drive \(the publisher sets those from the OS file and openstack\.metadata\)/],
     ["OpenStack protected as a word", { ...ok, openstack: { protected: "yes" } }, /config openstack\.protected: "yes" is not valid; it must be true or false/],
     ["AWS UEFI boot", { ...awsPub, aws: { ...awsPub.aws, bootMode: "uefi" } }, /config aws\.bootMode: 'uefi' is not valid; valid choices: legacy-bios \(every image is a BIOS\/MBR disk: UEFI needs a hybrid disk, not built yet\)/],
     ["Azure Hyper-V generation 2 (UEFI)", { ...ok, azure: { hyperVGeneration: "V2" } }, /config azure\.hyperVGeneration: 'V2' is not valid; valid choices: V1 \(every image is a BIOS\/MBR disk/],

@@ -182,6 +182,11 @@ test("OpenStack: qcow2 with the recommended properties from the store, a new ima
     assert.equal(request.containerFormat, "bare");
     assert.equal(request.visibility, "shared");
     for (const key of ["hw_disk_bus", "hw_vif_model", "os_distro", "os_version"]) assert.ok(request.properties[key], key);
+    // openstack.metadata "both" (the default): the cloud may attach a config drive or not; the test boots both ways.
+    assert.equal(request.properties.img_config_drive, "optional");
+    assert.ok(one("command:local:Command", `${oses[0]}-openstack-test-run`).inputs.create.includes(" --ways config-drive,metadata-service"), "the test boots both ways");
+    // and the role lets cloud-init look both ways.
+    assert.ok(one("command:local:Command", `${oses[0]}-openstack-run`).inputs.create.includes('"openstack_metadata":"both"'), "the role is told");
     assert.equal(request.properties.hw_rng_model, "virtio");
     assert.equal(request.protected, true);
     assert.deepEqual(request.tags, ["gold", "1.4.0", "packer"]);

@@ -13,14 +13,14 @@ import { Guest, runCheckList } from "../../components/firstboot/mechanism";
 import { runContainer } from "../../components/firstboot/container";
 import { makeIso } from "../../components/firstboot/media";
 import { disabledUnits, keyBodies, nopasswdLines, passwordUsers } from "../../components/firstboot/offline";
-import { firstBoot, servePlayed } from "../../components/firstboot/run";
+import { control, firstBoot, servePlayed } from "../../components/firstboot/run";
 import { sshSteady } from "../../components/firstboot/ssh";
 import { bootAndProbe, infrastructureFailure, netdevArg } from "../../components/firstboot/vm";
 import { imds } from "../../components/providers/aws/first-boot";
 import { HealthReport, instanceMetadata, wireServer } from "../../components/providers/azure/first-boot";
 import { firstBoot as vmware } from "../../components/providers/vmware/first-boot";
 import { metadataServer } from "../../components/providers/gcp/first-boot";
-import { firstBoot as openstack } from "../../components/providers/openstack/first-boot";
+import { firstBoot as openstack, metadataService } from "../../components/providers/openstack/first-boot";
 import { firstBoot as docker } from "../../components/providers/docker/first-boot";
 import { missingTool, tempDir } from "../support/tools";
 
@@ -163,11 +163,78 @@ test("Azure: IMDS (Metadata: true) holds the key; the wire server gives a goal s
     }
 });
 
+test("OpenStack: Nova's metadata service: the versions, the instance's documents, its EC2-compatible tree; GET only, no user data", async () => {
+    const g = guest();
+    const s = await serve(metadataService(g));
+    try {
+        const versions = (await s.call("GET", "/openstack")).body.split("\n");
+        assert.ok(versions.includes("latest") && versions.includes("2018-08-27"), versions.join(" "));
+        const md = JSON.parse((await s.call("GET", "/openstack/latest/meta_data.json")).body);
+        assert.equal(md.uuid, g.uuid);
+        assert.deepEqual(md.public_keys, { "gold-first-boot": g.publicKey });
+        assert.equal(JSON.parse((await s.call("GET", "/openstack/2018-08-27/meta_data.json")).body).uuid, g.uuid, "a dated version too");
+        const net = JSON.parse((await s.call("GET", "/openstack/latest/network_data.json")).body);
+        assert.equal(net.links[0].ethernet_mac_address, g.mac, "the NIC named by its MAC");
+        assert.equal(net.networks[0].link, net.links[0].id);
+        assert.equal((await s.call("GET", "/openstack/latest/user_data")).status, 404, "no user data, as Nova without one");
+        assert.equal((await s.call("GET", "/openstack/1999-01-01/meta_data.json")).status, 404, "a version Nova does not list");
+        assert.equal((await s.call("GET", "/latest/meta-data/public-keys/0/openssh-key")).body, g.publicKey);
+        assert.equal((await s.call("GET", "/2009-04-04/meta-data/instance-id")).body, g.instanceId);
+        assert.equal((await s.call("POST", "/openstack/latest/meta_data.json")).status, 405);
+    } finally {
+        await s.close();
+    }
+});
+
+test("OpenStack: each way played on its own (a config drive, or Nova's identity and the metadata service), each way's check the other's control", async () => {
+    const drive = await openstack.play(guest(), "config-drive");
+    const service = await openstack.play(guest(), "metadata-service");
+    assert.equal(drive.cdroms?.length, 1);
+    assert.equal(drive.services, undefined, "no metadata service beside the config drive");
+    assert.equal(service.cdroms, undefined, "no config drive");
+    assert.deepEqual(service.services?.map((x) => `${x.ip}:${x.port}`), ["169.254.169.254:80"]);
+    for (const p of [drive, service]) assert.match(p.smbios?.[0] ?? "", /product=OpenStack Nova/, "Nova's identity either way");
+    assert.deepEqual(drive.checks, service.controls, "the config drive's check must fail in the metadata service's boot");
+    assert.deepEqual(service.checks, drive.controls, "and the other way round");
+    assert.deepEqual(openstack.ways, ["config-drive", "metadata-service"]);
+});
+
+test("a played metadata service that breaks is a fault of this machine, told once, and the guest gets a 500", async () => {
+    const { forwards, close, takeFault } = await servePlayed({ user: "debian", login: "x", setsHostname: false, services: [{ ip: "169.254.169.254", port: 80, handler: () => { throw new Error("played cloud bug"); } }] });
+    try {
+        const status = await new Promise<number>((resolve, reject) => http.get({ host: "127.0.0.1", port: forwards[0].to, path: "/openstack", agent: false }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on("error", reject));
+        assert.equal(status, 500);
+        assert.match(takeFault() ?? "", /^the played metadata service 169\.254\.169\.254:80 failed \(GET \/openstack: played cloud bug\)$/);
+        assert.equal(takeFault(), undefined, "told once");
+    } finally {
+        await close();
+    }
+    // The control: a service that answers is no fault.
+    const good = await servePlayed({ user: "debian", login: "x", setsHostname: false, services: [{ ip: "169.254.169.254", port: 80, handler: metadataService(guest()) }] });
+    try {
+        await new Promise<number>((resolve, reject) => http.get({ host: "127.0.0.1", port: good.forwards[0].to, path: "/openstack", agent: false }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on("error", reject));
+        assert.equal(good.takeFault(), undefined);
+    } finally {
+        await good.close();
+    }
+});
+
+test("a control passes only where its check fails, per family", async () => {
+    const local = async (command: string) => {
+        const r = spawnSync("sh", ["-c", command], { encoding: "utf8" });
+        return { code: r.status, out: r.stdout + r.stderr };
+    };
+    const results = await runCheckList([control({ name: "holds", run: "echo yes; true" }), control({ name: "fails", run: "exit 3" }), control({ name: "per family", run: { Debian: "true", RedHat: "false" } })], "Debian", local);
+    assert.deepEqual(results.map((r) => [r.name, r.ok]), [['control: "holds" fails here', false], ['control: "fails" fails here', true], ['control: "per family" fails here', false]]);
+    assert.match(results[0].detail ?? "", /passed, but must fail here/);
+});
+
 const noIso = missingTool("genisoimage") ?? missingTool("isoinfo");
 
 test("provisioning media are ISO images with the label each cloud's datasource looks for", { skip: noIso }, async () => {
     const cases: [string, { cdroms?: readonly string[] }, string, string, RegExp][] = [
         ["openstack", await openstack.play(guest()) as never, "config-2", "/openstack/latest/meta_data.json", /"public_keys":\{"gold-first-boot":"ssh-ed25519 /],
+        ["openstack", await openstack.play(guest(), "config-drive") as never, "config-2", "/openstack/latest/network_data.json", /"ethernet_mac_address":"0e:12:34:56:78:9a"/],
         ["vmware", await vmware.play(guest()) as never, "OVF ENV", "/ovf-env.xml", /<Property oe:key="public-keys" oe:value="ssh-ed25519 /],
     ];
     for (const [name, played, label, file, content] of cases) {

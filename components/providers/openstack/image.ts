@@ -5,6 +5,7 @@ import { OsVars } from "../../recipe/os";
 import { repoRoot } from "../../recipe/paths";
 import { sh } from "../../shell";
 import type { OpenstackSettings } from ".";
+import type { Way } from "./first-boot";
 
 export interface OpenstackImageArgs extends PublishInputs {
     readonly os: OsVars;
@@ -12,8 +13,12 @@ export interface OpenstackImageArgs extends PublishInputs {
     readonly settings: OpenstackSettings;
 }
 
-/** What the publisher sets on every image: the hardware it was built for and the OS file's facts. */
-function ownProperties(os: OsVars): Record<string, string> {
+/**
+ * What the publisher sets on every image: the hardware it was built for, the OS file's facts,
+ * and whether Nova must attach a config drive (config openstack.metadata config-drive: the
+ * image's cloud-init looks nowhere else).
+ */
+function ownProperties(os: OsVars, metadata: Way | "both"): Record<string, string> {
     return {
         hw_disk_bus: "scsi",
         hw_scsi_model: "virtio-scsi",
@@ -22,11 +27,12 @@ function ownProperties(os: OsVars): Record<string, string> {
         os_type: "linux",
         os_distro: os.os_distro,
         os_version: os.os_version,
+        img_config_drive: metadata === "config-drive" ? "mandatory" : "optional",
     };
 }
 
 /** Properties config `openstack.properties` may not set. */
-export const OWN_PROPERTIES = Object.keys(ownProperties({ os_distro: "", os_version: "" } as OsVars));
+export const OWN_PROPERTIES: string[] = Object.keys(ownProperties({ os_distro: "", os_version: "" } as OsVars, "both"));
 
 const GLANCE = ["node_modules/.bin/ts-node", "--transpile-only", "components/providers/openstack/glance-image.ts"];
 
@@ -51,7 +57,7 @@ export class OpenstackImage extends pulumi.ComponentResource {
                 visibility: s.visibility,
                 protected: s.protected,
                 tags: ["gold", args.version, ...s.tags, ...Object.keys(marks(args))],
-                properties: { ...s.properties, ...ownProperties(args.os) },
+                properties: { ...s.properties, ...ownProperties(args.os, s.metadata) },
             }),
         );
         const image = new command.local.Command(
