@@ -166,7 +166,8 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
                   untested: config.untested,
               })
             : {};
-        const firstBoot = test ? test.result.apply((r) => ({ login: r.login, checks: r.checks, seconds: r.seconds })) : config.untested ? "skipped-unsafe" : "off";
+        // A container test names the image it ran, which its publisher pushes.
+        const firstBoot = test ? test.result.apply((r) => ({ login: r.login, checks: r.checks, seconds: r.seconds, ...(r.image ? { image: (r.image as { id: string }).id } : {}) })) : config.untested ? "skipped-unsafe" : "off";
         images[provider.name] = pulumi.output({ artifact: tested.artifact, sha256: tested.sha256, firstBoot, ...ids });
     }
     return images;

@@ -71,6 +71,7 @@ async function main(): Promise<unknown> {
         buildKey,
         dockerfile: values.dockerfile && path.resolve(values.dockerfile),
         serialLog: path.join(work, "serial.log"),
+        keep: work,
         log: (line) => process.stderr.write(`first-boot: ${line}\n`),
     });
     const report = { artifact: image, sha256, bytes: fs.statSync(image).size, ...result };

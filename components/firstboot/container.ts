@@ -1,7 +1,9 @@
-// The image the docker publisher builds — the conversion's Dockerfile and context — built by a
+// The image the docker publisher pushes — the conversion's Dockerfile and context — built by a
 // real container runtime (podman) and run: once with its own CMD as its default user (what
 // `docker run IMAGE` does), then every check of the contract as a user that is not root. No
-// runtime, no test: a chroot would run nothing of what the image's users run.
+// runtime, no test: a chroot would run nothing of what the image's users run. The image that
+// passed is kept as an archive (TESTED_ARCHIVE) that the publisher loads and pushes: the image
+// pushed is the one tested, the same id.
 import { exec, sha256File } from "./exec";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
@@ -25,6 +27,19 @@ const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** The uid checks run as: nobody (65534), a user every root file system has. */
 const USER = "65534:65534";
 
+/** The image a test built: podman's id (its config's digest) and the tag it carries in its archive. */
+export interface TestedImage {
+    readonly id: string;
+    readonly ref: string;
+}
+
+/** The tested image, saved (docker-archive, gzip) beside the test's report: what the publisher loads. */
+export const TESTED_ARCHIVE = "image.tar.gz";
+
+/** The tag the tested image carries in its archive (a name of its own id: no registry's). */
+export const testedRef = (id: string) => `localhost/gold-tested:${id.replace(/^sha256:/, "").slice(0, 12)}`;
+export const TESTED_TAG = /^localhost\/gold-tested:[0-9a-f]{12}$/;
+
 export const NO_RUNTIME = "install a container runtime to test the docker image: podman (Debian/Ubuntu: apt-get install podman; EL: dnf install podman)";
 
 /** The build context the publisher uses: its Dockerfile beside the root file system. */
@@ -42,10 +57,11 @@ function context(rootfs: string, dockerfile: string, work: string): string {
 
 /**
  * Builds `dockerfile` with `rootfs` as the publisher does (same Dockerfile, same `fb.buildArgs`),
- * runs the image with its own CMD and default user, then `fb.contract` as uid 65534.
+ * runs the image with its own CMD and default user, then `fb.contract` as uid 65534; when every
+ * check passed and `keep` is given, saves the image there (TESTED_ARCHIVE, tagged testedRef).
  * Throws when no runtime can run here.
  */
-export async function runContainer(rootfs: string, dockerfile: string, fb: ContainerFirstBoot, work: string, log?: Log): Promise<{ login: string; checks: CheckResult[] }> {
+export async function runContainer(rootfs: string, dockerfile: string, fb: ContainerFirstBoot, work: string, log?: Log, keep?: string): Promise<{ login: string; checks: CheckResult[]; image: TestedImage }> {
     const version = await run("podman", ["--version"]).catch((e: Error) => ({ code: -1, out: e.message }));
     if (version.code !== 0) throw new Error(`no container runtime: podman: ${version.out.trim().split("\n").pop()}; ${NO_RUNTIME}`);
     const image = `localhost/gold-first-boot:${randomBytes(4).toString("hex")}`;
@@ -67,9 +83,25 @@ export async function runContainer(rootfs: string, dockerfile: string, fb: Conta
         log?.(`${cmdCheck.ok ? "check passed" : "check FAILED"}: ${cmdCheck.name}`);
         const inContainer = (command: string) => podman(["--user", USER, image, "/bin/sh", "-c", command]);
         const login = `podman build of the publisher's Dockerfile (image ${id.slice(0, 19)}), run with its CMD, then as uid 65534`;
-        return { login, checks: [cmdCheck, ...(await checksWith(fb.contract, inContainer, log))] };
+        const checks = [cmdCheck, ...(await checksWith(fb.contract, inContainer, log))];
+        if (keep && checks.every((c) => c.ok)) await saveTested(image, id, path.join(keep, TESTED_ARCHIVE), log);
+        return { login, checks, image: { id, ref: testedRef(id) } };
     } finally {
         await run("podman", [...PODMAN, "rmi", "-f", image]);
+    }
+}
+
+/** The tested image as a docker-archive (what `docker load` reads), gzip'd, tagged with its own id. */
+async function saveTested(image: string, id: string, archive: string, log?: Log): Promise<void> {
+    const ref = testedRef(id);
+    log?.(`saving the tested image for the publisher (${path.basename(archive)}, ${ref})`);
+    const tagged = await run("podman", [...PODMAN, "tag", image, ref]);
+    if (tagged.code !== 0) throw new Error(`podman tag: ${tagged.out.trim()}`);
+    try {
+        const saved = await run("bash", ["-c", `set -o pipefail; podman ${PODMAN.join(" ")} save --format docker-archive ${shq(ref)} | gzip -1 > ${shq(archive)}`]);
+        if (saved.code !== 0) throw new Error(`podman save of the tested image failed (exit ${saved.code}): ${saved.out.trim().slice(-400)}`);
+    } finally {
+        await run("podman", [...PODMAN, "untag", ref]);
     }
 }
 

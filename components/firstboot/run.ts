@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { Log, formatDuration } from "../progress";
 import type { ArtifactFormat } from "../providers/provider";
-import { runContainer } from "./container";
+import { TestedImage, runContainer } from "./container";
 import { Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, reply, runCheckList, tellCheck } from "./mechanism";
 import { Baked, ImageFacts, keyBody, offlineChecks } from "./offline";
 import { SshTarget, closeShared, makeKey, sshSteady, waitForLogin } from "./ssh";
@@ -38,6 +38,8 @@ export interface FirstBootOptions {
     readonly dockerfile?: string;
     /** Where the serial console log goes. */
     readonly serialLog: string;
+    /** Where the tested container image is saved for its publisher (TESTED_ARCHIVE), when it passes. */
+    readonly keep?: string;
     /** Upper bound of the boot (to sshd answering); the login grace is the mechanism's. */
     readonly bootTimeoutSec?: number;
     /** Told each milestone as it happens. */
@@ -55,6 +57,8 @@ export interface FirstBootResult {
     /** A failure of this machine (QEMU crashed, a port taken) that cost a boot: never a pass by itself. */
     readonly infrastructure?: string;
     readonly seconds: number;
+    /** The tested container image: its id (its config's digest) and its tag in the archive saved for the publisher. */
+    readonly image?: TestedImage;
 }
 
 /**
@@ -349,9 +353,9 @@ export async function firstBoot(o: FirstBootOptions): Promise<FirstBootResult> {
     try {
         if (o.firstBoot.kind === "container") {
             if (!o.dockerfile) throw new Error(`${o.provider}: the Dockerfile the publisher builds with is needed to test its image`);
-            const r = await runContainer(o.artifact, o.dockerfile, o.firstBoot, work, o.log);
+            const r = await runContainer(o.artifact, o.dockerfile, o.firstBoot, work, o.log, o.keep);
             const failed = r.checks.find((c) => !c.ok);
-            return { ok: !failed, provider: o.provider, login: r.login, checks: r.checks, failure: failed && `check failed: ${failed.name}: ${failed.detail}`, seconds: (Date.now() - started) / 1000 };
+            return { ok: !failed, provider: o.provider, login: r.login, checks: r.checks, failure: failed && `check failed: ${failed.name}: ${failed.detail}`, seconds: (Date.now() - started) / 1000, image: r.image };
         }
         return await vmFirstBoot(o, o.firstBoot, work, started);
     } finally {

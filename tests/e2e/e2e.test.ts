@@ -8,7 +8,7 @@
 // (GOLD_E2E_HOME, default a directory of the system's temp named after the checkout): a run
 // after artifacts/ is removed is a run on a fresh machine with the same state and store.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -19,6 +19,7 @@ import { providerNames } from "../../components/providers";
 import { missingTool, run, tempDir } from "../support/tools";
 import { baseDisk, type RunReport, stackConfig, up as runUp } from "./setup";
 import { liveQemuCount } from "../../components/firstboot/vm";
+import { TESTED_ARCHIVE } from "../../components/firstboot/container";
 import { inspectImage } from "../../components/firstboot/inspect";
 import { brokenCopies, tamperRows, tamperTest } from "./tamper";
 
@@ -207,6 +208,14 @@ test("every image passed its first-boot test: its cloud's way in, with a key mad
     for (const p of providers) {
         assert.equal(JSON.parse(fs.readFileSync(storedFile(`Debian-12-${p}-test`, "result.json")!, "utf8")).ok, true, `${p}: result.json`);
         if (p !== "docker") assert.ok(fs.statSync(storedFile(`Debian-12-${p}-test`, "serial.log")!).size > 0, `${p}: its serial console is kept`);
+    }
+    // The docker test stored the image it ran, which its publisher loads and pushes: that very image (its config is its id).
+    if (has("docker")) {
+        const fb = first.images!["Debian-12"].docker.firstBoot as { image?: string };
+        const archive = storedFile("Debian-12-docker-test", TESTED_ARCHIVE);
+        assert.ok(archive && fb.image, `docker: the tested image (${fb.image}) stored with its test`);
+        const manifest = JSON.parse(execFileSync("tar", ["-xzOf", archive!, "manifest.json"], { encoding: "utf8" }));
+        assert.equal(String(manifest[0].Config).replace(/^(blobs\/sha256\/)?/, "").replace(/\.json$/, ""), fb.image!.replace(/^sha256:/, ""));
     }
     assert.equal(liveQemuCount(), 0, "no QEMU of the tests left running");
 });

@@ -202,14 +202,38 @@ test("OpenStack: qcow2 with the recommended properties from the store, a new ima
     assert.equal(glance.inputs.triggers[1], /--request '(.*)'$/.exec(glance.inputs.create)![1].replace(/'\\''/g, "'"));
 });
 
-test("Docker: built from the conversion's context restored from the store, pushed to the registry", () => {
+test("Docker: the image its test built and ran, loaded from the test's archive in the store, pushed to the registry", () => {
     const image = one("command:local:Command", `${oses[0]}-docker-publish-image`);
-    const conversion = one("command:local:Command", `${oses[0]}-docker-convert-run`).inputs.triggers[0];
-    assert.ok(image.inputs.create.includes(`scripts/store.ts fetch --store artifacts/store --fingerprint ${conversion} --to artifacts/1.4.0/${oses[0]}/docker/context-`), image.inputs.create);
-    assert.match(image.inputs.create, / docker build --platform linux\/amd64 --build-arg GOLD_ROOTFS_SHA256=[0-9a-f]{64} -t registry\.example\.com:5000\/gold\/base:[a-z0-9_.-]+ \S+\/context >&2 /);
-    // The delete removes the image by the id its create printed (a replacement has moved the tag).
+    const test = one("command:local:Command", `${oses[0]}-docker-test-run`).inputs.triggers[0];
+    const [fetch, ...rest] = image.inputs.create.split(" && ");
+    assert.ok(fetch.includes(`scripts/store.ts fetch --store artifacts/store --fingerprint ${test} --to artifacts/1.4.0/${oses[0]}/docker/context-`), fetch);
+    assert.ok(!image.inputs.create.includes("docker build"), "not built again: the tested image is pushed");
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), "gold-docker-"));
     fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\necho "$*" >> ${bin}/calls\n`, { mode: 0o755 });
+    // The rest of the create, on a fetched test stage: its report names the tested image's tag.
+    const dir = /--to (\S+)/.exec(fetch)![1];
+    const loadRest = (report: unknown) => {
+        fs.rmSync(path.join(bin, "calls"), { force: true });
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, "result.json"), JSON.stringify(report));
+        return spawnSync("bash", ["-c", rest.join(" && ")], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8" });
+    };
+    const loaded = loadRest({ ok: true, image: { id: "a".repeat(64), ref: "localhost/gold-tested:aaaaaaaaaaaa" } });
+    assert.equal(loaded.status, 0, loaded.stderr);
+    const calls = fs.readFileSync(path.join(bin, "calls"), "utf8").trim().split("\n");
+    assert.equal(calls[0], `load -q -i ${dir}/image.tar.gz`);
+    assert.match(calls[1], /^tag localhost\/gold-tested:aaaaaaaaaaaa registry\.example\.com:5000\/gold\/base:[a-z0-9_.-]+$/);
+    assert.equal(calls[2], "image rm localhost/gold-tested:aaaaaaaaaaaa");
+    assert.match(calls[3], /^image inspect --format /);
+    assert.ok(!fs.existsSync(dir), "the fetched stage removed");
+    // The control: a report that names no tested image (or something else) loads nothing.
+    const refused = loadRest({ ok: true, image: { ref: "evil; rm -rf /" } });
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /the test report names no tested image/);
+    assert.ok(!fs.existsSync(path.join(bin, "calls")), "no docker call");
+    fs.rmSync(dir, { recursive: true, force: true });
+    // The delete removes the image by the id its create printed (a replacement has moved the tag).
+    fs.rmSync(path.join(bin, "calls"), { force: true });
     const del = spawnSync("bash", ["-c", image.inputs.delete], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, PULUMI_COMMAND_STDOUT: JSON.stringify({ imageName: "x", id: "sha256:0123abcd" }) }, encoding: "utf8" });
     assert.equal(del.status, 0, del.stderr);
     assert.deepEqual(fs.readFileSync(path.join(bin, "calls"), "utf8").trim().split("\n"), ["image inspect sha256:0123abcd", "image rm sha256:0123abcd"]);

@@ -47,7 +47,9 @@ function commandStdout(name: string, create: string): string {
     if (/-(vhd|tarball)-copy$|-page-blob$/.test(name)) return JSON.stringify({ url: to, sha256: sha(name), bytes: 1024 });
     if (name.endsWith("-box") || name.endsWith("-ova")) return JSON.stringify({ path: `/work/${to}`, sha256: sha(name) });
     if (name.endsWith("-glance")) return JSON.stringify({ id: `glance-${sha(name).slice(0, 8)}`, sha256: sha(name) });
-    if (name.endsWith("-image") && create.includes("docker build")) return JSON.stringify({ imageName: /-t (\S+)/.exec(create)?.[1], id: `sha256:${sha(name)}` });
+    // A docker image: built (untested) or the tested one loaded and tagged.
+    const tag = /docker build .* -t (\S+)/.exec(create)?.[1] ?? /docker tag "\$tested" (\S+)/.exec(create)?.[1];
+    if (name.endsWith("-image") && tag) return JSON.stringify({ imageName: tag, id: `sha256:${sha(name)}` });
     return JSON.stringify({ ok: true });
 }
 

@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { after, test } from "node:test";
 import { Guest, runCheckList } from "../../components/firstboot/mechanism";
-import { runContainer } from "../../components/firstboot/container";
+import { TESTED_ARCHIVE, TESTED_TAG, runContainer } from "../../components/firstboot/container";
 import { makeIso } from "../../components/firstboot/media";
 import { disabledUnits, keyBodies, nopasswdLines, passwordUsers } from "../../components/firstboot/offline";
 import { control, firstBoot, servePlayed } from "../../components/firstboot/run";
@@ -445,12 +445,20 @@ test("docker: the publisher's Dockerfile is built and its own CMD run as its def
     };
     const fb = { ...docker, contract: [{ name: "commands run as a user that is not root", run: '[ "$(id -u)" != 0 ]' }] };
     const scratchDir = () => fs.mkdtempSync(path.join(dir, "w-"));
-    const good = await runContainer(rootfs, dockerfile("/bin/sh"), fb, scratchDir());
+    const keep = scratchDir();
+    const good = await runContainer(rootfs, dockerfile("/bin/sh"), fb, scratchDir(), undefined, keep);
     assert.deepEqual(good.checks.map((c) => [c.name, c.ok]), [['its own CMD (["/bin/sh"]) starts as its default user (root, uid 0)', true], ["commands run as a user that is not root", true]]);
     assert.match(good.login, /^podman build of the publisher's Dockerfile \(image [0-9a-f]{12}/);
-    // The control: an image whose CMD is not there fails that check.
-    const broken = await runContainer(rootfs, dockerfile("/bin/bash-not-there"), fb, scratchDir());
+    // What passed is kept for the publisher: a docker-archive of that very image (its config is the id), tagged with it.
+    const manifest = JSON.parse(execFileSync("tar", ["-xzOf", path.join(keep, TESTED_ARCHIVE), "manifest.json"], { encoding: "utf8" }));
+    assert.equal(manifest[0].Config.replace(/^(blobs\/sha256\/)?/, "").replace(/\.json$/, ""), good.image.id.replace(/^sha256:/, ""));
+    assert.deepEqual(manifest[0].RepoTags, [good.image.ref]);
+    assert.match(good.image.ref, TESTED_TAG);
+    // The control: an image whose CMD is not there fails that check, and nothing is kept.
+    const keepBroken = scratchDir();
+    const broken = await runContainer(rootfs, dockerfile("/bin/bash-not-there"), fb, scratchDir(), undefined, keepBroken);
     assert.equal(broken.checks[0].ok, false, JSON.stringify(broken.checks[0]));
+    assert.deepEqual(fs.readdirSync(keepBroken), [], "a failed image is not saved");
     // No runtime: an error that says how to install one, not a chroot.
     const PATH = process.env.PATH;
     process.env.PATH = fs.mkdtempSync(path.join(dir, "empty-bin-"));

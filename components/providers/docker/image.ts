@@ -6,7 +6,11 @@ import { repoRoot } from "../../recipe/paths";
 import { sh } from "../../shell";
 import { STORE_CLI, StageComponent } from "../../stages/stage-command";
 import type { DockerSettings } from ".";
+import { TESTED_ARCHIVE, TESTED_TAG } from "../../firstboot/container";
 import { buildArgs } from "./first-boot";
+
+/** Prints the tag of the tested image a test report names (argv[1]: its result.json). */
+const TESTED_REF = `const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const ref = (r.image || {}).ref; if (!${TESTED_TAG}.test(ref)) throw new Error("the test report names no tested image"); process.stdout.write(ref)`;
 
 export interface DockerImageArgs extends PublishInputs {
     /** The conversion whose files hold the build context (a FROM scratch Dockerfile and rootfs.tar.gz). */
@@ -20,9 +24,11 @@ export interface DockerImageArgs extends PublishInputs {
 }
 
 /**
- * A container image of the OS's root filesystem, built in the local engine by a command that
- * restores its context from the store (the docker provider's Image would hash a context
- * directory of gigabytes at every preview), and, when a registry is configured, pushed as a
+ * A container image of the OS's root filesystem in the local engine: the image its first-boot
+ * test built and ran, loaded from the archive the test stored (the same image, the same id); an
+ * untested one (config firstBoot skip-unsafe) built from the conversion's context, marked. Made
+ * by a command that restores its files from the store (the docker provider's Image would hash a
+ * context directory of gigabytes at every preview). When a registry is configured, pushed as a
  * RegistryImage, whose delete removes the tag from the registry (retiring a version leaves
  * nothing behind there).
  */
@@ -43,12 +49,20 @@ export class DockerImage extends pulumi.ComponentResource {
             {
                 create: args.sha256.apply((sha) => {
                     const dir = `${args.directory}/context-${sha.slice(0, 12)}`;
-                    return [
-                        sh([...STORE_CLI, "fetch", "--store", args.store.url, "--fingerprint", args.conversion.fingerprint, "--to", dir]) + " >/dev/null",
-                        sh(["docker", "build", ...buildArgs(sha), ...labels, "-t", image, `${dir}/context`]) + " >&2",
-                        sh(["rm", "-rf", "--", dir]),
-                        sh(["docker", "image", "inspect", "--format", `{"imageName": ${JSON.stringify(image)}, "id": {{json .Id}}}`, image]),
-                    ].join(" && ");
+                    const make = args.untested
+                        ? [
+                              sh([...STORE_CLI, "fetch", "--store", args.store.url, "--fingerprint", args.conversion.fingerprint, "--to", dir]) + " >/dev/null",
+                              sh(["docker", "build", ...buildArgs(sha), ...labels, "-t", image, `${dir}/context`]) + " >&2",
+                          ]
+                        : [
+                              // The test's stage: its report names the image it saved.
+                              sh([...STORE_CLI, "fetch", "--store", args.store.url, "--fingerprint", args.stage.fingerprint, "--to", dir]) + " >/dev/null",
+                              `tested=$(${sh(["node", "-e", TESTED_REF, `${dir}/result.json`])})`,
+                              sh(["docker", "load", "-q", "-i", `${dir}/${TESTED_ARCHIVE}`]) + " >&2",
+                              `docker tag "$tested" ${sh([image])}`,
+                              `docker image rm "$tested" >&2`,
+                          ];
+                    return [...make, sh(["rm", "-rf", "--", dir]), sh(["docker", "image", "inspect", "--format", `{"imageName": ${JSON.stringify(image)}, "id": {{json .Id}}}`, image])].join(" && ");
                 }),
                 // By the id it built, not the tag: a replacement has already moved the tag to its new image.
                 delete: `id=$(node -e 'process.stdout.write(String(JSON.parse(process.env.PULUMI_COMMAND_STDOUT || "{}").id || ""))') && if [ -n "$id" ] && docker image inspect "$id" >/dev/null 2>&1; then docker image rm "$id" >&2; fi`,
