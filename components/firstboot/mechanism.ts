@@ -6,7 +6,14 @@ import type { ToolId } from "../doctor";
 import type * as http from "http";
 import type { Log } from "../progress";
 import type { DiskBus } from "./vm";
-import type { Baked } from "./offline";
+
+/** What an image may carry by its cloud's own convention (Vagrant's insecure key and sudo). */
+export interface Baked {
+    /** Public keys (their base64 bodies) that may be in authorized_keys files. */
+    readonly keys?: readonly string[];
+    /** Users whose passwordless sudo is the convention (their sudoers line). */
+    readonly nopasswdUsers?: readonly string[];
+}
 
 /** A check run in the guest as root (through sudo when the user is not root): exit 0 passes. */
 export interface Check {

@@ -5,15 +5,7 @@
 // independent of the code that built it; the boot that follows runs on an overlay. What is
 // read here is also what the checks after the boot compare with (ImageFacts).
 import { inspectImage, isLockedPasswordField } from "./inspect";
-import type { CheckResult } from "./mechanism";
-
-/** What an image may carry by its cloud's own convention (Vagrant's insecure key and sudo). */
-export interface Baked {
-    /** Public keys (their base64 bodies) that may be in authorized_keys files. */
-    readonly keys?: readonly string[];
-    /** Users whose passwordless sudo is the convention (their sudoers line). */
-    readonly nopasswdUsers?: readonly string[];
-}
+import type { Baked, CheckResult } from "./mechanism";
 
 /** What the image holds that a booted machine must not still have (compared after the boot). */
 export interface ImageFacts {

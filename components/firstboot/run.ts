@@ -13,8 +13,8 @@ import * as path from "path";
 import { Log, formatDuration } from "../progress";
 import type { ArtifactFormat } from "../providers/provider";
 import { TestedImage, runContainer } from "./container";
-import { Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, reply, runCheckList, tellCheck } from "./mechanism";
-import { Baked, ImageFacts, keyBody, offlineChecks } from "./offline";
+import { Baked, Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, reply, runCheckList, tellCheck } from "./mechanism";
+import { ImageFacts, keyBody, offlineChecks } from "./offline";
 import { SshTarget, closeShared, makeKey, sshSteady, waitForLogin } from "./ssh";
 import { ArtifactKind, BootResult, accelerator, bootAndProbe, extractDisk, infrastructureFailure } from "./vm";
 

@@ -9,8 +9,7 @@ import type { z } from "zod";
 import type { FirstBoot } from "../firstboot/mechanism";
 import type { OsVars } from "../recipe/os";
 import type { SiteVars } from "../recipe/site";
-import type { ConversionStage } from "../stages/conversion";
-import type { StageComponent } from "../stages/stage-command";
+import type { StoredStage } from "../stages/stage-command";
 import type { StoreSpec } from "../store";
 
 /** The Packer builders of the seed's full ISO build, one source each in templates/build.pkr.hcl. */
@@ -32,12 +31,12 @@ export interface PublishArgs<S> {
     /** Site variables in effect (e.g. namespace). */
     readonly site: SiteVars;
     /** The conversion (its result's other fields, e.g. the docker build context). */
-    readonly conversion: ConversionStage;
+    readonly conversion: StoredStage;
     /**
      * The stage whose artifact is published: its first-boot test (or the conversion without
      * one). Its artifact is in the store, found by its fingerprint; never a path of this machine.
      */
-    readonly stage: StageComponent;
+    readonly stage: StoredStage;
     /** The artifact store (config artifactStore): where the stage's artifact is. */
     readonly store: StoreSpec;
     /** The seed's artifact name, `<vm_name>-<version>_<provider>`. */

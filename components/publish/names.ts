@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PublishArgs } from "../providers";
-import type { StageComponent } from "../stages/stage-command";
+import type { StoredStage } from "../stages/stage-command";
 import type { StoreSpec } from "../store";
 
 /**
@@ -22,7 +22,7 @@ export interface PublishInputs {
     readonly vmName: string;
     readonly version: string;
     /** The stage whose artifact is published (found in the store by its fingerprint). */
-    readonly stage: StageComponent;
+    readonly stage: StoredStage;
     /** The artifact store (config artifactStore). */
     readonly store: StoreSpec;
     /** The artifact's sha256: part of published names. */

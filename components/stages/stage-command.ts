@@ -98,12 +98,23 @@ export function stageCommandLine(name: string, args: StageCommandArgs): { create
     };
 }
 
+/** What a later stage or a publisher reads of a stage: its stored result, after its command. */
+export interface StoredStage {
+    readonly result: pulumi.Output<StageResult>;
+    readonly artifact: pulumi.Output<string>;
+    readonly sha256: pulumi.Output<string>;
+    /** Content fingerprint of the stage's inputs: its key in the artifact store. */
+    readonly fingerprint: string;
+    /** The stage's command: what a later stage waits for. */
+    readonly command: pulumi.Resource;
+}
+
 /**
  * A stage's component: one stage command (a command.local.Command, replaced when its
  * fingerprint changes, and only then), its result (where the artifact is, its sha256) and its
  * fingerprint as outputs. `formerType` is the type it had before (an alias keeps the state).
  */
-export abstract class StageComponent extends pulumi.ComponentResource {
+export abstract class StageComponent extends pulumi.ComponentResource implements StoredStage {
     public readonly result: pulumi.Output<StageResult>;
     public readonly artifact: pulumi.Output<string>;
     public readonly sha256: pulumi.Output<string>;

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PublishInputs, marks } from "../../publish/names";
 import { repoRoot } from "../../recipe/paths";
 import { sh } from "../../shell";
-import { STORE_CLI, StageComponent } from "../../stages/stage-command";
+import { STORE_CLI, StoredStage } from "../../stages/stage-command";
 import type { DockerSettings } from ".";
 import { TESTED_ARCHIVE, TESTED_TAG } from "../../firstboot/container";
 import { buildArgs } from "./first-boot";
@@ -14,7 +14,7 @@ const TESTED_REF = `const r = JSON.parse(require("fs").readFileSync(process.argv
 
 export interface DockerImageArgs extends PublishInputs {
     /** The conversion whose files hold the build context (a FROM scratch Dockerfile and rootfs.tar.gz). */
-    readonly conversion: StageComponent;
+    readonly conversion: StoredStage;
     /** Where the context is restored while the image is built: artifacts/<version>/<os>/docker. */
     readonly directory: string;
     /** Repository and optional registry to push to (config `docker`). */
