@@ -9,8 +9,8 @@ import type { DockerSettings } from ".";
 import { TESTED_ARCHIVE, TESTED_TAG } from "../../firstboot/container";
 import { buildArgs } from "./first-boot";
 
-/** Prints the tag of the tested image a test report names (argv[1]: its result.json). */
-const TESTED_REF = `const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const ref = (r.image || {}).ref; if (!${TESTED_TAG}.test(ref)) throw new Error("the test report names no tested image"); process.stdout.write(ref)`;
+/** Prints the tag of the tested image a test report (its result.json, on stdin) names. */
+const TESTED_REF = `const r = JSON.parse(require("fs").readFileSync(0, "utf8")); const ref = (r.image || {}).ref; if (!${TESTED_TAG}.test(ref)) throw new Error("the test report names no tested image"); process.stdout.write(ref)`;
 
 export interface DockerImageArgs extends PublishInputs {
     /** The conversion whose files hold the build context (a FROM scratch Dockerfile and rootfs.tar.gz). */
@@ -57,7 +57,7 @@ export class DockerImage extends pulumi.ComponentResource {
                         : [
                               // The test's stage: its report names the image it saved.
                               sh([...STORE_CLI, "fetch", "--store", args.store.url, "--fingerprint", args.stage.fingerprint, "--to", dir]) + " >/dev/null",
-                              `tested=$(${sh(["node", "-e", TESTED_REF, `${dir}/result.json`])})`,
+                              `tested=$(${sh(["node", "-e", TESTED_REF])} < ${sh([`${dir}/result.json`])})`,
                               sh(["docker", "load", "-q", "-i", `${dir}/${TESTED_ARCHIVE}`]) + " >&2",
                               `docker tag "$tested" ${sh([image])}`,
                               `docker image rm "$tested" >&2`,
