@@ -23,7 +23,7 @@ export type Way = (typeof WAYS)[number];
 const VERSIONS = ["2012-08-10", "2013-04-04", "2013-10-17", "2015-10-15", "2016-06-30", "2016-10-06", "2017-02-22", "2018-08-27", "latest"];
 
 /** The documents of openstack/<version>/ for one instance. */
-export function novaDocuments(g: Guest): Record<string, string> {
+function novaDocuments(g: Guest): Record<string, string> {
     const link = `tap${g.uuid.slice(0, 11)}`;
     return {
         "meta_data.json": JSON.stringify({
