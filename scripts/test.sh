@@ -18,8 +18,10 @@ fast() {
         if nice -n 19 npm run --silent "$suite" >"$logs/$suite.log" 2>&1; then
             echo "== npm run $suite: passed ($(grep -E '^# (pass|skipped|duration_ms) ' "$logs/$suite.log" | tr -d '#' | xargs); log: $logs/$suite.log)"
         else
-            echo "== npm run $suite: FAILED; its log ($logs/$suite.log) follows"
-            cat "$logs/$suite.log"
+            # The failing tests first, each with its error (CI may show only part of a long log).
+            echo "== npm run $suite: FAILED; the failing tests, then the summary (whole log: $logs/$suite.log)"
+            awk '/^ *not ok /{p=1} p{print} p && /^ *\.\.\.$/{p=0}' "$logs/$suite.log" | head -n 400
+            grep -E '^# (tests|pass|fail|skipped|duration_ms) ' "$logs/$suite.log"
             return 1
         fi
     done
