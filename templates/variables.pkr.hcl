@@ -226,9 +226,19 @@ variable "cloud_user" {
   description = "The user cloud-init makes by default on this OS (its cloud.cfg), e.g. debian, rocky, cloud-user."
 }
 
-variable "ena_support" {
+variable "firmware" {
+  type        = list(string)
+  description = "The firmware the OS's disk boots with: bios, uefi (a hybrid disk: both)."
+}
+
+variable "secure_boot" {
   type        = bool
-  description = "The kernel has the ENA network driver (EC2's AMI is registered with ENA support)."
+  description = "The OS boots under UEFI Secure Boot (its vendor's signed shim and GRUB)."
+}
+
+variable "kernel_drivers" {
+  type        = list(string)
+  description = "Drivers the OS's kernel has for the clouds' current machines (nvme, ena, gve, idpf, mana, ...)."
 }
 
 variable "imds_v2" {

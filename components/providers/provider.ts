@@ -7,7 +7,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { FirstBoot } from "../firstboot/mechanism";
-import type { OsVars } from "../recipe/os";
+import type { Firmware, OsVars } from "../recipe/os";
 import type { SiteVars } from "../recipe/site";
 import type { StoredStage } from "../stages/stage-command";
 import type { StoreSpec } from "../store";
@@ -19,6 +19,22 @@ export type IsoBuilder = (typeof ISO_BUILDERS)[number];
 /** The artifact formats scripts/convert.sh makes (see its header). */
 export const FORMATS = ["vhd", "vhd-fixed", "raw-tar", "qcow2", "rootfs", "ova", "box"] as const;
 export type ArtifactFormat = (typeof FORMATS)[number];
+
+/**
+ * How a machine of a provider's cloud boots one OS's image: what its publisher declares to the
+ * cloud (AMI boot mode, Hyper-V generation and security type, guest OS features, OVF firmware)
+ * and what its first-boot test boots (SeaBIOS, or OVMF with Microsoft's keys and a TPM).
+ */
+export interface BootMode {
+    readonly firmware: Firmware;
+    /** UEFI Secure Boot on (Microsoft's keys enrolled); only with firmware "uefi". */
+    readonly secureBoot: boolean;
+    /** A TPM 2.0 (NitroTPM, Trusted Launch's vTPM, Shielded VM's vTPM). */
+    readonly tpm: boolean;
+}
+
+/** The boot of a machine without UEFI: the BIOS path of a hybrid disk, the only one of a BIOS disk. */
+export const BIOS: BootMode = { firmware: "bios", secureBoot: false, tpm: false };
 
 /** What a publisher is given for one OS's image of its provider. */
 export interface PublishArgs<S> {
@@ -100,6 +116,11 @@ export interface ProviderModule<S = Record<string, unknown>> {
     readonly firstBoot: FirstBoot;
     /** The ways of its cloud (the mechanism's `ways`) the image must support, from its config: each is booted. */
     readonly firstBootWays?: (settings: S) => readonly string[];
+    /**
+     * How its cloud boots this OS's image, from its config and the OS file's facts (firmware,
+     * secure_boot): one answer read by the publisher and the first-boot test. Absent: BIOS.
+     */
+    readonly boot?: (settings: S, os: OsVars) => BootMode;
     /** The keys the publisher adds to `images[os][provider]` (besides artifact and sha256). */
     readonly outputs: readonly string[];
     /** Creates the publisher component; returns the `outputs` values. */
@@ -114,4 +135,13 @@ export function defineProvider<F extends z.core.$ZodLooseShape>(
     module: Omit<ProviderModule<Settings<F>>, "fields"> & { readonly fields: F },
 ): ProviderModule<Settings<F>> {
     return module;
+}
+
+/** How a provider's cloud boots an OS's image (BIOS when the provider says nothing). */
+export function bootModeOf<S>(module: ProviderModule<S>, settings: S, os: OsVars): BootMode {
+    const mode = module.boot?.(settings, os) ?? BIOS;
+    if (mode.firmware === "bios" && (mode.secureBoot || mode.tpm)) throw new Error(`${module.name}: Secure Boot and a TPM need UEFI firmware`);
+    if (!os.firmware.includes(mode.firmware)) throw new Error(`${module.name}: ${os.vm_name}'s disk does not boot with ${mode.firmware} (its firmware: ${os.firmware.join(", ")})`);
+    if (mode.secureBoot && !os.secure_boot) throw new Error(`${module.name}: ${os.vm_name} does not boot under Secure Boot (its OS file's secure_boot is false)`);
+    return mode;
 }

@@ -6,6 +6,12 @@ import { parseVarFile } from "./hcl";
 import { recipePaths, repoRoot } from "./paths";
 
 const KICKSTARTS = ["el7", "el8", "none", ""] as const;
+/** Firmware a disk may be made for. */
+export const FIRMWARE = ["bios", "uefi"] as const;
+export type Firmware = (typeof FIRMWARE)[number];
+/** The kernel drivers the clouds' current machines need, as their module names. */
+export const DRIVERS = ["nvme", "ena", "gve", "idpf", "mana", "hv_netvsc", "hv_storvsc", "vmw_pvscsi", "vmxnet3", "virtio_scsi"] as const;
+export type Driver = (typeof DRIVERS)[number];
 const text = (rule: string, re?: RegExp) => (re ? z.string({ error: rule }).regex(re, { error: rule }) : z.string({ error: rule }));
 
 /** An OS file's fields (templates/os/<id>.pkrvars.hcl), each checked with what it must be. */
@@ -38,8 +44,12 @@ const OS_FILE = z.object({
     guest_os_type_vsphere: text("a vSphere guest id such as centos7_64Guest", /^[A-Za-z0-9_]+Guest$/),
     /** The user cloud-init makes by default on this OS (its cloud.cfg): clouds give it the key. */
     cloud_user: text("a user name", /^[a-z_][a-z0-9_-]*$/),
-    /** The kernel has the ENA network driver (EC2: in EL kernels from 7.4). */
-    ena_support: z.boolean({ error: "true or false" }),
+    /** The firmware its disk boots with: "bios" (GRUB in the BIOS boot gap), "uefi" (an EFI system partition). */
+    firmware: z.array(z.enum(FIRMWARE), { error: `a list of ${FIRMWARE.join(", ")}` }).min(1, { error: `a list of ${FIRMWARE.join(", ")}` }),
+    /** It boots under UEFI Secure Boot with Microsoft's keys (a shim and GRUB its vendor signed). */
+    secure_boot: z.boolean({ error: "true or false" }),
+    /** Drivers its kernel has for the clouds' current machines (the first-boot test finds each in the image). */
+    kernel_drivers: z.array(z.enum(DRIVERS), { error: `a list of ${DRIVERS.join(", ")}` }),
     /** cloud-init speaks IMDSv2 (EC2 tokens; cloud-init 19.4 and later). */
     imds_v2: z.boolean({ error: "true or false" }),
     /** Kickstart family (el7, el8) or "none" (a base from a disk image only); absent: from os_major. */
@@ -74,6 +84,7 @@ export function loadOs(id: string, root: string = repoRoot, known: readonly stri
         throw new Error(`${file}: ${issue.path.join(".")} must be ${issue.message}`);
     }
     if (parsed.data.vm_name !== id) throw new Error(`${file}: vm_name must equal the file name '${id}'`);
+    if (parsed.data.secure_boot && !parsed.data.firmware.includes("uefi")) throw new Error(`${file}: secure_boot must be false: firmware ${JSON.stringify(parsed.data.firmware)} has no uefi`);
     return parsed.data;
 }
 
@@ -96,4 +107,14 @@ export function kickstartFamily(os: Pick<OsVars, "os_major" | "kickstart" | "vm_
 export function listKickstartOses(root: string = repoRoot): string[] {
     const known = listOses(root);
     return known.filter((id) => hasKickstart(loadOs(id, root, known)));
+}
+
+/** Whether the OS's kernel has a driver (its OS file's kernel_drivers). */
+export function hasDriver(os: Pick<OsVars, "kernel_drivers">, driver: Driver): boolean {
+    return os.kernel_drivers.includes(driver);
+}
+
+/** Whether the OS's disk boots with a firmware (its OS file's firmware). */
+export function bootsWith(os: Pick<OsVars, "firmware">, firmware: Firmware): boolean {
+    return os.firmware.includes(firmware);
 }

@@ -31,9 +31,15 @@ guest_os_type_virtualbox = "RedHat_64"
 guest_os_type_vmware     = "centos7-64"
 # The vSphere API name of the same guest type (the OVA's vmw:osType).
 guest_os_type_vsphere = "centos7_64Guest"
-# EC2: the kernel has no ENA driver (in EL kernels from 7.4), and this release's cloud-init
-# predates IMDSv2: its AMI is registered without ENA and with IMDSv1 allowed.
-ena_support = false
+# Boot: BIOS only (an MBR disk). EL 7.2/7.3's shim (0.9) predates SBAT: firmware with today's
+# revocations (dbx, SBAT) refuses it, so no Secure Boot; and their anaconda makes the layout of
+# the firmware it runs on only (no hybrid disk). Their kernel (3.10.0-327/-514) has no ENA, gVNIC,
+# IDPF or MANA driver: EC2 Xen types and Azure's synthetic NIC only.
+firmware       = ["bios"]
+secure_boot    = false
+kernel_drivers = ["nvme", "hv_netvsc", "hv_storvsc", "vmw_pvscsi", "vmxnet3", "virtio_scsi"]
+# EC2: this release's cloud-init predates IMDSv2 (its AMI allows IMDSv1); no ENA driver
+# (in EL kernels from 7.4), so its AMI is registered without ENA: Xen instance types only.
 imds_v2     = false
 # The user cloud-init makes by default (this OS's cloud.cfg): clouds give it the user's key.
 cloud_user = "centos"

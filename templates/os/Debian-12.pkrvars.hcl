@@ -24,8 +24,14 @@ guest_os_type_virtualbox = "Debian_64"
 guest_os_type_vmware     = "debian12-64"
 # The vSphere API name of the same guest type (the OVA's vmw:osType).
 guest_os_type_vsphere = "debian12_64Guest"
-# EC2: the kernel has the ENA driver and cloud-init speaks IMDSv2 (its AMI requires tokens).
-ena_support = true
+# Boot: one hybrid GPT disk (BIOS boot partition + EFI system partition), GRUB for i386-pc and
+# x86_64-efi, booted under Secure Boot through Debian's shim-signed and grub-efi-amd64-signed.
+# The kernel's drivers for the clouds' current machines (Debian 12's 6.1 has no idpf: it came in 6.7);
+# the first-boot test checks each is in the image's kernel.
+firmware       = ["bios", "uefi"]
+secure_boot    = true
+kernel_drivers = ["nvme", "ena", "gve", "mana", "hv_netvsc", "hv_storvsc", "vmw_pvscsi", "vmxnet3", "virtio_scsi"]
+# EC2: cloud-init speaks IMDSv2 (its AMI requires tokens).
 imds_v2     = true
 # The user cloud-init makes by default (this OS's cloud.cfg): clouds give it the user's key.
 cloud_user = "debian"

@@ -30,8 +30,14 @@ guest_os_type_virtualbox = "RedHat_64"
 guest_os_type_vmware = "rockylinux-64"
 # The vSphere API name of the same guest type (the OVA's vmw:osType).
 guest_os_type_vsphere = "rockylinux_64Guest"
-# EC2: the kernel has the ENA driver and cloud-init speaks IMDSv2 (its AMI requires tokens).
-ena_support = true
+# Boot: one hybrid GPT disk (biosboot + EFI system partition), GRUB for i386-pc and x86_64-efi,
+# booted under Secure Boot through the distribution's shim-x64 and grub2-efi-x64.
+# The kernel's drivers for the clouds' current machines (RHEL 9.4 release notes: idpf; 9.2: mana);
+# the first-boot test checks each is in the image's kernel (not buildable here: no EL ISO).
+firmware       = ["bios", "uefi"]
+secure_boot    = true
+kernel_drivers = ["nvme", "ena", "gve", "idpf", "mana", "hv_netvsc", "hv_storvsc", "vmw_pvscsi", "vmxnet3", "virtio_scsi"]
+# EC2: cloud-init speaks IMDSv2 (its AMI requires tokens).
 imds_v2     = true
 # The user cloud-init makes by default (this OS's cloud.cfg): clouds give it the user's key.
 cloud_user = "rocky"

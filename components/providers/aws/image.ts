@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PublishInputs, imageName, marks } from "../../publish/names";
 import { exportArtifact, storedObject } from "../../publish/store-object";
-import { OsVars } from "../../recipe/os";
+import { OsVars, hasDriver } from "../../recipe/os";
 import type { AwsSettings } from ".";
 
 /** The key of the VHD in the bucket: the store's object (same bucket), or a copy's. */
@@ -71,7 +71,7 @@ export class AwsImage extends pulumi.ComponentResource {
                 ebsBlockDevices: [{ deviceName: "/dev/xvda", snapshotId: snapshot.id, volumeType: "gp3", deleteOnTermination: true }],
                 // Per OS: an AMI marked ENA needs the driver (EL7.2/7.3 kernels have none), and an
                 // IMDSv2-only AMI needs a cloud-init that asks for tokens (CentOS 7's does not).
-                enaSupport: args.os.ena_support,
+                enaSupport: hasDriver(args.os, "ena"),
                 imdsSupport: args.os.imds_v2 ? "v2.0" : undefined,
                 bootMode: s.bootMode,
                 tags: { ...tags, Name: title },
