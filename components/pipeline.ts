@@ -3,6 +3,8 @@ import { GoldConfig } from "./config";
 import type { ToolId } from "./doctor";
 import { PlannedStage, plan } from "./fingerprint";
 import { ProviderModule } from "./providers";
+import { BootMode, bootName } from "./firstboot/mechanism";
+import { bootModeOf } from "./providers/provider";
 import { OsVars, hasKickstart } from "./recipe/os";
 import { BaseStage, baseInputs } from "./stages/base";
 import { ConversionStage, conversionInputs, conversionNeeds } from "./stages/conversion";
@@ -24,6 +26,8 @@ export interface ImagePlan {
     readonly test?: PlannedStage;
     /** The ways of its cloud its test boots (the provider's firstBootWays; undefined: its mechanism's all). */
     readonly ways?: readonly string[];
+    /** How its cloud boots it (the provider's `boot` for this OS): what is published and what its test boots. */
+    readonly boot: BootMode;
 }
 
 /** One OS of the stack: its base (when a provider builds from it) and its images. */
@@ -57,8 +61,9 @@ export function preflight(config: GoldConfig): OsPlan[] {
             const variant = plan(variantInputs(recipe, os, provider, builder, mode, base?.fingerprint, providerVars(config, provider)), recipe);
             const conversion = plan(conversionInputs(os, provider, artifactName, variant.fingerprint), recipe);
             const ways = firstBootWays(config, provider);
-            const test = config.firstBoot ? plan(firstBootInputs(os, provider, conversion.fingerprint, ways), recipe) : undefined;
-            return { provider, builder, mode, artifactName, variant, conversion, test, ways };
+            const boot = bootModeOf(provider, config.settings[provider.name], os);
+            const test = config.firstBoot ? plan(firstBootInputs(os, provider, conversion.fingerprint, ways, boot), recipe) : undefined;
+            return { provider, builder, mode, artifactName, variant, conversion, test, ways, boot };
         });
         return { os, base, images };
     });
@@ -120,7 +125,7 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
     const base = p.base ? new BaseStage(names.base!, { ...common, plan: p.base, baseImage: image }) : undefined;
 
     const images: OsImages = {};
-    for (const [index, { provider, builder, mode, artifactName, variant: variantPlan, conversion: conversionPlan, test: testPlan, ways }] of p.images.entries()) {
+    for (const [index, { provider, builder, mode, artifactName, variant: variantPlan, conversion: conversionPlan, test: testPlan, ways, boot }] of p.images.entries()) {
         const name = names.images[index];
         const variant = new VariantStage(name.variant, {
             ...common,
@@ -146,7 +151,7 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
         });
         // A publisher takes the artifact out of its test: a failed test publishes nothing.
         const test = testPlan
-            ? new FirstBootStage(name.test!, { stack: config.stack, store, os, provider, version: config.version, plan: testPlan, conversion, directory, environment, ways })
+            ? new FirstBootStage(name.test!, { stack: config.stack, store, os, provider, version: config.version, plan: testPlan, conversion, directory, environment, ways, boot })
             : undefined;
         const tested = test ?? conversion;
         const ids = config.publish
@@ -167,8 +172,21 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
               })
             : {};
         // A container test names the image it ran, which its publisher pushes.
-        const firstBoot = test ? test.result.apply((r) => ({ login: r.login, checks: r.checks, seconds: r.seconds, ...(r.image ? { image: (r.image as { id: string }).id } : {}) })) : config.untested ? "skipped-unsafe" : "off";
-        images[provider.name] = pulumi.output({ artifact: tested.artifact, sha256: tested.sha256, firstBoot, ...ids });
+        // A container test names the image it ran, which its publisher pushes; a machine's test
+        // how it booted and the drivers its cloud needs that the kernel lacks (their flags are off).
+        const firstBoot = test
+            ? test.result.apply((r) => ({
+                  login: r.login,
+                  checks: r.checks,
+                  seconds: r.seconds,
+                  ...(r.image ? { image: (r.image as { id: string }).id } : {}),
+                  ...(r.driversMissing ? { driversMissing: r.driversMissing } : {}),
+              }))
+            : config.untested
+            ? "skipped-unsafe"
+            : "off";
+        const booted = provider.firstBoot.kind === "vm" ? { boot: bootName(boot) } : {};
+        images[provider.name] = pulumi.output({ artifact: tested.artifact, sha256: tested.sha256, ...booted, firstBoot, ...ids });
     }
     return images;
 }

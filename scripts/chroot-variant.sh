@@ -208,6 +208,16 @@ while read -r spec mnt fs opts _; do
 done <"$root/etc/fstab" | awk '{ print gsub("/", "/", $1), $0 }' | sort -n | while read -r _ mnt dev; do
     target=$(inside "$mnt")
     mkdir -p -- "$target"
+    # A kernel without FAT (some microVM hosts) cannot mount the EFI system partition. A play
+    # leaves the ESP alone (the base stage installed the bootloader in a booted guest): it stays
+    # unmounted, and its mount point must still be empty afterwards (checked below), so nothing
+    # meant for the ESP lands in the root file system unseen.
+    if [ "$(fstype "$dev")" = vfat ] && ! grep -qw vfat /proc/filesystems && ! modprobe -q vfat 2>/dev/null; then
+        [ -z "$(ls -A -- "$target")" ] || die "$mnt is not empty in the root file system and this kernel cannot mount its FAT partition"
+        say "this kernel has no FAT: $mnt ($dev) stays unmounted; the play must not write there"
+        echo "$mnt" >>"$state/unmounted"
+        continue
+    fi
     mount -- "$dev" "$target"
     echo "$mnt"
 done >"$state/mounted"
@@ -274,6 +284,12 @@ SYSTEMD_OFFLINE=1 ANSIBLE_CONFIG="$here/ansible/ansible.cfg" ANSIBLE_HOST_KEY_CH
 say "provisioning with shell script: scripts/cleanup.sh"
 chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin GOLD_STAGE="${GOLD_STAGE:-variant}" \
     GOLD_BUILD_PUBKEY="${GOLD_BUILD_PUBKEY:-}" /bin/sh -s <"$here/scripts/cleanup.sh"
+
+if [ -f "$state/unmounted" ]; then
+    while IFS= read -r mnt; do
+        [ -z "$(ls -A -- "$(inside "$mnt")")" ] || die "the play wrote into $mnt, which this kernel could not mount (FAT): those files would hide under the partition at boot; build this variant with variantMode: boot"
+    done <"$state/unmounted"
+fi
 
 if [ "$own_policy" = 1 ]; then
     rm -f -- "$policy"

@@ -3,9 +3,14 @@
 # hands a disk on, and caches it:
 #   scripts/debian-base-disk.sh OUT_DIR PUBKEY_FILE
 #
-# OUT_DIR gets debian-12.qcow2 (3 GiB virtual, MBR label, one bootable ext4 partition
-# LABEL=root at sector 2048, NO bootloader: the Ansible base role installs grub later into the
-# 1 MiB gap), vmlinuz and initrd.img (copied out of the rootfs, for QEMU direct kernel boot).
+# OUT_DIR gets debian-12.qcow2 (3 GiB virtual) and vmlinuz and initrd.img (copied out of the
+# rootfs, for QEMU direct kernel boot). The disk is the hybrid layout every image keeps, the one
+# Ubuntu's and Debian's cloud images use, so BIOS and UEFI machines boot the same disk:
+#   GPT  p14  1 MiB   BIOS boot partition (sectors 2048-4095): grub-pc's core.img
+#        p15  126 MiB EFI system partition (FAT32, LABEL=ESP), mounted at /boot/efi
+#        p1   rest    ext4 LABEL=root, LAST on the disk: cloud-init's growpart grows it in place
+# It holds NO bootloader: the Ansible base role installs GRUB for both firmwares (shim and
+# GRUB signed for Secure Boot on the ESP) at the base stage.
 # Stdout is exactly one JSON line:
 #   {"disk": "/abs/debian-12.qcow2", "kernel": "/abs/vmlinuz", "initrd": "/abs/initrd.img",
 #    "append": "root=/dev/vda1 ro console=ttyS0,115200", "sha256": "<of the qcow2>",
@@ -15,7 +20,7 @@
 # The system: debootstrap --variant=minbase plus the packages in INCLUDE below; systemd-networkd
 # (DHCP on en* eth*) and systemd-resolved; root locked (no password), root's authorized_keys =
 # PUBKEY_FILE, PermitRootLogin prohibit-password; fresh SSH host keys; empty machine-id; the
-# initramfs holds the virtio drivers. Boots as vda or sda (fstab uses LABEL=root).
+# initramfs holds the virtio drivers. Boots as vda, sda or nvme0n1 (fstab uses LABEL= only).
 #
 # Caches, under ${GOLD_E2E_CACHE:-$HOME/.cache/gold-images/e2e}:
 #   debian-rootfs-<key12>.tar.zst   the debootstrapped rootfs (before any per-disk
@@ -33,8 +38,8 @@
 #   GOLD_DEBIAN_SECURITY  security mirror written into the image's apt sources (default: the one
 #                         apt uses for bookworm-security, if any)
 #
-# Needs root (debootstrap, chroot) and: debootstrap, e2fsprogs (mke2fs), fdisk (sfdisk),
-# qemu-utils (qemu-img), zstd, tar, util-linux (flock), coreutils.
+# Needs root (debootstrap, chroot) and: debootstrap, e2fsprogs (mke2fs), dosfstools (mkfs.fat),
+# fdisk (sfdisk), qemu-utils (qemu-img), zstd, tar, util-linux (flock), coreutils.
 set -euo pipefail
 
 SUITE=bookworm
@@ -42,11 +47,16 @@ ARCH=amd64
 VARIANT=minbase
 INCLUDE=(
     linux-image-amd64 initramfs-tools kmod udev systemd-sysv dbus systemd-resolved
-    openssh-server python3 sudo iproute2 e2fsprogs netbase ca-certificates
+    openssh-server python3 sudo iproute2 e2fsprogs dosfstools netbase ca-certificates
 )
 INITRAMFS_MODULES=(virtio_pci virtio_blk virtio_scsi virtio_net)
 DISK_BYTES=$((3 * 1024 * 1024 * 1024))
-PART_START=2048 # sectors: 1 MiB before the partition for grub-pc's core.img
+# The layout (sectors of 512 bytes); see the header.
+BIOS_START=2048
+BIOS_SECTORS=2048
+ESP_START=4096
+ESP_SECTORS=258048
+ROOT_START=262144
 IMAGE_HOSTNAME=gold-base
 APPEND="root=/dev/vda1 ro console=ttyS0,115200"
 NAME=debian-12
@@ -65,7 +75,7 @@ out_arg=$1
 pubkey_file=$2
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap and chroot need it)"
-for pair in debootstrap:debootstrap mke2fs:e2fsprogs sfdisk:fdisk qemu-img:qemu-utils \
+for pair in debootstrap:debootstrap mke2fs:e2fsprogs mkfs.fat:dosfstools sfdisk:fdisk qemu-img:qemu-utils \
     zstd:zstd tar:tar flock:util-linux chroot:coreutils sha256sum:coreutils; do
     command -v "${pair%%:*}" >/dev/null 2>&1 ||
         die "${pair%%:*} is missing: apt-get install ${pair#*:}"
@@ -238,7 +248,9 @@ cat >"$rootfs/etc/hosts" <<EOF
 ff02::1		ip6-allnodes
 ff02::2		ip6-allrouters
 EOF
-printf 'LABEL=root\t/\text4\tdefaults,errors=remount-ro\t0\t1\n' >"$rootfs/etc/fstab"
+# The ESP by label, as root: every copy of the disk has the same ones, whatever its bus.
+printf 'LABEL=root\t/\text4\tdefaults,errors=remount-ro\t0\t1\nLABEL=ESP\t/boot/efi\tvfat\tumask=0077\t0\t1\n' >"$rootfs/etc/fstab"
+mkdir -p "$rootfs/boot/efi"
 
 {
     echo "deb $mirror $SUITE main"
@@ -288,15 +300,29 @@ build="$work/disk"
 mkdir "$build"
 raw="$build/disk.raw"
 truncate -s "$DISK_BYTES" "$raw"
-printf 'label: dos\nstart=%s, type=83, bootable\n' "$PART_START" | sfdisk --quiet "$raw" >&2
-read -r start sectors < <(sfdisk -d "$raw" |
-    sed -nE 's/^[^:]*: *start= *([0-9]+), *size= *([0-9]+).*/\1 \2/p' | head -n1)
-[ "$start" = "$PART_START" ] || die "partition starts at sector $start, not $PART_START"
-# grub-pc embeds core.img between the MBR and the first partition: keep 1 MiB there.
-[ $((start * 512)) -ge $((1024 * 1024)) ] || die "less than 1 MiB before the partition"
+# Partition numbers as Ubuntu's cloud images have them: root is 1 (growpart's default), the
+# two small ones come first on the disk but last in the table.
+{
+    echo "label: gpt"
+    echo "$raw""14 : start=$BIOS_START, size=$BIOS_SECTORS, type=21686148-6449-6E6F-744E-656564454649, name=bios"
+    echo "$raw""15 : start=$ESP_START, size=$ESP_SECTORS, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=esp"
+    echo "$raw""1 : start=$ROOT_START, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=root"
+} | sfdisk --quiet "$raw" >&2
+part() { # NUMBER -> "start size" of that partition
+    sfdisk -d "$raw" | sed -nE "s|^${raw}$1 *: *start= *([0-9]+), *size= *([0-9]+).*|\1 \2|p"
+}
+read -r start sectors < <(part 1)
+[ "$start" = "$ROOT_START" ] || die "root starts at sector $start, not $ROOT_START"
+read -r esp_start esp_sectors < <(part 15)
+[ "$esp_start $esp_sectors" = "$ESP_START $ESP_SECTORS" ] || die "the ESP is at $esp_start+$esp_sectors, not $ESP_START+$ESP_SECTORS"
+[ "$(part 14)" = "$BIOS_START $BIOS_SECTORS" ] || die "the BIOS boot partition is not at $BIOS_START+$BIOS_SECTORS"
 fs="$build/fs.img"
 mke2fs -q -F -t ext4 -L root -d "$rootfs" "$fs" "$((sectors / 2))k" >&2
 dd if="$fs" of="$raw" bs=1M oflag=seek_bytes seek=$((start * 512)) conv=sparse,notrunc status=none
+rm -f "$fs"
+# FAT32 (UEFI's own file system; FAT16 would do for 126 MiB, but firmware is only required to read FAT32).
+mkfs.fat -F 32 -n ESP -C "$fs" "$((esp_sectors / 2))" >&2
+dd if="$fs" of="$raw" bs=1M oflag=seek_bytes seek=$((esp_start * 512)) conv=sparse,notrunc status=none
 rm -f "$fs"
 
 staged="$work/$(basename "$disk_cache")"

@@ -1,6 +1,6 @@
 // The first-boot test of one image, as the program runs it and for users (a bare-metal
 // hand-off, CI, an image from elsewhere):
-//   npm run first-boot -- --provider <name> --image <artifact> [--os <id>] [--sha256 HEX] [--out DIR] [--build-key PUB]
+//   npm run first-boot -- --provider <name> --image <artifact> [--os <id>] [--boot MODE] [--sha256 HEX] [--out DIR] [--build-key PUB]
 // Boots the artifact the way that provider's cloud starts a machine (a key made for this test,
 // given only the way that cloud gives it) and runs the provider's contract. --os names the OS
 // (its cloud user and IMDS flavour; without it every OS's cloud user is tried). --out keeps the
@@ -14,6 +14,9 @@ import { matches, parseOrExit, runMain, UsageError } from "../components/cli/arg
 import { providerModule, providerNames } from "../components/providers";
 import { sha256File } from "../components/firstboot/exec";
 import { firstBoot } from "../components/firstboot/run";
+import { BIOS, BOOT_NAMES, bootFromName } from "../components/firstboot/mechanism";
+import { bootModeOf } from "../components/providers/provider";
+import { z } from "zod";
 import { listOses, loadOs } from "../components/recipe/os";
 import { recipePaths } from "../components/recipe/paths";
 
@@ -27,6 +30,7 @@ const SPEC = {
         sha256: { help: "the image's expected sha256: another file is not tested", value: "HEX", check: matches(/^[0-9a-f]{64}$/, "64 lowercase hex digits") },
         out: { help: "keep the serial console log and result.json here (DIR.failed on a failure)", value: "DIR" },
         dockerfile: { help: "a container image's Dockerfile, the one its publisher builds with (docker; the conversion's context/Dockerfile)", value: "FILE" },
+        boot: { help: "how the cloud's machine boots it (default: the provider's way for --os with default settings; bios without --os)", value: "MODE", choices: () => BOOT_NAMES, example: "uefi+secure-boot+tpm" },
         ways: { help: "the ways of the cloud to boot it, comma-separated (openstack: config-drive, metadata-service; default: every way, each a boot)", value: "LIST", example: "metadata-service" },
         "build-key": { help: "the build's public key, which must be nowhere on the image (default: keys/packer.pub; the test does not run without one)", value: "PUB" },
     },
@@ -48,6 +52,9 @@ async function main(): Promise<unknown> {
     const known = provider.firstBoot.kind === "vm" ? (provider.firstBoot.ways ?? []) : [];
     const unknown = ways?.find((w) => !known.includes(w));
     if (unknown !== undefined) throw new UsageError(`--ways: '${unknown}' is not valid for ${provider.name}; valid choices: ${known.join(", ") || "none (its cloud has one way)"}`);
+    // Without --boot, the boot its cloud gives this OS's image by default (a provider's defaults
+    // are its fields' defaults).
+    const boot = values.boot ? bootFromName(values.boot) : os ? bootModeOf(provider, z.object(provider.fields).parse({}), os) : BIOS;
     const sha256 = await sha256File(image);
     if (values.sha256 && values.sha256 !== sha256) throw new Error(`--image ${image} has sha256 ${sha256}, not ${values.sha256}`);
 
@@ -68,6 +75,8 @@ async function main(): Promise<unknown> {
         defaultUsers: users,
         imdsV2Only: os?.imds_v2 ?? false,
         ways,
+        boot,
+        kernelDrivers: os?.kernel_drivers,
         buildKey,
         dockerfile: values.dockerfile && path.resolve(values.dockerfile),
         serialLog: path.join(work, "serial.log"),

@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { exec } from "../firstboot/exec";
+import { OVMF } from "../firstboot/vm";
 import { recipePaths } from "../recipe/paths";
 
 export interface Finding {
@@ -200,6 +201,19 @@ export const CHECKS = {
         title: "genisoimage (provisioning media of the first-boot test)",
         fix: "apt-get install genisoimage",
         probe: () => versionOf("genisoimage", ["--version"], /genisoimage/),
+    },
+    ovmf: {
+        title: "OVMF with Microsoft's keys (the first boot of UEFI images, Secure Boot on)",
+        fix: "apt-get install ovmf",
+        probe: async () => {
+            const missing = [OVMF.secureBoot.code, OVMF.secureBoot.vars, OVMF.plain.code, OVMF.plain.vars].filter((f) => !fs.existsSync(path.join(OVMF.dir, f)));
+            return missing.length ? { ok: false, detail: `missing in ${OVMF.dir}: ${missing.join(", ")}` } : { ok: true, version: OVMF.dir };
+        },
+    },
+    swtpm: {
+        title: "swtpm (the TPM 2.0 of UEFI images' first boot)",
+        fix: "apt-get install swtpm",
+        probe: () => versionOf("swtpm", ["--version"], /version/i),
     },
     podman: {
         title: "podman (the docker image's first run; without it a chroot, and the result says so)",

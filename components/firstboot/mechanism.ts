@@ -5,7 +5,39 @@
 import type { ToolId } from "../doctor";
 import type * as http from "http";
 import type { Log } from "../progress";
+import type { Driver, Firmware } from "../recipe/os";
 import type { DiskBus } from "./vm";
+
+/**
+ * How a machine of a provider's cloud boots one OS's image: what its publisher declares to the
+ * cloud (AMI boot mode, Hyper-V generation and security type, guest OS features, OVF firmware)
+ * and what its first-boot test boots (SeaBIOS, or OVMF with Microsoft's keys and a TPM).
+ */
+export interface BootMode {
+    readonly firmware: Firmware;
+    /** UEFI Secure Boot on (Microsoft's keys enrolled); only with firmware "uefi". */
+    readonly secureBoot: boolean;
+    /** A TPM 2.0 (NitroTPM, Trusted Launch's vTPM, Shielded VM's vTPM). */
+    readonly tpm: boolean;
+}
+
+/** The boot of a machine without UEFI: the BIOS path of a hybrid disk, the only one of a BIOS disk. */
+export const BIOS: BootMode = { firmware: "bios", secureBoot: false, tpm: false };
+
+/** The boot modes a first boot can play, as the first-boot command's --boot names them. */
+export const BOOT_NAMES = ["bios", "uefi", "uefi+tpm", "uefi+secure-boot", "uefi+secure-boot+tpm"] as const;
+
+/** A boot mode's name: "bios", "uefi", then "+secure-boot", "+tpm". */
+export function bootName(mode: BootMode): string {
+    return mode.firmware === "bios" ? "bios" : ["uefi", ...(mode.secureBoot ? ["secure-boot"] : []), ...(mode.tpm ? ["tpm"] : [])].join("+");
+}
+
+/** The boot mode a name (one of BOOT_NAMES) stands for. */
+export function bootFromName(name: string): BootMode {
+    if (!(BOOT_NAMES as readonly string[]).includes(name)) throw new Error(`'${name}' is no boot mode; valid choices: ${BOOT_NAMES.join(", ")}`);
+    const parts = name.split("+");
+    return { firmware: parts[0] as Firmware, secureBoot: parts.includes("secure-boot"), tpm: parts.includes("tpm") };
+}
 
 /** What an image may carry by its cloud's own convention (Vagrant's insecure key and sudo). */
 export interface Baked {
@@ -80,6 +112,10 @@ export interface VmFirstBoot {
     readonly kind: "vm";
     /** The disk controller the cloud (or the artifact's descriptor) gives the disk. */
     readonly bus: DiskBus;
+    /** The disk controller of the cloud's UEFI machines, where it differs (Azure's Gen2 v6: NVMe). */
+    readonly uefiBus?: DiskBus;
+    /** Kernel drivers the cloud's current machines need: each the OS's kernel has is checked in the image. */
+    readonly drivers?: readonly Driver[];
     /** Seconds after sshd answers that the cloud's agent may take to let the user in. */
     readonly graceSec: number;
     /**

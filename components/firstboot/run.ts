@@ -13,10 +13,12 @@ import * as path from "path";
 import { Log, formatDuration } from "../progress";
 import type { ArtifactFormat } from "../providers/provider";
 import { TestedImage, runContainer } from "./container";
-import { Baked, Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, reply, runCheckList, tellCheck } from "./mechanism";
+import type { Driver } from "../recipe/os";
+import { bootChecks, driverChecks } from "./boot-checks";
+import { BIOS, Baked, BootMode, Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, reply, runCheckList, tellCheck } from "./mechanism";
 import { ImageFacts, keyBody, offlineChecks } from "./offline";
 import { SshTarget, closeShared, makeKey, sshSteady, waitForLogin } from "./ssh";
-import { ArtifactKind, BootResult, accelerator, bootAndProbe, extractDisk, infrastructureFailure } from "./vm";
+import { ArtifactKind, BootResult, DiskBus, accelerator, bootAndProbe, extractDisk, infrastructureFailure } from "./vm";
 
 export type { CheckResult } from "./mechanism";
 
@@ -32,6 +34,10 @@ export interface FirstBootOptions {
     readonly imdsV2Only: boolean;
     /** The ways of its cloud to boot it (the mechanism's `ways`; default every one). */
     readonly ways?: readonly string[];
+    /** How its cloud boots the image (the provider's `boot` for this OS; default BIOS). */
+    readonly boot?: BootMode;
+    /** The drivers the OS's kernel has (its OS file's kernel_drivers; default: none checked). */
+    readonly kernelDrivers?: readonly Driver[];
     /** The build key's public half: it must be nowhere in the image. */
     readonly buildKey: string;
     /** A container image's Dockerfile (the one the publisher builds with). */
@@ -59,6 +65,10 @@ export interface FirstBootResult {
     readonly seconds: number;
     /** The tested container image: its id (its config's digest) and its tag in the archive saved for the publisher. */
     readonly image?: TestedImage;
+    /** How the machine booted: firmware, Secure Boot, TPM, disk controller. */
+    readonly boot?: BootMode & { readonly bus: DiskBus };
+    /** Drivers its cloud's machines need that the OS's kernel lacks: the cloud's flag is off for the image. */
+    readonly driversMissing?: readonly Driver[];
 }
 
 /**
@@ -107,6 +117,11 @@ function commonChecks(played: Played, guest: Guest, buildKey: string, image: Ima
     ];
     if (played.setsHostname) checks.push({ name: `the hostname from the metadata (${guest.hostname})`, run: `[ "$(hostname -s)" = ${shq(guest.hostname.split(".")[0])} ]` });
     return checks;
+}
+
+/** "UEFI, Secure Boot, TPM 2.0" or "BIOS": for the user watching. */
+export function describeBoot(mode: BootMode): string {
+    return mode.firmware === "bios" ? "BIOS" : ["UEFI", ...(mode.secureBoot ? ["Secure Boot"] : []), ...(mode.tpm ? ["TPM 2.0"] : [])].join(", ");
 }
 
 /** A check that passes when `c` fails (a negative control, run in the same machine). */
@@ -236,6 +251,8 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
         checks: [...offline, ...booted.flatMap((r) => r.checks)],
         failure: failed?.failure,
         seconds: (Date.now() - started) / 1000,
+        boot: booted[0]?.boot,
+        ...(booted[0]?.driversMissing ? { driversMissing: booted[0].driversMissing } : {}),
         ...(infrastructure ? { infrastructure } : {}),
     };
 }
@@ -277,11 +294,18 @@ async function bootOneWay(o: FirstBootOptions, fb: VmFirstBoot, p: Prepared, way
         try {
             const target: SshTarget = { port: 0, user: played.user, key: played.key ?? key };
             const timeoutSec = o.bootTimeoutSec ?? 900;
+            const mode = o.boot ?? BIOS;
+            const bus = mode.firmware === "uefi" ? (fb.uefiBus ?? fb.bus) : fb.bus;
+            const how = bootChecks(mode, bus);
+            const drivers = driverChecks(fb.drivers ?? [], o.kernelDrivers ?? []);
             let qemuAt = Date.now();
             const bootOnce = () => bootAndProbe({
                 disk: disk.path,
                 format: disk.format,
-                bus: fb.bus,
+                bus,
+                firmware: mode.firmware,
+                secureBoot: mode.secureBoot,
+                tpm: mode.tpm,
                 timeoutSec,
                 logFile: serialLog,
                 requireLogin: false,
@@ -293,7 +317,7 @@ async function bootOneWay(o: FirstBootOptions, fb: VmFirstBoot, p: Prepared, way
                 mac: guest.mac,
                 onStart: ({ port }) => {
                     qemuAt = Date.now();
-                    log?.(`QEMU started (${accelerator()}, ${fb.bus} disk, SSH forward 127.0.0.1:${port}); waiting for a login prompt and SSH host keys, at most ${formatDuration(timeoutSec)}`);
+                    log?.(`QEMU started (${accelerator()}, ${describeBoot(mode)}, ${bus} disk, SSH forward 127.0.0.1:${port}); waiting for a login prompt and SSH host keys, at most ${formatDuration(timeoutSec)}`);
                 },
                 probe: async (port) => {
                     log?.(`up after ${formatDuration((Date.now() - qemuAt) / 1000)}: login prompt and SSH host keys; logging in as ${played.user} (${played.login})`);
@@ -306,7 +330,7 @@ async function bootOneWay(o: FirstBootOptions, fb: VmFirstBoot, p: Prepared, way
                         return { failure: (e as Error).message };
                     }
                     try {
-                        const inGuest = await runChecks(t, [...commonChecks(played, guest, o.buildKey, facts, baked), ...fb.contract, ...(played.checks ?? []), ...(played.controls ?? []).map(control)], log);
+                        const inGuest = await runChecks(t, [...commonChecks(played, guest, o.buildKey, facts, baked), ...fb.contract, ...how.checks, ...drivers.checks, ...(played.checks ?? []), ...[...how.controls, ...(played.controls ?? [])].map(control)], log);
                         const onHost = (await played.hostChecks?.()) ?? [];
                         for (const c of onHost) tellCheck(c, log);
                         return { checks: [...inGuest, ...onHost] };
@@ -337,7 +361,17 @@ async function bootOneWay(o: FirstBootOptions, fb: VmFirstBoot, p: Prepared, way
                 : !boot.booted
                 ? `the guest did not come up (${boot.reason}); serial console: ${serialLog}`
                 : (probe?.failure ?? (failed && `check failed: ${failed.name}: ${failed.detail}`));
-            result = { ok: !failure, provider: o.provider, login: `${played.login} → ${played.user}`, checks, failure, seconds: (Date.now() - started) / 1000, ...(infrastructure ? { infrastructure } : {}) };
+            result = {
+                ok: !failure,
+                provider: o.provider,
+                login: `${played.login} → ${played.user}`,
+                checks,
+                failure,
+                seconds: (Date.now() - started) / 1000,
+                boot: { ...mode, bus },
+                ...(drivers.missing.length ? { driversMissing: drivers.missing } : {}),
+                ...(infrastructure ? { infrastructure } : {}),
+            };
         } finally {
             await close();
         }

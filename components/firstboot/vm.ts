@@ -60,6 +60,64 @@ export interface BootOptions {
     readonly cdroms?: readonly string[];
     /** Runs once the guest is up, while it runs (its result is the result's `probe`). */
     readonly probe?: (sshPort: number) => Promise<unknown>;
+    /** SeaBIOS (default) or OVMF: a q35 machine with UEFI firmware and NVRAM of its own. */
+    readonly firmware?: "bios" | "uefi";
+    /** OVMF with Microsoft's keys enrolled and Secure Boot on (a cloud's Secure Boot VM). */
+    readonly secureBoot?: boolean;
+    /** A TPM 2.0 (swtpm), as a vTPM. */
+    readonly tpm?: boolean;
+}
+
+/** Debian's ovmf package: the firmware and the NVRAM template per kind of UEFI machine. */
+export const OVMF = {
+    dir: "/usr/share/OVMF",
+    /** Plain UEFI: no keys, Secure Boot off. */
+    plain: { code: "OVMF_CODE_4M.fd", vars: "OVMF_VARS_4M.fd" },
+    /** Secure Boot: the SMM build (the variables cannot be changed from the guest) and Microsoft's keys. */
+    secureBoot: { code: "OVMF_CODE_4M.secboot.fd", vars: "OVMF_VARS_4M.ms.fd" },
+} as const;
+
+/**
+ * The firmware's arguments and what it needs started first: OVMF's code (read-only) and a copy of
+ * its NVRAM template (each machine its own, empty of boot entries as a cloud's new VM), and
+ * swtpm's socket when there is a TPM. Nothing for SeaBIOS.
+ */
+async function firmwareArgs(opts: BootOptions, work: string): Promise<{ args: string[]; tpm?: ChildProcess }> {
+    if ((opts.firmware ?? "bios") === "bios") {
+        if (opts.secureBoot || opts.tpm) throw new Error("Secure Boot and a TPM need firmware uefi");
+        return { args: [] };
+    }
+    const kind = opts.secureBoot ? OVMF.secureBoot : OVMF.plain;
+    const vars = path.join(work, "OVMF_VARS.fd");
+    fs.copyFileSync(path.join(OVMF.dir, kind.vars), vars);
+    const args = [
+        // q35 with SMM: the Secure Boot build of OVMF runs its variable store in SMM.
+        "-machine", `q35,smm=on,accel=${accelerator()}`,
+        ...(opts.secureBoot ? ["-global", "driver=cfi.pflash01,property=secure,value=on"] : []),
+        "-global", "ICH9-LPC.disable_s3=1",
+        "-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${path.join(OVMF.dir, kind.code)}`,
+        "-drive", `if=pflash,format=raw,unit=1,file=${vars.replace(/,/g, ",,")}`,
+    ];
+    if (!opts.tpm) return { args };
+    const state = path.join(work, "tpm");
+    const socket = path.join(work, "tpm.sock");
+    fs.mkdirSync(state);
+    // --terminate: it ends when QEMU (its only client) goes away.
+    const tpm = spawn("swtpm", ["socket", "--tpm2", "--tpmstate", `dir=${state}`, "--ctrl", `type=unixio,path=${socket}`, "--terminate"], { stdio: ["ignore", "ignore", "pipe"] });
+    live.add(tpm);
+    tpm.on("exit", () => live.delete(tpm));
+    let stderr = "";
+    tpm.stderr!.on("data", (d) => (stderr += d));
+    await new Promise<void>((resolve, reject) => {
+        tpm.once("error", reject);
+        tpm.once("spawn", () => resolve());
+    });
+    for (let i = 0; !fs.existsSync(socket); i++) {
+        if (tpm.exitCode !== null || i > 100) throw new Error(`swtpm did not start: ${stderr.trim() || `exit ${tpm.exitCode}`}`);
+        await sleep(100);
+    }
+    args.push("-chardev", `socket,id=chrtpm,path=${socket}`, "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-crb,tpmdev=tpm0");
+    return { args, tpm };
 }
 
 export interface BootResult {
@@ -74,7 +132,7 @@ export interface BootResult {
     readonly hostKeys: string[];
     /** Last ~4 KiB of the serial console. */
     readonly serialTail: string;
-    /** Why it did not boot: "timeout", "qemu exited (code N)", or "". */
+    /** Why it did not boot: "timeout", "qemu exited (code N)", "Secure Boot refused: <console line>", or "". */
     readonly reason: string;
     /** QEMU's own stderr (argument errors, port-forward failures). */
     readonly qemuStderr: string;
@@ -96,6 +154,16 @@ export function infrastructureFailure(b: BootResult): string | undefined {
 
 /** A getty prompt at the start of a line: "login:" or "<hostname> login:". */
 const LOGIN_RE = /(^|[\r\n])(\x1b\[[0-9;]*[A-Za-z])*[\w.-]* ?login: ?/;
+
+// What the firmware (OVMF: "Access Denied") or the shim ("Verification failed: (0x1A) Security
+// Violation") prints when a signature does not verify: the machine will not boot, no need to wait.
+// (Both draw boxes with cursor moves, not lines: the phrase alone is kept.)
+const REFUSED_RE = /Verification failed: \(0x1A\) Security Violation|[^\r\n\x1b]*: Access Denied|Security Violation/;
+
+/** The console's words where Secure Boot refused an image, if it did. */
+export function secureBootRefusal(serial: string): string | undefined {
+    return REFUSED_RE.exec(serial)?.[0].trim();
+}
 
 /** True when the serial text shows a getty login prompt. */
 export function sawLoginPrompt(serial: string): boolean {
@@ -257,7 +325,8 @@ export async function createOverlay(disk: string, format: string, overlay: strin
 }
 
 /**
- * Boots `disk` through its own bootloader (SeaBIOS -> MBR/GRUB; no -kernel) and probes it.
+ * Boots `disk` through its own bootloader (SeaBIOS -> GRUB's boot sector, or OVMF -> the ESP's
+ * EFI/BOOT/BOOTX64.EFI; no -kernel) and probes it.
  * Never throws for a guest that does not boot: look at `booted`/`reason`/`serialTail`.
  * Throws only for host-side failures (qemu-img, spawn errors).
  */
@@ -271,6 +340,7 @@ export async function bootAndProbe(opts: BootOptions): Promise<BootResult> {
     fs.mkdirSync(path.dirname(path.resolve(opts.logFile)), { recursive: true });
     fs.writeFileSync(opts.logFile, "");
     let qemu: ChildProcess | undefined;
+    let tpm: ChildProcess | undefined;
     let watchdog: ChildProcess | undefined;
     let qemuStderr = "";
     let port = 0;
@@ -279,8 +349,10 @@ export async function bootAndProbe(opts: BootOptions): Promise<BootResult> {
     try {
         await createOverlay(opts.disk, opts.format, overlay);
         port = await freePort();
+        const firmware = await firmwareArgs(opts, work);
+        tpm = firmware.tpm;
         const args = [
-            "-machine", `accel=${accelerator()}`,
+            ...(firmware.args.length ? firmware.args : ["-machine", `accel=${accelerator()}`]),
             "-m", String(opts.memoryMiB ?? 1024),
             "-smp", "2",
             "-nographic",
@@ -328,6 +400,11 @@ export async function bootAndProbe(opts: BootOptions): Promise<BootResult> {
                 reason = exited;
                 break;
             }
+            const refused = opts.secureBoot ? secureBootRefusal(tail(opts.logFile, 64 * 1024)) : undefined;
+            if (refused) {
+                reason = `Secure Boot refused: ${refused}`;
+                break;
+            }
             if (requireSsh && hostKeys.length === 0 && Date.now() >= nextScan) {
                 const left = Math.max(1, Math.min(10, Math.floor((deadline - Date.now()) / 1000)));
                 hostKeys = await keyscan(port, left);
@@ -373,6 +450,10 @@ export async function bootAndProbe(opts: BootOptions): Promise<BootResult> {
         if (qemu) {
             await stopProcess(qemu);
             live.delete(qemu);
+        }
+        if (tpm) {
+            await stopProcess(tpm);
+            live.delete(tpm);
         }
         if (watchdog?.pid) {
             try {

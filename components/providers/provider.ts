@@ -6,8 +6,8 @@
 // the folders, and every stage, check and output iterates it.
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { FirstBoot } from "../firstboot/mechanism";
-import type { Firmware, OsVars } from "../recipe/os";
+import { BIOS, type BootMode, type FirstBoot } from "../firstboot/mechanism";
+import type { OsVars } from "../recipe/os";
 import type { SiteVars } from "../recipe/site";
 import type { StoredStage } from "../stages/stage-command";
 import type { StoreSpec } from "../store";
@@ -20,21 +20,9 @@ export type IsoBuilder = (typeof ISO_BUILDERS)[number];
 export const FORMATS = ["vhd", "vhd-fixed", "raw-tar", "qcow2", "rootfs", "ova", "box"] as const;
 export type ArtifactFormat = (typeof FORMATS)[number];
 
-/**
- * How a machine of a provider's cloud boots one OS's image: what its publisher declares to the
- * cloud (AMI boot mode, Hyper-V generation and security type, guest OS features, OVF firmware)
- * and what its first-boot test boots (SeaBIOS, or OVMF with Microsoft's keys and a TPM).
- */
-export interface BootMode {
-    readonly firmware: Firmware;
-    /** UEFI Secure Boot on (Microsoft's keys enrolled); only with firmware "uefi". */
-    readonly secureBoot: boolean;
-    /** A TPM 2.0 (NitroTPM, Trusted Launch's vTPM, Shielded VM's vTPM). */
-    readonly tpm: boolean;
-}
-
-/** The boot of a machine without UEFI: the BIOS path of a hybrid disk, the only one of a BIOS disk. */
-export const BIOS: BootMode = { firmware: "bios", secureBoot: false, tpm: false };
+// How a machine boots (firmware, Secure Boot, TPM) is the first-boot mechanism's concept; a
+// provider answers it per OS with `boot`.
+export { BIOS, type BootMode } from "../firstboot/mechanism";
 
 /** What a publisher is given for one OS's image of its provider. */
 export interface PublishArgs<S> {

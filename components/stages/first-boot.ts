@@ -7,6 +7,7 @@ import type { ProviderModule } from "../providers";
 import { OsVars } from "../recipe/os";
 import { repoRoot } from "../recipe/paths";
 import { sh } from "../shell";
+import { BIOS, BootMode, bootName } from "../firstboot/mechanism";
 import { ConversionStage } from "./conversion";
 import { INPUT, StageComponent } from "./stage-command";
 
@@ -15,11 +16,11 @@ import { INPUT, StageComponent } from "./stage-command";
  * its content), the test's own code and the provider's mechanism and contract. An unchanged
  * image is not tested again.
  */
-export function firstBootInputs(os: OsVars, provider: ProviderModule, conversionFingerprint: string, ways?: readonly string[]): StageInputs {
+export function firstBootInputs(os: OsVars, provider: ProviderModule, conversionFingerprint: string, ways?: readonly string[], boot: BootMode = BIOS): StageInputs {
     const own = `components/providers/${provider.name}/first-boot.ts`;
     return {
         files: ["components/firstboot", "scripts/first-boot.ts", "scripts/with-slot.sh", "scripts/slots.sh", ...(fs.existsSync(path.join(repoRoot, own)) ? [own] : [])],
-        values: { stage: "first-boot", provider: provider.name, format: provider.format, user: os.cloud_user, imdsV2: os.imds_v2, ...(ways ? { ways } : {}) },
+        values: { stage: "first-boot", provider: provider.name, format: provider.format, user: os.cloud_user, imdsV2: os.imds_v2, ...(ways ? { ways } : {}), boot: bootName(boot), drivers: os.kernel_drivers },
         upstream: conversionFingerprint,
     };
 }
@@ -47,6 +48,8 @@ export interface FirstBootStageArgs {
     readonly directory: string;
     /** The ways of its cloud to boot (the provider's firstBootWays): part of the plan's inputs. */
     readonly ways?: readonly string[];
+    /** How its cloud boots it (the provider's `boot`): part of the plan's inputs. */
+    readonly boot?: BootMode;
     /** Environment of the test (parallel slots): not fingerprinted. */
     readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -76,7 +79,8 @@ export class FirstBootStage extends StageComponent {
                     `${sh(["scripts/with-slot.sh", "node_modules/.bin/ts-node", "--transpile-only", "scripts/first-boot.ts", "--provider", args.provider.name])}` +
                     ` --image ${INPUT.path} --sha256 ${INPUT.sha256} ${sh(["--os", args.os.vm_name, "--out", dir])}` +
                     (args.provider.firstBoot.kind === "container" ? ` --dockerfile ${INPUT.file(args.provider.firstBoot.dockerfile)}` : "") +
-                    (args.ways ? ` ${sh(["--ways", args.ways.join(",")])}` : ""),
+                    (args.ways ? ` ${sh(["--ways", args.ways.join(",")])}` : "") +
+                    (args.provider.firstBoot.kind === "vm" ? ` ${sh(["--boot", bootName(args.boot ?? BIOS)])}` : ""),
                 needs: firstBootNeeds(args.provider),
                 // A boot under emulation, the cloud's agent, the checks.
                 timeout: "1h",

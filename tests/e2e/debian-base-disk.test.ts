@@ -18,7 +18,7 @@ const BOOT_TIMEOUT_S = Number(process.env.GOLD_E2E_BOOT_TIMEOUT ?? 300);
 
 const skip =
     (process.getuid?.() !== 0 ? "needs root (debootstrap)" : undefined) ??
-    ["debootstrap", "mke2fs", "sfdisk", "qemu-img", "zstd", "qemu-system-x86_64", "ssh", "ssh-keygen"]
+    ["debootstrap", "mke2fs", "mkfs.fat", "sfdisk", "qemu-img", "zstd", "qemu-system-x86_64", "ssh", "ssh-keygen"]
         .map(missingTool)
         .find((r) => r !== undefined);
 
@@ -70,6 +70,32 @@ function exited(q: ChildProcess, ms: number): Promise<boolean> {
     });
 }
 
+const LINUX = "0fc63daf-8483-4772-8e79-3d69d8477de4";
+const BIOS_BOOT = "21686148-6449-6e6f-744e-656564454649";
+const ESP = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b";
+
+/** A GPT's used entries (the first 34 sectors of a disk): number, type GUID, first and last sector. */
+function gptPartitions(head: Buffer): { number: number; type: string; first: number; last: number }[] {
+    assert.equal(head.readUInt16LE(510), 0xaa55, "the protective MBR's signature");
+    assert.equal(head[446 + 4], 0xee, "a protective MBR (type 0xee)");
+    assert.equal(head.toString("latin1", 512, 520), "EFI PART", "the GPT header");
+    const at = Number(head.readBigUInt64LE(512 + 72)) * 512;
+    const count = head.readUInt32LE(512 + 80);
+    const size = head.readUInt32LE(512 + 84);
+    const guid = (b: Buffer) => {
+        const h = b.toString("hex");
+        const le = (s: string) => s.match(/../g)!.reverse().join("");
+        return `${le(h.slice(0, 8))}-${le(h.slice(8, 12))}-${le(h.slice(12, 16))}-${h.slice(16, 20)}-${h.slice(20)}`;
+    };
+    const out = [];
+    for (let i = 0; i < count; i++) {
+        const e = head.subarray(at + i * size, at + (i + 1) * size);
+        if (e.length < 48 || e.subarray(0, 16).every((b) => b === 0)) continue;
+        out.push({ number: i + 1, type: guid(e.subarray(0, 16)), first: Number(e.readBigUInt64LE(32)), last: Number(e.readBigUInt64LE(40)) });
+    }
+    return out;
+}
+
 test("debian-base-disk.sh builds a bootable, cached Debian 12 base disk", { skip, timeout: 40 * 60 * 1000 }, async (t) => {
     const key = path.join(root, "id_ed25519");
     const keygen = await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "gold-e2e", "-f", key]);
@@ -92,19 +118,22 @@ test("debian-base-disk.sh builds a bootable, cached Debian 12 base disk", { skip
     assert.equal(info["virtual-size"], 3 * 1024 ** 3);
     t.diagnostic(`disk: virtual ${info["virtual-size"]} B, qcow2 ${fs.statSync(r.disk).size} B (${(fs.statSync(r.disk).size / 1024 ** 2).toFixed(0)} MiB), kernel ${fs.statSync(r.kernel).size} B, initrd ${fs.statSync(r.initrd).size} B`);
 
-    // The partition table, independently of the script: MBR, one bootable Linux partition
-    // at sector 2048 (1 MiB gap for grub-pc's core.img) reaching the end of the disk.
+    // The partition table, read here from the GPT itself (not the script's sfdisk): the hybrid
+    // layout, root last so growpart can grow it.
     const raw = path.join(root, "head.raw");
-    const dd = await run("qemu-img", ["dd", "-f", "qcow2", "-O", "raw", "bs=512", "count=1", `if=${r.disk}`, `of=${raw}`]);
+    const dd = await run("qemu-img", ["dd", "-f", "qcow2", "-O", "raw", "bs=512", "count=34", `if=${r.disk}`, `of=${raw}`]);
     assert.equal(dd.code, 0, dd.stderr);
-    const mbr = fs.readFileSync(raw);
-    assert.equal(mbr.readUInt16LE(510), 0xaa55, "MBR signature");
-    const p0 = 446;
-    assert.equal(mbr[p0], 0x80, "partition 1 is bootable");
-    assert.equal(mbr[p0 + 4], 0x83, "partition 1 is Linux");
-    assert.equal(mbr.readUInt32LE(p0 + 8), 2048, "partition 1 starts at sector 2048");
-    assert.equal(mbr.readUInt32LE(p0 + 12), (3 * 1024 ** 3) / 512 - 2048, "partition 1 fills the disk");
-    assert.equal(mbr.readUInt32LE(p0 + 16 + 12), 0, "only one partition");
+    const parts = gptPartitions(fs.readFileSync(raw));
+    const sectors = (3 * 1024 ** 3) / 512;
+    assert.deepEqual(
+        parts.map((p) => [p.number, p.type, p.first, p.last]),
+        [
+            [1, LINUX, 262144, sectors - 34],
+            [14, BIOS_BOOT, 2048, 4095],
+            [15, ESP, 4096, 262143],
+        ],
+        "GPT: root (1) last on the disk, BIOS boot (14) and the ESP (15) before it",
+    );
 
     // 2. Boot it for real: direct kernel boot, the disk read-only (-snapshot), SSH forwarded.
     const port = await freePort();
@@ -158,6 +187,7 @@ test("debian-base-disk.sh builds a bootable, cached Debian 12 base disk", { skip
                 "stat -c 'sudo-mode %a %U' \"$(command -v sudo)\"",
                 "sudo -n true && echo sudo-works",
                 "findmnt -n -o SOURCE,FSTYPE /",
+                "findmnt -n -o SOURCE,FSTYPE /boot/efi",
                 "cat /etc/hostname",
                 "ip -4 -o addr show scope global | awk '{print \"addr\", $2, $4}'",
                 "systemctl is-active systemd-networkd systemd-resolved ssh",
@@ -174,6 +204,7 @@ test("debian-base-disk.sh builds a bootable, cached Debian 12 base disk", { skip
         assert.match(o, /^sudo-mode 4755 root$/m, "sudo keeps its setuid bit");
         assert.match(o, /^sudo-works$/m);
         assert.match(o, /^\/dev\/vda1 ext4$/m, "root is vda1");
+        assert.match(o, /^\/dev\/vda15 vfat$/m, "the ESP is mounted at /boot/efi");
         assert.match(o, /^gold-base$/m, "hostname");
         assert.match(o, /^addr (en|eth)\S+ 10\.0\.2\.15\/24$/m, "DHCP address from systemd-networkd");
         assert.match(o, /^active\nactive\nactive$/m, "networkd, resolved and ssh are active");

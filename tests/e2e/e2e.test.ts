@@ -204,6 +204,25 @@ test("every image passed its first-boot test: its cloud's way in, with a key mad
         assert.ok(names.includes("config-drive: cloud-init ran from the config drive and finished without errors"), `openstack: the config drive boot: ${names.join("; ")}`);
         assert.ok(names.includes("metadata-service: cloud-init ran from the OpenStack metadata service and finished without errors"), `openstack: the metadata service boot: ${names.join("; ")}`);
     }
+    // Each machine booted the way its cloud boots the image (the images output's `boot`), proven
+    // from inside: the clouds that boot UEFI by default under Secure Boot with a TPM on NVMe, the
+    // others through the same disk's BIOS path.
+    const boots: Record<string, string> = {};
+    for (const p of providers.filter((p) => p !== "docker")) {
+        const image = first.images!["Debian-12"][p] as { boot?: string; firstBoot: { checks: { name: string; ok: boolean }[] } };
+        const passed = (name: string) => image.firstBoot.checks.some((c) => c.ok && c.name.endsWith(name));
+        boots[p] = String(image.boot);
+        if (image.boot === "bios") assert.ok(passed("started by BIOS (the disk's BIOS boot path)"), `${p}: BIOS`);
+        else assert.ok(passed("started by UEFI firmware") && passed('control: "started by BIOS (the disk\'s BIOS boot path)" fails here'), `${p}: UEFI`);
+        if (/secure-boot/.test(String(image.boot))) assert.ok(passed("Secure Boot on (the firmware's SecureBoot variable is 1; the kernel in lockdown)"), `${p}: Secure Boot`);
+        if (/tpm/.test(String(image.boot))) assert.ok(passed("a TPM 2.0 (/dev/tpm0 and /dev/tpmrm0)") && passed("the measured boot log (the firmware's TPM event log)"), `${p}: TPM`);
+    }
+    t.diagnostic(`boots: ${JSON.stringify(boots)}`);
+    for (const p of ["aws", "azure", "gcp"].filter(has)) {
+        assert.equal(boots[p], "uefi+secure-boot+tpm", `${p}: its cloud boots the image UEFI, Secure Boot on, with a vTPM`);
+        assert.ok((first.images!["Debian-12"][p].firstBoot as { checks: { name: string; ok: boolean }[] }).checks.some((c) => c.ok && c.name === "root on the nvme disk"), `${p}: root on NVMe`);
+    }
+    for (const p of ["openstack", "virtualbox"].filter(has)) assert.equal(boots[p], "bios", `${p}: the disk's BIOS path`);
     // Every test kept its serial console and report, in the store with it.
     for (const p of providers) {
         assert.equal(JSON.parse(fs.readFileSync(storedFile(`Debian-12-${p}-test`, "result.json")!, "utf8")).ok, true, `${p}: result.json`);

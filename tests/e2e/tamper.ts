@@ -7,6 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { FirstBootResult, firstBoot } from "../../components/firstboot/run";
 import { providerModule } from "../../components/providers";
+import { bootModeOf } from "../../components/providers/provider";
+import { loadOs } from "../../components/recipe/os";
+import { z } from "zod";
 import { run } from "../support/tools";
 
 export interface TamperRow {
@@ -14,8 +17,8 @@ export interface TamperRow {
     readonly what: string;
     /** Whose image is broken (its artifact must be a disk: qcow2 or VHD). */
     readonly provider: "openstack" | "azure";
-    /** guestfish commands run on the copy (the guest's file system mounted); `!cmd` runs on this machine in `work`. */
-    readonly guestfish: (work: string) => string;
+    /** guestfish commands run on the copy (its root file system mounted; `disk` is its device, e.g. /dev/sdb); `!cmd` runs on this machine. */
+    readonly guestfish: (work: string, disk: string) => string;
     /** Run on this machine after guestfish: proves the break is in the copy (a no-op break proves nothing). */
     readonly verify?: (work: string) => void;
     /** The check whose failure the test must report. */
@@ -28,6 +31,17 @@ const FOREIGN = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMalloryMalloryMalloryMallo
 // A SHA-512 crypt of "password" (a known password is exactly the defect).
 const HASH = "$6$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/";
 const AZURE_HELPER = "/usr/lib/python3/dist-packages/cloudinit/sources/helpers/azure.py";
+const UNSIGNED_GRUB = "/usr/lib/grub/x86_64-efi/monolithic/grubx64.efi";
+
+/** The size of a PE image's Authenticode signature (its certificate table; 0: unsigned). */
+export function authenticodeBytes(pe: Buffer): number {
+    const at = pe.readUInt32LE(0x3c);
+    assert.equal(pe.toString("latin1", at, at + 4), "PE\0\0", "a PE image");
+    const optional = at + 24;
+    // PE32+ (0x20b): the data directories start 112 bytes in; the certificate table is the 5th.
+    assert.equal(pe.readUInt16LE(optional), 0x20b, "a PE32+ image");
+    return pe.readUInt32LE(optional + 112 + 4 * 8 + 4);
+}
 
 /** The rows; each breaks one thing. */
 export function tamperRows(buildKey: string): TamperRow[] {
@@ -109,6 +123,24 @@ export function tamperRows(buildKey: string): TamperRow[] {
             check: /reported Ready to the wire server/,
             offline: false,
         },
+        {
+            // The same GRUB, built by Debian but not signed (grub-efi-amd64-bin's monolithic image).
+            what: "an unsigned GRUB behind the shim (Secure Boot must refuse it)",
+            provider: "azure",
+            guestfish: (work, disk) =>
+                [
+                    `mount ${disk}15 /boot/efi`,
+                    ...["BOOT", "debian"].map((d) => `cp ${UNSIGNED_GRUB} /boot/efi/EFI/${d}/grubx64.efi`),
+                    `download /boot/efi/EFI/BOOT/grubx64.efi ${path.join(work, "grubx64.efi")}`,
+                    `download /boot/efi/EFI/BOOT/BOOTX64.EFI ${path.join(work, "BOOTX64.EFI")}`,
+                ].join("\n"),
+            verify: (work) => {
+                assert.equal(authenticodeBytes(fs.readFileSync(path.join(work, "grubx64.efi"))), 0, "the copy's GRUB carries no signature");
+                assert.ok(authenticodeBytes(fs.readFileSync(path.join(work, "BOOTX64.EFI"))) > 0, "the copy's shim is still the signed one");
+            },
+            check: /did not come up \(Secure Boot refused/,
+            offline: false,
+        },
     ];
 }
 
@@ -124,7 +156,7 @@ export interface TamperCase {
 /**
  * The broken copies (qcow2 overlays on the images, which are never written), all edited in one
  * guestfish session: one appliance start instead of one per row (under TCG, half a minute each).
- * The e2e's disks have one partition, the root file system (scripts/debian-base-disk.sh).
+ * The e2e's disks have their root file system on partition 1 (scripts/debian-base-disk.sh).
  */
 export async function brokenCopies(cases: readonly TamperCase[]): Promise<string[]> {
     const copies: string[] = [];
@@ -138,7 +170,10 @@ export async function brokenCopies(cases: readonly TamperCase[]): Promise<string
     const script = [
         ...copies.map((copy) => `add ${copy} format:qcow2`),
         "run",
-        ...cases.flatMap((c, i) => [`mount /dev/sd${String.fromCharCode(97 + i)}1 /`, "exists /etc/os-release", c.row.guestfish(c.work), "umount-all"]),
+        ...cases.flatMap((c, i) => {
+            const disk = `/dev/sd${String.fromCharCode(97 + i)}`;
+            return [`mount ${disk}1 /`, "exists /etc/os-release", c.row.guestfish(c.work, disk), "umount-all"];
+        }),
     ].join("\n");
     const g = await run("guestfish", ["--rw"], { input: script + "\n", env: { ...process.env, LIBGUESTFS_BACKEND: "direct" } });
     assert.equal(g.code, 0, `guestfish: ${g.stderr}`);
@@ -154,6 +189,8 @@ export async function tamperTest(c: TamperCase, copy: string, buildKey: string):
     return firstBoot({
         provider: provider.name,
         firstBoot: provider.firstBoot,
+        // As its cloud boots the image (the provider's default for the e2e's OS).
+        boot: bootModeOf(provider, z.object(provider.fields).parse({}), loadOs("Debian-12")),
         artifact: copy,
         format: "qcow2",
         defaultUsers: ["debian"],

@@ -105,7 +105,9 @@ const CONTRACT: Check[] = [
 
 export const firstBoot: VmFirstBoot = {
     kind: "vm",
+    tools: ["ovmf", "swtpm"],
     bus: "nvme",
+    drivers: ["nvme", "ena"],
     // cloud-init writes the key before sshd starts: a short grace only.
     graceSec: 120,
     // cloud-init reads the instance metadata and installs the key.

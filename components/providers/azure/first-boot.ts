@@ -162,8 +162,11 @@ async function readyReported(g: Guest, reports: readonly HealthReport[]): Promis
 
 export const firstBoot: VmFirstBoot = {
     kind: "vm",
-    tools: ["genisoimage"],
+    tools: ["genisoimage", "ovmf", "swtpm"],
     bus: "ide",
+    // Gen2 (Trusted Launch) v6 sizes: the OS disk on NVMe, the MANA NIC.
+    uefiBus: "nvme",
+    drivers: ["nvme", "mana", "hv_netvsc", "hv_storvsc"],
     graceSec: 180,
     // Provisioning: cloud-init (Debian), the Azure Linux agent where it provisions (EL).
     wayIn: [["cloud-init.service", "waagent.service"]],

@@ -75,8 +75,12 @@ const CONTRACT: Check[] = [
 
 export const firstBoot: VmFirstBoot = {
     kind: "vm",
+    tools: ["ovmf", "swtpm"],
     // GCE's default disk interface.
     bus: "scsi",
+    // Shielded VMs of the current series (C3 and later): NVMe boot disk, gVNIC (IDPF on the newest).
+    uefiBus: "nvme",
+    drivers: ["nvme", "gve", "idpf", "virtio_scsi"],
     // The agent makes the user from its first poll after boot.
     graceSec: 240,
     // The guest agent installs the metadata's ssh-keys.

@@ -103,6 +103,7 @@ export const firstBoot: VmFirstBoot = {
     kind: "vm",
     tools: ["genisoimage"],
     bus: "scsi",
+    drivers: ["virtio_scsi"],
     graceSec: 120,
     // cloud-init reads the metadata and installs the key.
     wayIn: [["cloud-init.service"]],

@@ -40,8 +40,9 @@ async function checkOva(ova: string, work: string): Promise<void> {
 
 export const firstBoot: VmFirstBoot = {
     kind: "vm",
-    tools: ["genisoimage"],
+    tools: ["genisoimage", "ovmf"],
     bus: "sata",
+    drivers: ["vmw_pvscsi", "vmxnet3", "nvme"],
     graceSec: 120,
     // cloud-init reads the OVF environment and installs the key.
     wayIn: [["cloud-init.service"]],
