@@ -6,6 +6,7 @@ import * as fs from "fs";
 import { matches, parseOrExit, runMain } from "../components/cli/args";
 import { missingBuildKeyWarning } from "../components/kickstart/keys";
 import { createKsServer, serveUntilSignal } from "../components/kickstart/server";
+import { providerNames } from "../components/providers";
 
 const PROGRAM = { name: "ks-server", run: "npm run ks-server --" };
 const SPEC = {
@@ -20,7 +21,7 @@ const SPEC = {
 
 runMain(PROGRAM, async () => {
     const { values } = parseOrExit(PROGRAM, SPEC, process.argv.slice(2));
-    const opts = { sshPublicKeyFile: values["ssh-key"] };
+    const opts = { providers: providerNames(), sshPublicKeyFile: values["ssh-key"] };
     const warning = missingBuildKeyWarning(opts);
     if (warning) process.stderr.write(`ks-server: ${warning}\n`);
     await serveUntilSignal(createKsServer(opts), Number(values.port ?? "8000"), values.address ?? "127.0.0.1");

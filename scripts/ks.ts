@@ -9,6 +9,7 @@ import * as fs from "fs";
 import { parseOrExit, runMain } from "../components/cli/args";
 import { BadNameError, UnknownChoiceError } from "../components/kickstart/errors";
 import { listBuilds, renderKickstart, writeHttpDirectory } from "../components/kickstart/render";
+import { providerNames } from "../components/providers";
 import { listKickstartOses } from "../components/recipe/os";
 import { checkSite } from "../components/recipe/site";
 
@@ -48,9 +49,9 @@ runMain(
     () => {
         const { values } = parseOrExit(PROGRAM, SPEC, process.argv.slice(2));
         // Only OSes that install with a kickstart: the others (a base from a disk image) have none to render.
-        if (values.list) return `builds: ${listBuilds().join(" ")}\noses: ${listKickstartOses().join(" ")}\n`;
+        if (values.list) return `builds: ${listBuilds(providerNames()).join(" ")}\noses: ${listKickstartOses().join(" ")}\n`;
         const site = values["site-json"] === undefined ? undefined : (siteJson(values["site-json"]) as Record<string, unknown>);
-        const opts = { build: values.build, os: values.os, sshPublicKeyFile: values["ssh-key"], siteOverrides: site };
+        const opts = { providers: providerNames(), build: values.build, os: values.os, sshPublicKeyFile: values["ssh-key"], siteOverrides: site };
         return values.out ? writeHttpDirectory(values.out, opts) + "\n" : renderKickstart(opts);
     },
     [UnknownChoiceError, BadNameError],

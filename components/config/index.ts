@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { z } from "zod";
-import { ProviderModule, providers } from "../providers";
+import { ProviderModule, providerNames, providers } from "../providers";
 import { checked, choice, object, text, whole } from "../recipe/fields";
 import { listOses } from "../recipe/os";
 import { repoRoot } from "../recipe/paths";
@@ -166,7 +166,7 @@ export function loadConfig(cfg = new pulumi.Config(), stack = pulumi.getStack())
     }
     if (version.length > 64) throw new Error(`config version: '${version.slice(0, 70)}…' is too long (${version.length} characters): at most 64, it names directories and images`);
     const siteOverrides = c.site as Partial<SiteVars>;
-    const recipe = new Recipe({ siteOverrides: { ...siteOverrides, version } });
+    const recipe = new Recipe({ providers: providerNames(), siteOverrides: { ...siteOverrides, version } });
     const selected = registry.filter((p) => (c.providers as string[]).includes(p.name));
     const store = parseStoreUrl(c.artifactStore);
     if (c.publish && c.firstBoot === "false") {

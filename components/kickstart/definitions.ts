@@ -4,7 +4,6 @@
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { providerNames } from "../providers";
 import { recipePaths, repoRoot } from "../recipe/paths";
 import { BadNameError, UnknownChoiceError } from "./errors";
 
@@ -52,16 +51,17 @@ function listedYaml(dir: string): Map<string, string> {
 
 /**
  * Build (host) names of one type, without "defaults". Every provider is a virtual build: one
- * without http/builds/virtual/<name>.yaml gets the virtual defaults.
+ * without http/builds/virtual/<name>.yaml gets the virtual defaults. The provider names come
+ * from the caller (the providers registry's providerNames()), so this layer names no layer above it.
  */
-export function listBuildNames(type: BuildType, root: string = repoRoot): string[] {
+export function listBuildNames(type: BuildType, providers: readonly string[], root: string = repoRoot): string[] {
     const files = [...listedYaml(path.join(buildsDir(root), type)).keys()].filter((n) => n !== DEFAULTS);
-    return [...new Set([...files, ...(type === "virtual" ? providerNames(root) : [])])].sort();
+    return [...new Set([...files, ...(type === "virtual" ? providers : [])])].sort();
 }
 
 /** Every valid build id, "virtual/aws" ... "metal/host1" ... */
-export function listBuilds(root: string = repoRoot): string[] {
-    return BUILD_TYPES.flatMap((t) => listBuildNames(t, root).map((n) => `${t}/${n}`));
+export function listBuilds(providers: readonly string[], root: string = repoRoot): string[] {
+    return BUILD_TYPES.flatMap((t) => listBuildNames(t, providers, root).map((n) => `${t}/${n}`));
 }
 
 function checkName(what: string, value: string): void {
@@ -76,15 +76,15 @@ export function printable(value: string): string {
     return cut.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
-/** Parses "type/name" (or "virtual" alone) and checks both against the files that exist. */
-export function resolveBuild(build: string, root: string = repoRoot): BuildId {
+/** Parses "type/name" (or "virtual" alone) and checks both against the files that exist and the providers. */
+export function resolveBuild(build: string, providers: readonly string[], root: string = repoRoot): BuildId {
     const parts = build.split("/");
     if (parts.length > 2) throw new BadNameError(`build '${printable(build)}' must be <type>/<name>`);
     const [type, name] = parts;
     checkName("build type", type);
     if (!(BUILD_TYPES as readonly string[]).includes(type)) throw new UnknownChoiceError("unknown build type", type, BUILD_TYPES);
     const t = type as BuildType;
-    const names = listBuildNames(t, root);
+    const names = listBuildNames(t, providers, root);
     if (name === undefined || name === DEFAULTS) {
         if (!TYPE_ONLY_ALLOWED.includes(t)) {
             // Installing a host with the defaults of all hosts is never what was meant.

@@ -9,6 +9,8 @@ import { listBuilds } from "./definitions";
 export { listBuilds } from "./definitions";
 
 export interface KickstartOptions extends BuildKey {
+    /** Every provider's name (the providers registry's providerNames()): each is a virtual build. */
+    readonly providers: readonly string[];
     /** "virtual/aws", "metal/host1", or "virtual" (virtual defaults). */
     readonly build: string;
     /** An OS id of templates/os (e.g. CentOS-7.2.1511). */
@@ -22,7 +24,7 @@ export interface KickstartOptions extends BuildKey {
 }
 
 export function renderKickstart(opts: KickstartOptions): string {
-    return new Recipe({ root: opts.root, site: opts.site, siteOverrides: opts.siteOverrides }).kickstart(opts.build, opts.os, opts);
+    return new Recipe({ providers: opts.providers, root: opts.root, site: opts.site, siteOverrides: opts.siteOverrides }).kickstart(opts.build, opts.os, opts);
 }
 
 /** Writes <outDir>/ks.cfg for a Packer http_directory; returns the file's path. */
@@ -35,7 +37,7 @@ export function writeHttpDirectory(outDir: string, opts: KickstartOptions): stri
 }
 
 /** Every valid (build, OS) pair, for tests and tooling. */
-export function listKickstarts(root?: string): { build: string; os: string }[] {
-    const recipe = new Recipe({ root });
-    return listBuilds(recipe.root).flatMap((build) => recipe.kickstartOses.map((os) => ({ build, os })));
+export function listKickstarts(providers: readonly string[], root?: string): { build: string; os: string }[] {
+    const recipe = new Recipe({ providers, root });
+    return listBuilds(providers, recipe.root).flatMap((build) => recipe.kickstartOses.map((os) => ({ build, os })));
 }

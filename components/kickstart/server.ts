@@ -14,6 +14,8 @@ import { BUILD_TYPES, NAME_RE, printable, resolveBuild } from "./definitions";
 import { defaultBuildKeyFile } from "./keys";
 
 export interface KsServerOptions {
+    /** Every provider's name (the providers registry's providerNames()): each is a virtual build. */
+    readonly providers: readonly string[];
     readonly root?: string;
     /** Site variables; loaded from the root (and reloaded when its files change) when absent. */
     readonly site?: SiteVars;
@@ -105,7 +107,7 @@ export class KickstartRenderer {
     private stamped?: string;
     readonly root: string;
 
-    constructor(private readonly opts: KsServerOptions = {}) {
+    constructor(private readonly opts: KsServerOptions) {
         this.root = opts.root ?? repoRoot;
     }
 
@@ -114,7 +116,7 @@ export class KickstartRenderer {
         const keyFile = this.opts.sshPublicKey === undefined ? (this.opts.sshPublicKeyFile ?? defaultBuildKeyFile(this.root)) : undefined;
         const now = stamp(this.root, keyFile);
         if (!this.recipe || now !== this.stamped) {
-            this.recipe = new Recipe({ root: this.root, site: this.opts.site });
+            this.recipe = new Recipe({ providers: this.opts.providers, root: this.root, site: this.opts.site });
             this.stamped = now;
         }
         return this.recipe;
@@ -123,7 +125,7 @@ export class KickstartRenderer {
     /** The kickstart of a build for an OS, for this client (a metal host only for its own). */
     render(build: string, os: string, client: Client): string {
         const recipe = this.current();
-        const id = resolveBuild(build, this.root);
+        const id = resolveBuild(build, this.opts.providers, this.root);
         if (id.type === "metal") {
             const { clients } = recipe.definition(id);
             const address = plainAddress(client.address);
@@ -168,7 +170,7 @@ export function answer(method: string | undefined, rawUrl: string | undefined, r
     }
 }
 
-export function createKsServer(opts: KsServerOptions = {}): http.Server {
+export function createKsServer(opts: KsServerOptions): http.Server {
     const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
     const renderer = new KickstartRenderer(opts);
     return http.createServer((req, res) => {

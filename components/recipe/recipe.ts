@@ -23,6 +23,8 @@ export class Recipe {
     readonly root: string;
     /** Site variables in effect: Packer's defaults, templates/site.pkrvars.hcl, the overrides. */
     readonly site: SiteVars;
+    /** Every provider's name: each is a virtual build, with or without its own definition file. */
+    readonly providers: readonly string[];
     private osIds?: string[];
     private readonly osCache = new Map<string, OsVars>();
     private readonly fileHashes = new Map<string, string>();
@@ -30,8 +32,9 @@ export class Recipe {
     private readonly definitions = new Map<string, BuildDefinition>();
     private readonly kickstarts = new Map<string, string>();
 
-    constructor(opts: { root?: string; site?: SiteVars; siteOverrides?: Record<string, unknown> } = {}) {
+    constructor(opts: { providers: readonly string[]; root?: string; site?: SiteVars; siteOverrides?: Record<string, unknown> }) {
         this.root = opts.root ?? repoRoot;
+        this.providers = opts.providers;
         this.site = opts.site ?? loadSite({ root: this.root, overrides: opts.siteOverrides });
     }
 
@@ -87,7 +90,7 @@ export class Recipe {
 
     /** The kickstart of a build ("virtual/<provider>", "metal/<host>", "virtual") for an OS, rendered once. */
     kickstart(build: string, osId: string, key: BuildKey = {}): string {
-        const id = resolveBuild(build, this.root);
+        const id = resolveBuild(build, this.providers, this.root);
         if (!this.kickstartOses.includes(osId)) {
             // An OS file without a kickstart (its base starts from a disk image) is known, but not served.
             const reason = this.oses.includes(osId) ? NO_KICKSTART : undefined;

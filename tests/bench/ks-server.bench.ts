@@ -11,11 +11,13 @@ import { KickstartRenderer, answer, createKsServer } from "../../components/kick
 import { listBuildNames } from "../../components/kickstart/definitions";
 import { repoRoot } from "../../components/recipe/paths";
 import { Recipe } from "../../components/recipe/recipe";
+import { providerNames } from "../../components/providers";
 import { TEST_KEY, TEST_REPO_SERVER } from "../support/kickstart-fixtures";
 
 const CONCURRENT = 200;
 const ROUNDS = 3;
-const opts = { root: repoRoot, sshPublicKey: TEST_KEY, log: () => undefined, site: new Recipe({ siteOverrides: { repo_server: TEST_REPO_SERVER } }).site };
+const providers = providerNames();
+const opts = { providers, root: repoRoot, sshPublicKey: TEST_KEY, log: () => undefined, site: new Recipe({ providers, siteOverrides: { repo_server: TEST_REPO_SERVER } }).site };
 
 /** As the server was: a new renderer (Recipe, site, definitions, templates) for every request. */
 function renderEveryTime(): http.Server {
@@ -55,8 +57,8 @@ async function measure(label: string, server: http.Server, urls: string[]) {
 }
 
 (async () => {
-    const recipe = new Recipe();
-    const pairs = listBuildNames("virtual").flatMap((b) => recipe.kickstartOses.map((os) => `/ks.cfg?build=virtual/${b}&os=${os}`));
+    const recipe = new Recipe({ providers });
+    const pairs = listBuildNames("virtual", providers).flatMap((b) => recipe.kickstartOses.map((os) => `/ks.cfg?build=virtual/${b}&os=${os}`));
     const urls = Array.from({ length: CONCURRENT }, (_, i) => pairs[i % pairs.length]);
     const cached = await measure("with the render cache", createKsServer(opts), urls);
     const uncached = await measure("rendering every request", renderEveryTime(), urls);

@@ -61,3 +61,9 @@ export function importCycles(graph: Map<string, string[]>): string[][] {
     for (const v of graph.keys()) if (!index.has(v)) visit(v);
     return out;
 }
+
+/** The imports from modules under `from` of modules under `to` ("a.ts -> b.ts"): a layer naming one above it. */
+export function importsAcross(graph: Map<string, string[]>, from: string, to: string): string[] {
+    const under = (f: string, dir: string) => f.startsWith(path.normalize(dir) + path.sep);
+    return [...graph].flatMap(([f, targets]) => (under(f, from) ? targets.filter((t) => under(t, to)).map((t) => `${f} -> ${t}`) : []));
+}

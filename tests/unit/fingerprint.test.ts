@@ -25,7 +25,7 @@ const OSES = ["CentOS-7.3.1611", "Rocky-9.8"];
  */
 function all(overrides: Record<string, unknown> = {}, builders: Record<string, "variant" | "iso"> = {}, modes: Record<string, "chroot" | "boot"> = {}): Map<string, string> {
     const out = new Map<string, string>();
-    const recipe = new Recipe({ root, siteOverrides: overrides });
+    const recipe = new Recipe({ providers: providerNames(), root, siteOverrides: overrides });
     for (const id of OSES) {
         const os = recipe.os(id);
         const base = fingerprint(baseInputs(recipe, os), recipe);

@@ -17,7 +17,8 @@ import { fixtureRoot, TEST_KEY, TEST_REPO_SERVER, testSite } from "../support/ki
 import { tempDir } from "../support/tools";
 
 const site = testSite();
-const render = (build: string, os: string, extra: object = {}) => renderKickstart({ build, os, site, sshPublicKey: TEST_KEY, ...extra });
+const providers = providerNames();
+const render = (build: string, os: string, extra: object = {}) => renderKickstart({ providers, build, os, site, sshPublicKey: TEST_KEY, ...extra });
 const lines = (ks: string) => ks.split("\n");
 /** The body of the first section that starts with `header` (e.g. "%packages"). */
 function section(ks: string, header: string): string[] {
@@ -53,13 +54,13 @@ const METAL_HOSTS: Record<string, { network: string; drive: string; root: string
 };
 
 test("the recipe has all seven providers as virtual builds and at least two metal hosts", () => {
-    assert.deepEqual(listBuildNames("virtual"), [...providerNames()]);
-    assert.ok(listBuildNames("metal").length >= 2);
-    for (const host of Object.keys(METAL_HOSTS)) assert.ok(listBuilds().includes(`metal/${host}`));
+    assert.deepEqual(listBuildNames("virtual", providers), [...providerNames()]);
+    assert.ok(listBuildNames("metal", providers).length >= 2);
+    for (const host of Object.keys(METAL_HOSTS)) assert.ok(listBuilds(providers).includes(`metal/${host}`));
     assert.ok(listOses().length > 0, "templates/os has no OS files");
 });
 
-for (const { build, os } of listKickstarts()) {
+for (const { build, os } of listKickstarts(providers)) {
     test(`kickstart ${build} x ${os}`, () => {
         const osVars = loadOs(os);
         const family = kickstartFamily(osVars);
@@ -189,7 +190,7 @@ test("an OS that needs repo_server fails clearly when the site has none", () => 
     assert.ok(rhel, "no OS uses {{ repo_server }}");
     const noRepo = loadSite({ overrides: { repo_server: "" } });
     assert.throws(
-        () => renderKickstart({ build: "virtual/aws", os: rhel, site: noRepo, sshPublicKey: TEST_KEY }),
+        () => renderKickstart({ providers, build: "virtual/aws", os: rhel, site: noRepo, sshPublicKey: TEST_KEY }),
         (e: Error) => e.message.includes(`config site.repo_server: '' is not valid for ${rhel}`),
     );
 });
@@ -197,18 +198,18 @@ test("an OS that needs repo_server fails clearly when the site has none", () => 
 test("build key: from keys/packer.pub by default, a file, or text; bad keys are refused", () => {
     const root = fixtureRoot();
     const os = listOses(root)[0];
-    const fromDefault = renderKickstart({ build: "virtual/gcp", os, root, site: testSite(root) });
+    const fromDefault = renderKickstart({ providers, build: "virtual/gcp", os, root, site: testSite(root) });
     assert.ok(lines(fromDefault).includes(TEST_KEY));
     const other = TEST_KEY.replace("gold-test-build-key", "other-key");
     const keyFile = path.join(root, "other.pub");
     fs.writeFileSync(keyFile, other + "\n");
-    assert.ok(lines(renderKickstart({ build: "virtual/gcp", os, root, site: testSite(root), sshPublicKeyFile: keyFile })).includes(other));
+    assert.ok(lines(renderKickstart({ providers, build: "virtual/gcp", os, root, site: testSite(root), sshPublicKeyFile: keyFile })).includes(other));
     fs.rmSync(path.join(root, "keys", "packer.pub"));
-    assert.throws(() => renderKickstart({ build: "virtual/gcp", os, root, site: testSite(root) }), /build key: .*packer\.pub does not exist/);
+    assert.throws(() => renderKickstart({ providers, build: "virtual/gcp", os, root, site: testSite(root) }), /build key: .*packer\.pub does not exist/);
     // metal hosts do not need the build key.
-    renderKickstart({ build: "metal/host1", os, root, site: testSite(root) });
+    renderKickstart({ providers, build: "metal/host1", os, root, site: testSite(root) });
     for (const bad of [TEST_KEY + "\nrm -rf /", "-----BEGIN OPENSSH PRIVATE KEY-----", "ssh-ed25519 AAAA'$(reboot)'", "not a key"]) {
-        assert.throws(() => renderKickstart({ build: "virtual/gcp", os, root, site: testSite(root), sshPublicKey: bad }), /sshPublicKey/);
+        assert.throws(() => renderKickstart({ providers, build: "virtual/gcp", os, root, site: testSite(root), sshPublicKey: bad }), /sshPublicKey/);
     }
 });
 
@@ -217,9 +218,9 @@ test("selinux: a build definition may set permissive or disabled; anything else 
     const os = listOses(root)[0];
     const file = path.join(root, "http", "builds", "virtual", "openstack.yaml");
     fs.appendFileSync(file, "selinux: permissive\n");
-    assert.ok(lines(renderKickstart({ build: "virtual/openstack", os, root, site: testSite(root) })).includes("selinux --permissive"));
+    assert.ok(lines(renderKickstart({ providers, build: "virtual/openstack", os, root, site: testSite(root) })).includes("selinux --permissive"));
     fs.appendFileSync(file.replace("openstack", "gcp"), "selinux: off\n");
-    assert.throws(() => renderKickstart({ build: "virtual/gcp", os, root, site: testSite(root) }), /selinux must be one of enforcing, permissive, disabled/);
+    assert.throws(() => renderKickstart({ providers, build: "virtual/gcp", os, root, site: testSite(root) }), /selinux must be one of enforcing, permissive, disabled/);
 });
 
 test("plaintext root passwords and unknown keys in definitions are refused", () => {
@@ -228,13 +229,13 @@ test("plaintext root passwords and unknown keys in definitions are refused", () 
     const host = path.join(root, "http", "builds", "metal", "host1.yaml");
     const original = fs.readFileSync(host, "utf8");
     fs.writeFileSync(host, original.replace(/hash: "\$6\$[^"]+"/, "password: hunter2"));
-    assert.throws(() => renderKickstart({ build: "metal/host1", os, root, site: testSite(root) }), /never a plaintext password/);
+    assert.throws(() => renderKickstart({ providers, build: "metal/host1", os, root, site: testSite(root) }), /never a plaintext password/);
     fs.writeFileSync(host, original.replace(/hash: "\$6\$[^"]+"/, 'hash: "hunter2"'));
-    assert.throws(() => renderKickstart({ build: "metal/host1", os, root, site: testSite(root) }), /rootpw\.hash must be a SHA-512 crypt hash/);
+    assert.throws(() => renderKickstart({ providers, build: "metal/host1", os, root, site: testSite(root) }), /rootpw\.hash must be a SHA-512 crypt hash/);
     fs.writeFileSync(host, original + "netwrok: {}\n");
-    assert.throws(() => renderKickstart({ build: "metal/host1", os, root, site: testSite(root) }), /netwrok is not a known key/);
+    assert.throws(() => renderKickstart({ providers, build: "metal/host1", os, root, site: testSite(root) }), /netwrok is not a known key/);
     fs.writeFileSync(host, original.replace("ip: 192.0.2.11", "ip: 192.0.2.300"));
-    assert.throws(() => renderKickstart({ build: "metal/host1", os, root, site: testSite(root) }), /network\.ip '192\.0\.2\.300' must be an IPv4 address/);
+    assert.throws(() => renderKickstart({ providers, build: "metal/host1", os, root, site: testSite(root) }), /network\.ip '192\.0\.2\.300' must be an IPv4 address/);
 });
 
 test("only regular files listed in the folder are definitions: a symlink is not", () => {
@@ -242,14 +243,14 @@ test("only regular files listed in the folder are definitions: a symlink is not"
     const os = listOses(root)[0];
     fs.writeFileSync(path.join(root, "outside.yaml"), "comment: OUTSIDE\n");
     fs.symlinkSync(path.join(root, "outside.yaml"), path.join(root, "http", "builds", "virtual", "evil.yaml"));
-    assert.ok(!listBuilds(root).includes("virtual/evil"));
-    assert.throws(() => renderKickstart({ build: "virtual/evil", os, root, site: testSite(root) }), UnknownChoiceError);
+    assert.ok(!listBuilds(providers, root).includes("virtual/evil"));
+    assert.throws(() => renderKickstart({ providers, build: "virtual/evil", os, root, site: testSite(root) }), UnknownChoiceError);
 });
 
 test("writeHttpDirectory writes ks.cfg for Packer's http_directory", () => {
     const out = path.join(tempDir("ks-http"), "nested", "http");
     const os = listOses()[0];
-    const file = writeHttpDirectory(out, { build: "virtual/virtualbox", os, site, sshPublicKey: TEST_KEY });
+    const file = writeHttpDirectory(out, { providers, build: "virtual/virtualbox", os, site, sshPublicKey: TEST_KEY });
     assert.equal(file, path.join(out, "ks.cfg"));
     assert.equal(fs.readFileSync(file, "utf8"), render("virtual/virtualbox", os));
 });
@@ -297,7 +298,7 @@ test("CLI --list offers what it renders: every build, and only the OSes with a k
     const r = cli(["--list"]);
     assert.equal(r.status, 0, r.stderr);
     const listed = Object.fromEntries(r.stdout.trim().split("\n").map((l) => [l.split(":")[0], l.split(": ")[1].split(" ")]));
-    assert.deepEqual(listed.builds, listBuilds());
+    assert.deepEqual(listed.builds, listBuilds(providers));
     assert.deepEqual(listed.oses, listKickstartOses());
     const without = listOses().filter((o) => !hasKickstart(loadOs(o)));
     assert.ok(without.length > 0, "the recipe has an OS without a kickstart (Debian-12, a base from a disk image)");

@@ -11,6 +11,7 @@ import * as path from "path";
 import { spawn } from "child_process";
 import { missingBuildKeyWarning } from "../../components/kickstart/keys";
 import { createKsServer } from "../../components/kickstart/server";
+import { providerNames } from "../../components/providers";
 import { listKickstartOses, listOses, loadOs } from "../../components/recipe/os";
 import { recipePaths, repoRoot } from "../../components/recipe/paths";
 import { fixtureRoot, TEST_KEY, testSite } from "../support/kickstart-fixtures";
@@ -58,7 +59,7 @@ function request(rawPath: string, method = "GET", headers: http.OutgoingHttpHead
 
 before(async () => {
     os = listOses(root).find((o) => o !== "Evil-1")!;
-    server = createKsServer({ root, site: testSite(root), sshPublicKey: TEST_KEY, log: (l) => logLines.push(l) });
+    server = createKsServer({ providers: providerNames(), root, site: testSite(root), sshPublicKey: TEST_KEY, log: (l) => logLines.push(l) });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     port = (server.address() as AddressInfo).port;
 });
@@ -179,13 +180,13 @@ test("hostile requests get 4xx with a short message, never a planted file, and n
     } finally {
         for (const [name, original] of saved) fsAny[name] = original as (...a: unknown[]) => unknown;
     }
-    // components/providers is listed (every provider is a virtual build), never read; the
-    // recipe's own files (templates, site and variable files, the build key) are stamped to
+    // The provider names are a value the server was given, so no provider folder is looked at;
+    // the recipe's own files (templates, site and variable files, the build key) are stamped to
     // know when a render is stale: fixed paths, never one a request names.
     const paths = recipePaths(root);
-    const allowed = [path.join(root, "http"), paths.osDir, path.join(root, "components", "providers"), paths.variables, paths.siteFile, path.join(root, "keys", "packer.pub")];
+    const allowed = [path.join(root, "http"), paths.osDir, paths.variables, paths.siteFile, path.join(root, "keys", "packer.pub")];
     const outside = touched.filter((p) => !allowed.some((dir) => p === dir || p.startsWith(dir + path.sep)));
-    assert.deepEqual(outside, [], "files read outside http/builds, templates/os and the provider folders");
+    assert.deepEqual(outside, [], "files read outside http/, templates/os and the site files");
     assert.ok(!touched.some((p) => p.includes("passwd")), `a planted file was opened: ${touched.filter((p) => p.includes("passwd"))}`);
     assert.ok(touched.length > 0, "the spy saw nothing: it is not wired");
 });
@@ -302,7 +303,7 @@ test("without the build key: one warning at start naming the file and npm run ke
     assert.match(missingBuildKeyWarning({ root: bare, sshPublicKeyFile: other }) ?? "", new RegExp(`${other} does not exist`));
 
     // What the warning says is what the server does.
-    const noKey = createKsServer({ root: bare, site: testSite(bare), log: () => undefined });
+    const noKey = createKsServer({ providers: providerNames(), root: bare, site: testSite(bare), log: () => undefined });
     await new Promise<void>((resolve) => noKey.listen(0, "127.0.0.1", resolve));
     const get = (p: string, headers: http.OutgoingHttpHeaders = {}) =>
         new Promise<number>((resolve, reject) => {

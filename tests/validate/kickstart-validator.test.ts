@@ -7,6 +7,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { listKickstarts, renderKickstart } from "../../components/kickstart/render";
+import { providerNames } from "../../components/providers";
 import { loadOs } from "../../components/recipe/os";
 import { TEST_KEY, testSite } from "../support/kickstart-fixtures";
 import { missingTool, pool, run, tempDir } from "../support/tools";
@@ -19,9 +20,9 @@ test("ksvalidator accepts every OS x build kickstart", { skip }, async () => {
     const site = testSite();
     const dir = tempDir("ksvalidator");
     const failures = (
-        await pool(listKickstarts(), 2, async ({ build, os }) => {
+        await pool(listKickstarts(providerNames()), 2, async ({ build, os }) => {
             const file = path.join(dir, `${build.replace("/", "_")}-${os}.ks`);
-            fs.writeFileSync(file, renderKickstart({ build, os, site, sshPublicKey: TEST_KEY }));
+            fs.writeFileSync(file, renderKickstart({ providers: providerNames(), build, os, site, sshPublicKey: TEST_KEY }));
             const version = `RHEL${loadOs(os).os_major}`;
             const r = await run("ksvalidator", ["-v", version, file]);
             // ksvalidator exits 0 even for deprecation warnings; any output is worth failing on.
