@@ -23,7 +23,12 @@ const OSES = ["CentOS-7.3.1611", "Rocky-9.8"];
  * Every stage's fingerprint, keyed "<os> base", "<os> <provider>", "<os> <provider> convert",
  * from a fresh Recipe of the copy (each reads the files as they are now).
  */
-function all(overrides: Record<string, unknown> = {}, builders: Record<string, "variant" | "iso"> = {}, modes: Record<string, "chroot" | "boot"> = {}): Map<string, string> {
+function all(
+    overrides: Record<string, unknown> = {},
+    builders: Record<string, "variant" | "iso"> = {},
+    modes: Record<string, "chroot" | "boot"> = {},
+    settings: Record<string, Record<string, unknown>> = {},
+): Map<string, string> {
     const out = new Map<string, string>();
     const recipe = new Recipe({ root, siteOverrides: overrides });
     for (const id of OSES) {
@@ -34,7 +39,7 @@ function all(overrides: Record<string, unknown> = {}, builders: Record<string, "
             const p = providerModule(name);
             const variant = fingerprint(variantInputs(recipe, os, p, builders[name] ?? "variant", modes[name] ?? "chroot", base), recipe);
             out.set(`${id} ${name}`, variant);
-            out.set(`${id} ${name} convert`, fingerprint(conversionInputs(os, p, `${id}-1.0.0_${name}`, variant), recipe));
+            out.set(`${id} ${name} convert`, fingerprint(conversionInputs(os, p, `${id}-1.0.0_${name}`, variant, settings[name] ?? {}), recipe));
         }
     }
     return out;
