@@ -93,6 +93,14 @@ test("editing the box's Vagrantfile changes only the virtualbox conversions", ()
     assert.deepEqual(changed(before, all()), OSES.map((os) => `${os} virtualbox convert`).sort());
 });
 
+test("the firmware an OVF or a box declares is its conversion's input: only those conversions change, of the OSes it changes", () => {
+    const before = all();
+    // Rocky's disk boots UEFI: the OVF's Secure Boot off changes its OVA; EL7's OVF stays BIOS.
+    assert.deepEqual(changed(before, all({}, {}, {}, { vmware: { secureBoot: false } })), ["Rocky-9.8 vmware convert"]);
+    // BIOS, the box's default, is written nowhere: boxes made before are not made again.
+    assert.deepEqual(changed(before, all({}, {}, {}, { virtualbox: { firmware: "bios" } })), []);
+});
+
 test("an OS file's guest type changes that OS's stages only", () => {
     const before = all();
     const file = path.join(root, "templates/os/Rocky-9.8.pkrvars.hcl");
