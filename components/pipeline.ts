@@ -59,7 +59,7 @@ export function preflight(config: GoldConfig): OsPlan[] {
             const mode = config.variantModes[provider.name];
             const artifactName = `${id}-${config.version}_${provider.name}`;
             const variant = plan(variantInputs(recipe, os, provider, builder, mode, base?.fingerprint, providerVars(config, provider)), recipe);
-            const conversion = plan(conversionInputs(os, provider, artifactName, variant.fingerprint), recipe);
+            const conversion = plan(conversionInputs(os, provider, artifactName, variant.fingerprint, config.settings[provider.name]), recipe);
             const ways = firstBootWays(config, provider);
             const boot = bootModeOf(provider, config.settings[provider.name], os);
             const test = config.firstBoot ? plan(firstBootInputs(os, provider, conversion.fingerprint, ways, boot), recipe) : undefined;

@@ -17,6 +17,10 @@
 #   --os-description TEXT     the OVF's guest OS description (ova, box), e.g. "Rocky 9.8"
 #   --guest-os-vsphere ID     vSphere guest id of the OVA (required for ova), e.g. rockylinux_64Guest
 #   --guest-os-virtualbox ID  VirtualBox OS type (required for box), e.g. RedHat_64
+#   --firmware bios|efi       what the VM boots with (ova, box; the provider's config): the OVF's
+#                             vmw:Config firmware (ova), the Vagrantfile's modifyvm --firmware (box,
+#                             efi only: BIOS is VirtualBox's default); absent: nothing is written
+#   --secure-boot true|false  UEFI Secure Boot (ova, with --firmware efi): uefi.secureBoot.enabled
 #
 # Everything is made in OUTPUT_DIR.partial, which is renamed to OUTPUT_DIR only when complete
 # (a failed conversion removes it; a stale one from a killed run is removed on the next run).
@@ -35,7 +39,7 @@ set -euo pipefail
 formats="vhd vhd-fixed raw-tar qcow2 rootfs ova box"
 here=$(cd "$(dirname "$0")/.." && pwd)
 usage() {
-    echo "usage: $0 FORMAT INPUT OUTPUT_DIR NAME VERSION [--input-format F] [--os-description TEXT] [--guest-os-vsphere ID] [--guest-os-virtualbox ID]" >&2
+    echo "usage: $0 FORMAT INPUT OUTPUT_DIR NAME VERSION [--input-format F] [--os-description TEXT] [--guest-os-vsphere ID] [--guest-os-virtualbox ID] [--firmware bios|efi] [--secure-boot true|false]" >&2
     echo "  FORMAT is one of: $formats" >&2
 }
 die() {
@@ -57,7 +61,7 @@ fi
 format=$1
 name=$4
 version=$5
-in_fmt=qcow2 os_desc="" vsphere_os="" vbox_os=""
+in_fmt=qcow2 os_desc="" vsphere_os="" vbox_os="" firmware="" secure_boot=""
 input_arg=$2 output_arg=$3
 shift 5
 while [ "$#" -gt 0 ]; do
@@ -67,6 +71,8 @@ while [ "$#" -gt 0 ]; do
     --os-description) os_desc=$2 ;;
     --guest-os-vsphere) vsphere_os=$2 ;;
     --guest-os-virtualbox) vbox_os=$2 ;;
+    --firmware) firmware=$2 ;;
+    --secure-boot) secure_boot=$2 ;;
     *)
         usage
         bad "unknown option '$1'"
@@ -88,10 +94,17 @@ fi
 [[ "$os_desc" =~ ^[A-Za-z0-9\ ._-]{0,64}$ ]] || bad "--os-description '$os_desc' must be letters, digits, spaces, '.', '_', '-'"
 [[ "$vsphere_os" =~ ^([A-Za-z0-9_]+Guest)?$ ]] || bad "--guest-os-vsphere '$vsphere_os' must be a vSphere guest id such as centos7_64Guest"
 [[ "$vbox_os" =~ ^[A-Za-z0-9_]*$ ]] || bad "--guest-os-virtualbox '$vbox_os' must be a VirtualBox OS type such as RedHat_64"
+[[ "$firmware" =~ ^(bios|efi)?$ ]] || bad "--firmware '$firmware' is not one of bios, efi"
+[[ "$secure_boot" =~ ^(true|false)?$ ]] || bad "--secure-boot '$secure_boot' is not one of true, false"
 case "$format" in
 ova) [ -n "$vsphere_os" ] || bad "format ova needs --guest-os-vsphere (the OS file's guest_os_type_vsphere)" ;;
 box) [ -n "$vbox_os" ] || bad "format box needs --guest-os-virtualbox (the OS file's guest_os_type_virtualbox)" ;;
+*) [ -z "$firmware$secure_boot" ] || bad "--firmware and --secure-boot are for formats ova and box, not $format" ;;
 esac
+if [ "$secure_boot" = true ]; then
+    [ "$firmware" = efi ] || bad "--secure-boot true needs --firmware efi (Secure Boot is UEFI's)"
+    [ "$format" = ova ] || bad "--secure-boot true is for format ova only (VirtualBox's EFI has no Secure Boot keys enrolled)"
+fi
 if [ -z "${output_arg%/}" ]; then
     bad "OUTPUT_DIR must not be empty or /"
 fi
@@ -242,6 +255,16 @@ ovf_cdrom() {
 EOF
 }
 
+# vSphere's firmware of the VM (and its Secure Boot), as --firmware and --secure-boot say.
+ovf_boot() {
+    [ -n "$firmware" ] || return 0
+    echo
+    echo "      <vmw:Config ovf:required=\"false\" vmw:key=\"firmware\" vmw:value=\"$firmware\"/>"
+    if [ "$secure_boot" = true ]; then
+        echo "      <vmw:Config ovf:required=\"false\" vmw:key=\"uefi.secureBoot.enabled\" vmw:value=\"true\"/>"
+    fi
+}
+
 # Writes an OVF 1.0 descriptor for one disk, shared by vmware (OVA) and virtualbox (box):
 #   write_ovf PROFILE OVF_FILE DISK_FILE
 # PROFILE vmware: vmx-10, SATA AHCI, VMXNET3; virtualbox: virtualbox-2.2, SATA AHCI, E1000/NAT.
@@ -262,7 +285,7 @@ write_ovf() {
     *) die "write_ovf: unknown profile $profile" ;;
     esac
     # Each hypervisor reads its own guest type; the other's is left out.
-    local os_attr="" os_vbox="" product="" transport="" cdrom=""
+    local os_attr="" os_vbox="" product="" transport="" cdrom="" boot=""
     [ -z "$vmw_type" ] || os_attr=" vmw:osType=\"$vmw_type\""
     [ -z "$vbox_type" ] || os_vbox=$'\n'"      <vbox:OSType ovf:required=\"false\">$vbox_type</vbox:OSType>"
     if [ "$profile" = vmware ]; then
@@ -271,6 +294,7 @@ write_ovf() {
         transport=' ovf:transport="iso"'
         product=$(ovf_product)
         cdrom=$(ovf_cdrom)
+        boot=$(ovf_boot)
     fi
     cat >"$ovf" <<EOF
 <?xml version="1.0" encoding="UTF-8"?>
@@ -348,7 +372,7 @@ $product
         <rasd:InstanceID>5</rasd:InstanceID>
         <rasd:ResourceSubType>$nic_sub</rasd:ResourceSubType>
         <rasd:ResourceType>10</rasd:ResourceType>
-      </Item>$cdrom
+      </Item>$cdrom$boot
     </VirtualHardwareSection>
   </VirtualSystem>
 </Envelope>
@@ -460,8 +484,15 @@ box)
 # Packaged defaults of the $name box (version $version).
 Vagrant.configure("2") do |config|
   config.vm.base_mac = "$mac"
-end
 EOF
+        if [ "$firmware" = efi ]; then
+            cat <<EOF
+  config.vm.provider "virtualbox" do |vb|
+    vb.customize ["modifyvm", :id, "--firmware", "efi"]
+  end
+EOF
+        fi
+        echo "end"
         cat "$here/templates/vagrant/Vagrantfile"
     } >"$members/Vagrantfile"
     say "packing $name.box ($(gzip_cmd))"

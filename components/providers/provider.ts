@@ -98,6 +98,12 @@ export interface ProviderModule<S = Record<string, unknown>> {
     /** Repository files (besides scripts/convert.sh) that its conversion reads. */
     readonly conversionFiles?: readonly string[];
     /**
+     * Options of scripts/convert.sh from its config and the OS: what its artifact declares
+     * (e.g. the OVF's firmware). Data, never code: the script checks each value; they are part
+     * of its conversion's fingerprint.
+     */
+    readonly conversionOptions?: (settings: S, os: OsVars) => readonly string[];
+    /**
      * Its first-boot test (its first-boot.ts): how its cloud gives a new machine the user's key,
      * played for the test, and its contract, checked from inside once logged in.
      */
@@ -107,6 +113,8 @@ export interface ProviderModule<S = Record<string, unknown>> {
     /**
      * How its cloud boots this OS's image, from its config and the OS file's facts (firmware,
      * secure_boot): one answer read by the publisher and the first-boot test. Absent: BIOS.
+     * Its config checks (`check`) refuse a setting an OS of the stack cannot boot, so that no
+     * answer fails bootModeOf once resources are being registered.
      */
     readonly boot?: (settings: S, os: OsVars) => BootMode;
     /** The keys the publisher adds to `images[os][provider]` (besides artifact and sha256). */

@@ -27,11 +27,11 @@ export function osFacts(os: OsVars): string[] {
     ];
 }
 
-/** What the conversion reads: the provider's image (upstream), the script and the OS facts. */
-export function conversionInputs(os: OsVars, provider: ProviderModule, name: string, variantFingerprint: string): StageInputs {
+/** What the conversion reads: the provider's image (upstream), the script, the OS facts and the provider's options (its `settings`). */
+export function conversionInputs(os: OsVars, provider: ProviderModule, name: string, variantFingerprint: string, settings: Record<string, unknown>): StageInputs {
     return {
         files: ["scripts/convert.sh", ...(provider.conversionFiles ?? [])],
-        values: { stage: "convert", format: provider.format, name, facts: osFacts(os) },
+        values: { stage: "convert", format: provider.format, name, facts: [...osFacts(os), ...(provider.conversionOptions?.(settings, os) ?? [])] },
         upstream: variantFingerprint,
     };
 }
@@ -71,8 +71,9 @@ export class ConversionStage extends StageComponent {
                 input: args.variant,
                 // A fixed VHD is the disk Azure imports: a page blob when the store is Azure's.
                 pageBlob: args.provider.format === "vhd-fixed",
+                // The options its plan fingerprinted (conversionInputs).
                 create: (dir) =>
-                    `scripts/convert.sh ${q(args.provider.format)} ${INPUT.path} ${q(dir)} ${q(args.name)} ${q(args.version)} --input-format ${INPUT.format} ${sh(osFacts(args.os))}`,
+                    `scripts/convert.sh ${q(args.provider.format)} ${INPUT.path} ${q(dir)} ${q(args.name)} ${q(args.version)} --input-format ${INPUT.format} ${sh(args.plan.inputs.values.facts as string[])}`,
                 needs: conversionNeeds(args.provider),
                 timeout: "2h",
             },

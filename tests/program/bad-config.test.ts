@@ -28,12 +28,13 @@ const CASES: [string, Record<string, unknown>, RegExp, string?][] = [
     ["AWS region not a region", { ...awsPub, aws: { ...awsPub.aws, region: "Ireland" } }, /config aws\.region: "Ireland" is not valid; it must be an AWS region such as eu-west-1/],
     ["AWS copy region", { ...awsPub, aws: { ...awsPub.aws, copyRegions: ["us-east-1", "mars-1"] } }, /config aws\.copyRegions: .*mars-1.* it must be a list of AWS regions/],
     ["AWS account id", { ...awsPub, aws: { ...awsPub.aws, shareWithAccounts: ["1234"] } }, /config aws\.shareWithAccounts: \["1234"\] .* 12-digit AWS account ids/],
-    ["AWS boot mode", { ...awsPub, aws: { ...awsPub.aws, bootMode: "bios" } }, /config aws\.bootMode: 'bios' is not valid; valid choices: legacy-bios \(/],
+    ["AWS boot mode", { ...awsPub, aws: { ...awsPub.aws, bootMode: "bios" } }, /config aws\.bootMode: 'bios' is not valid; valid choices: uefi-preferred, uefi, legacy-bios$/],
     ["AWS key typo", { ...awsPub, aws: { ...awsPub.aws, regoin: "eu-west-1" } }, /config aws: unknown key: 'regoin' is not valid; valid choices: region, bucket/],
     ["AWS settings not an object", { ...ok, aws: "eu-west-1" }, /config aws: "eu-west-1" is not valid; it must be an object/],
     ["Azure storage account missing", { ...pub, providers: ["azure"], azure: { resourceGroup: "rg", location: "westeurope" } }, /config azure\.storageAccount is required when publish is true/],
     ["Azure storage account name", { ...pub, providers: ["azure"], azure: { resourceGroup: "rg", location: "westeurope", storageAccount: "Gold_Images" } }, /config azure\.storageAccount: "Gold_Images" .* 3-24 lowercase letters and digits/],
-    ["Azure Hyper-V generation", { ...ok, azure: { hyperVGeneration: "V3" } }, /config azure\.hyperVGeneration: 'V3' is not valid; valid choices: V1 \(/],
+    ["Azure Hyper-V generation", { ...ok, azure: { hyperVGeneration: "V3" } }, /config azure\.hyperVGeneration: 'V3' is not valid; valid choices: V2, V1$/],
+    ["Azure gallery missing when publishing", { ...pub, providers: ["azure"], azure: { resourceGroup: "rg", location: "westeurope", storageAccount: "gold" } }, /config azure\.gallery is required when publish is true/],
     ["Azure gallery with a pre-release", { ...pub, version: "1.0.0-rc.1", providers: ["azure"], azure: { resourceGroup: "rg", location: "westeurope", storageAccount: "gold", gallery: "g" } }, /'1\.0\.0-rc\.1' cannot be an Azure Compute Gallery image version/],
     ["GCP project missing", { ...pub, gcp: { bucket: "b-images" } }, /config gcp\.project is required when publish is true/],
     ["GCP family", { ...ok, gcp: { family: "Gold_Family" } }, /config gcp\.family: "Gold_Family" .* lowercase letters, digits and '-'/],
@@ -51,7 +52,7 @@ const CASES: [string, Record<string, unknown>, RegExp, string?][] = [
     ["store Azure container", { ...ok, artifactStore: "azblob://goldimages/Images" }, /config artifactStore: .*'Images' is not a container name/],
     ["store file URL of a host", { ...ok, artifactStore: "file://fileserver/share" }, /config artifactStore: .*names a directory of this machine \(file:\/\/\/abs\/path\), not of host 'fileserver'/],
     ["store the root directory", { ...ok, artifactStore: "/" }, /config artifactStore: '\/' is not a directory for the store|config artifactStore: .*is not a directory for the store/],
-    ["store in another Azure account", { ...pub, providers: ["azure"], artifactStore: "azblob://othershop/images", azure: { resourceGroup: "rg", location: "westeurope", storageAccount: "goldimages" } }, /config artifactStore: 'azblob:\/\/othershop\/images' is in storage account 'othershop', not azure\.storageAccount 'goldimages'; valid: /],
+    ["store in another Azure account", { ...pub, providers: ["azure"], artifactStore: "azblob://othershop/images", azure: { resourceGroup: "rg", location: "westeurope", storageAccount: "goldimages", gallery: "g" } }, /config artifactStore: 'azblob:\/\/othershop\/images' is in storage account 'othershop', not azure\.storageAccount 'goldimages'; valid: /],
     ["Vagrant catalog URL", { ...ok, virtualbox: { catalogUrl: "ftp://boxes" } }, /config virtualbox\.catalogUrl: "ftp:\/\/boxes" .* http\(s\):\/\/ or file:\/\/ URL/],
     ["builder", { ...ok, gcp: { builder: "docker" } }, /config gcp\.builder: 'docker' is not valid; valid choices: variant, iso/],
     ["variantMode", { ...ok, variantMode: "nspawn" }, /config variantMode: 'nspawn' is not valid; valid choices: chroot, boot/],
@@ -71,7 +72,8 @@ const CASES: [string, Record<string, unknown>, RegExp, string?][] = [
     ["version with a v", { ...ok, version: "v1.0.0" }, /config version: 'v1\.0\.0' is not a semantic version/],
     ["version too long for directories", { ...ok, version: `1.0.0-${"a".repeat(60)}` }, /config version: '1\.0\.0-a+…' is too long \(66 characters\): at most 64/],
     ["version too long for a GCP image name", { ...pub, version: `1.0.0-${"a".repeat(40)}`, gcp: { project: "gold-images-1", bucket: "b-images" } }, /config version: .* is too long: the GCP image name .* has \d+ characters, at most 63/],
-    ["version too long for an Azure image name", { ...pub, providers: ["azure"], version: `1.0.0-${"a".repeat(55)}`, azure: { resourceGroup: "rg", location: "westeurope", storageAccount: "gold" } }, /config version: .* is too long: the Azure image name .* at most 80/],
+    // (Publishing, a version is MAJOR.MINOR.PATCH for the gallery, which no OS id makes too long.)
+    ["version too long for an Azure image name", { ...ok, providers: ["azure"], version: `1.0.0-${"a".repeat(55)}` }, /config version: .* is too long: the Azure image name .* at most 80/],
     ["parallelBuilds unbounded", { ...ok, parallelBuilds: 1e9 }, /config parallelBuilds: 1000000000 is not valid; it must be a whole number: 0 \(half the cores\) or 1 to 64/],
     ["an unknown top-level key", { ...ok, provider: ["gcp"] }, /config: unknown key: 'provider' is not valid; valid choices: version, oses, providers, publish/],
     ["an OS twice", { ...ok, oses: ["CentOS-7.3.1611", "CentOS-7.3.1611"] }, /config oses: \["CentOS-7\.3\.1611","CentOS-7\.3\.1611"\] is not valid; it must be a list of OS ids, each at most once/],
@@ -107,14 +109,23 @@ const CASES: [string, Record<string, unknown>, RegExp, string?][] = [
     ["OpenStack properties overriding the publisher's", { ...ok, openstack: { properties: { hw_disk_bus: "ide" } } }, /config openstack\.properties: .* it must be an object of extra properties, without hw_disk_bus/],
     ["OpenStack tag with a space", { ...ok, openstack: { tags: ["a b"] } }, /config openstack\.tags: \["a b"\] is not valid; it must be a list of tags/],
     ["OpenStack metadata neither way", { ...ok, openstack: { metadata: "vendordata" } }, /config openstack\.metadata: 'vendordata' is not valid; valid choices: both, config-drive, metadata-service/],
-    ["OpenStack img_config_drive among the extra properties", { ...ok, openstack: { properties: { img_config_drive: "optional" } } }, /config openstack\.properties: .* without .*img_config_drive \(the publisher sets those from the OS file and openstack\.metadata\)/],
+    ["OpenStack img_config_drive among the extra properties", { ...ok, openstack: { properties: { img_config_drive: "optional" } } }, /config openstack\.properties: .* without .*img_config_drive.* \(the publisher sets those from the OS file, openstack\.metadata and openstack\.machineType\)/],
     ["OpenStack protected as a word", { ...ok, openstack: { protected: "yes" } }, /config openstack\.protected: "yes" is not valid; it must be true or false/],
-    ["AWS UEFI boot", { ...awsPub, aws: { ...awsPub.aws, bootMode: "uefi" } }, /config aws\.bootMode: 'uefi' is not valid; valid choices: legacy-bios \(every image is a BIOS\/MBR disk: UEFI needs a hybrid disk, not built yet\)/],
-    ["Azure Hyper-V generation 2 (UEFI)", { ...ok, azure: { hyperVGeneration: "V2" } }, /config azure\.hyperVGeneration: 'V2' is not valid; valid choices: V1 \(every image is a BIOS\/MBR disk/],
-    ["GCP UEFI_COMPATIBLE", { ...ok, gcp: { guestOsFeatures: ["UEFI_COMPATIBLE"] } }, /config gcp\.guestOsFeatures: \["UEFI_COMPATIBLE"\] is not valid; it must be a list without UEFI_COMPATIBLE/],
+    // --- What an OS's disk cannot boot (its OS file's firmware, secure_boot, kernel_drivers) --
+    ["AWS UEFI boot for a BIOS-only OS", { ...awsPub, oses: ["CentOS-7.2.1511"], aws: { ...awsPub.aws, bootMode: "uefi" } }, /config aws\.bootMode: 'uefi' is not valid for CentOS-7\.2\.1511, whose disk boots with bios only \(firmware in its OS file\); valid choices: legacy-bios, or unset/],
+    ["AWS uefi-preferred for a BIOS-only OS", { ...awsPub, oses: ["Rocky-9.8", "CentOS-7.2.1511"], aws: { ...awsPub.aws, bootMode: "uefi-preferred" } }, /config aws\.bootMode: 'uefi-preferred' is not valid for CentOS-7\.2\.1511, .*; valid choices: legacy-bios, or unset/],
+    ["Azure Hyper-V generation 2 for a BIOS-only OS", { ...ok, providers: ["azure"], azure: { hyperVGeneration: "V2" } }, /config azure\.hyperVGeneration: 'V2' is not valid for CentOS-7\.3\.1611, whose disk boots with bios only \(firmware in its OS file\); valid choices: V1, or unset/],
+    ["GCP UEFI_COMPATIBLE for a BIOS-only OS", { ...ok, gcp: { guestOsFeatures: ["UEFI_COMPATIBLE"] } }, /config gcp\.guestOsFeatures: 'UEFI_COMPATIBLE' is not valid for CentOS-7\.3\.1611, which lacks firmware uefi \(its OS file\); valid choices: any feature but UEFI_COMPATIBLE, GVNIC, IDPF, SEV_CAPABLE, SEV_SNP_CAPABLE$/],
+    ["GCP GVNIC for a kernel without gve", { ...ok, gcp: { guestOsFeatures: ["MULTI_IP_SUBNET", "GVNIC"] } }, /config gcp\.guestOsFeatures: 'GVNIC' is not valid for CentOS-7\.3\.1611, which lacks the gve driver/],
+    ["VMware EFI for a BIOS-only OS", { ...ok, providers: ["vmware"], vmware: { firmware: "efi" } }, /config vmware\.firmware: 'efi' is not valid for CentOS-7\.3\.1611, whose disk boots with bios only .*; valid choices: bios, or unset/],
+    ["VMware Secure Boot for a BIOS-only OS", { ...ok, providers: ["vmware"], vmware: { secureBoot: true } }, /config vmware\.secureBoot: true is not valid for CentOS-7\.3\.1611 with vmware\.firmware bios \(Secure Boot is UEFI's\); valid choices: false/],
+    ["VMware firmware not a choice", { ...ok, vmware: { firmware: "uefi" } }, /config vmware\.firmware: 'uefi' is not valid; valid choices: efi, bios$/],
+    ["VirtualBox EFI for a BIOS-only OS", { ...ok, providers: ["virtualbox"], virtualbox: { firmware: "efi" } }, /config virtualbox\.firmware: 'efi' is not valid for CentOS-7\.3\.1611, .*; valid choices: bios, or unset/],
+    ["OpenStack machine type", { ...ok, openstack: { machineType: "pc-i440fx" } }, /config openstack\.machineType: 'pc-i440fx' is not valid; valid choices: q35$/],
+    ["OpenStack firmware among the extra properties", { ...ok, openstack: { properties: { hw_firmware_type: "uefi" } } }, /config openstack\.properties: .* without .*hw_firmware_type/],
     ["the account-wide vmimport role in a version stack", { ...awsPub, aws: { ...awsPub.aws, createRole: true } }, /config aws\.createRole: true is not valid; it must be false: the vmimport role is the account's/],
     ["an IAM role name with a slash", { ...awsPub, aws: { ...awsPub.aws, roleName: "a/b" } }, /config aws\.roleName: "a\/b" is not valid; it must be an IAM role name/],
-    ["a provider's settings with an unknown key", { ...ok, vmware: { controller: "lsilogic" } }, /config vmware: unknown key: 'controller' is not valid; valid choices: builder, variantMode/],
+    ["a provider's settings with an unknown key", { ...ok, vmware: { controller: "lsilogic" } }, /config vmware: unknown key: 'controller' is not valid; valid choices: firmware, secureBoot, builder, variantMode/],
     ["a builder that is not one", { ...ok, vmware: { builder: "packer" } }, /config vmware\.builder: 'packer' is not valid; valid choices: variant, iso/],
     ["an OpenStack property name with a space", { ...ok, openstack: { properties: { "a b": "c" } } }, /config openstack\.properties\.a b: "a b" is not valid; it must be an object of string values/],
 ];
@@ -140,6 +151,21 @@ test(`${CASES.length} bad configurations: each refused with its message, nothing
 
 test("the good configuration these cases start from passes", () => {
     for (const config of [ok, { ...awsPub }]) {
+        setConfig(config);
+        preflight(loadConfig(new pulumi.Config(), "1.0.0"));
+    }
+});
+
+test("the UEFI choices refused above for EL7 are accepted for an OS whose disk boots UEFI", () => {
+    const rocky = { oses: ["Rocky-9.8"], providers: ["aws", "azure", "gcp", "vmware", "virtualbox"] };
+    for (const config of [
+        { ...rocky, aws: { bootMode: "uefi" } },
+        { ...rocky, aws: { bootMode: "uefi-preferred" } },
+        { ...rocky, azure: { hyperVGeneration: "V2" } },
+        { ...rocky, gcp: { guestOsFeatures: ["UEFI_COMPATIBLE", "GVNIC", "SEV_CAPABLE"] } },
+        { ...rocky, vmware: { firmware: "efi", secureBoot: true } },
+        { ...rocky, virtualbox: { firmware: "efi" } },
+    ]) {
         setConfig(config);
         preflight(loadConfig(new pulumi.Config(), "1.0.0"));
     }

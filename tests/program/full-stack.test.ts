@@ -7,16 +7,18 @@ import * as os from "node:os";
 import * as path from "node:path";
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { listKickstartOses, loadOs } from "../../components/recipe/os";
+import { listOses, loadOs } from "../../components/recipe/os";
 import { providerModule, providerNames } from "../../components/providers";
 import { Registered, byType, installMocks, registered, settled, valueOf } from "../support/program";
 
-const oses = listKickstartOses();
+// Every OS file: Debian-12 (a hybrid disk, Secure Boot) starts from a disk image.
+const oses = listOses();
 installMocks("1.4.0", {
     oses,
     providers: providerNames(),
     publish: true,
     site: { repo_server: "http://mirror.example.com/repos" },
+    baseImages: { "Debian-12": { path: "/var/lib/images/debian-12.qcow2", checksum: `sha256:${"a".repeat(64)}` } },
     aws: { region: "eu-west-1", bucket: "gold-images-import", copyRegions: ["us-east-1", "eu-west-1"], shareWithAccounts: ["123456789012"] },
     azure: { resourceGroup: "images", location: "westeurope", storageAccount: "goldimages", gallery: "gold" },
     gcp: { project: "gold-images-1", bucket: "gold-images-upload", family: "gold", guestOsFeatures: ["VIRTIO_SCSI_MULTIQUEUE"] },
@@ -38,7 +40,7 @@ const urnOf = (r: Registered) => r.urn;
 const dependsOn = (r: Registered, on: Registered) =>
     r.dependencies.includes(urnOf(on)) || Object.values(r.propertyDependencies).some((d) => d.includes(urnOf(on)));
 
-test("resource types and counts for seven OSes × seven providers", async () => {
+test("resource types and counts for every OS × seven providers", async () => {
     await valueOf(program.images);
     await settled();
     const expected: Record<string, number> = {
@@ -62,6 +64,8 @@ test("resource types and counts for seven OSes × seven providers", async () => 
         // The account's vmimport role is not a version's (examples/aws-vmimport-role).
         "aws:iam/role:Role": 0,
         "azure-native:compute:Image": n,
+        // The version's own image definition per OS (none is shared with other version stacks).
+        "azure-native:compute:GalleryImage": n,
         "azure-native:compute:GalleryImageVersion": n,
         "gcp:storage/bucketObject:BucketObject": 0,
         "gcp:compute/image:Image": n,
@@ -108,7 +112,7 @@ test("variants: in a chroot by default (Packer's null source, the chroot tools c
     }
 });
 
-test("AWS: hvm, gp3, BIOS; ENA and IMDSv2-only where the OS has them (not EL7.2/7.3); a long import; copies and shares", () => {
+test("AWS: hvm, gp3; uefi-preferred with NitroTPM for a hybrid disk, legacy BIOS for EL7; ENA and IMDSv2-only where the OS has them (not EL7.2/7.3); a long import; copies and shares", () => {
     for (const os of oses) {
         const ami = one("aws:ec2/ami:Ami", `${os}-aws`);
         const facts = loadOs(os);
@@ -117,9 +121,15 @@ test("AWS: hvm, gp3, BIOS; ENA and IMDSv2-only where the OS has them (not EL7.2/
         assert.equal(ami.inputs.imdsSupport, el7 ? undefined : "v2.0", `${os}: IMDS`);
         assert.equal(ami.inputs.virtualizationType, "hvm");
         assert.equal(ami.inputs.ebsBlockDevices[0].volumeType, "gp3");
-        assert.equal(ami.inputs.bootMode, "legacy-bios");
+        // EL7's disks are BIOS/MBR; every other OS file's disk boots both (aws.bootMode unset).
+        assert.equal(ami.inputs.bootMode, el7 ? "legacy-bios" : "uefi-preferred", `${os}: boot mode`);
+        assert.equal(ami.inputs.tpmSupport, el7 ? undefined : "v2.0", `${os}: NitroTPM`);
         assert.match(ami.inputs.name, new RegExp(`^${os}-1\\.4\\.0-[0-9a-f]{12}$`));
     }
+    assert.equal(one("aws:ec2/ami:Ami", "Debian-12-aws").inputs.bootMode, "uefi-preferred");
+    assert.equal(one("aws:ec2/ami:Ami", "Debian-12-aws").inputs.tpmSupport, "v2.0");
+    assert.equal(one("aws:ec2/ami:Ami", "CentOS-7.2.1511-aws").inputs.bootMode, "legacy-bios");
+    assert.ok(!("tpmSupport" in one("aws:ec2/ami:Ami", "CentOS-7.2.1511-aws").inputs), "no NitroTPM on a BIOS AMI");
     const snapshot = one("aws:ebs/snapshotImport:SnapshotImport", oses[0]);
     assert.equal(snapshot.inputs.diskContainer.format, "VHD");
     assert.equal(snapshot.inputs.roleName, "vmimport");
@@ -130,7 +140,7 @@ test("AWS: hvm, gp3, BIOS; ENA and IMDSv2-only where the OS has them (not EL7.2/
     assert.equal(copy.inputs.sourceAmiRegion, "eu-west-1");
 });
 
-test("Azure: page blob copy from the store (only the non-zero ranges), then a generalized Linux image and a gallery version", () => {
+test("Azure: page blob copy from the store (only the non-zero ranges), then a generalized Linux image and a gallery version", async () => {
     const upload = one("command:local:Command", `${oses[0]}-azure-publish-page-blob`);
     const fp = one("command:local:Command", `${oses[0]}-azure-test-run`).inputs.triggers[0];
     assert.match(upload.inputs.create, new RegExp(`scripts/store\\.ts export --store artifacts/store --fingerprint ${fp} --to azblob://goldimages/images/${oses[0]}-1\\.4\\.0-[0-9a-f]{12}\\.vhd --page-blob yes$`));
@@ -143,10 +153,10 @@ test("Azure: page blob copy from the store (only the non-zero ranges), then a ge
     assert.equal(image.inputs.storageProfile.osDisk.osType, "Linux");
     assert.equal(image.inputs.storageProfile.osDisk.osState, "Generalized");
     assert.match(image.inputs.storageProfile.osDisk.blobUri, /^https:\/\/.*\.vhd$/);
-    assert.equal(image.inputs.hyperVGeneration, "V1");
     const version = one("azure-native:compute:GalleryImageVersion", oses[0]);
     assert.equal(version.inputs.galleryImageVersionName, "1.4.0");
-    assert.equal(version.inputs.galleryImageName, oses[0]);
+    // Made from the page blob itself (the managed image is optional).
+    assert.deepEqual(version.inputs.storageProfile, { osDiskImage: { source: { uri: await valueOf(one("azure-native:compute:Image", oses[0]).inputs.storageProfile.osDisk.blobUri), storageAccountId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/images/providers/Microsoft.Storage/storageAccounts/goldimages" } } });
     // A rebuilt image of the same version: Azure refuses a new source for a version, so the
     // old version is deleted first and made again.
     assert.equal(version.deleteBeforeReplace, true);
@@ -158,13 +168,58 @@ test("GCP: https storage source, valid names, family and guest OS features, long
     assert.match(image.inputs.rawDisk.source, /^https:\/\/storage\.googleapis\.com\/gold-images-upload\/.+\.tar\.gz$/);
     assert.match(image.inputs.name, /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
     assert.equal(image.inputs.family, "gold");
-    assert.deepEqual(image.inputs.guestOsFeatures, [{ type: "VIRTIO_SCSI_MULTIQUEUE" }]);
     // The name keeps its sha256 suffix whole; the version label is the version.
     assert.match(image.inputs.name, /-[0-9a-f]{12}$/);
     assert.deepEqual(image.inputs.labels, { "gold-os": oses[0].toLowerCase().replace(/\./g, "-"), "gold-version": "1-4-0" });
     const object = one("command:local:Command", `${oses[0]}-gcp-publish-tarball-copy`);
     assert.equal(object.customTimeouts?.create, "3h");
     assert.match(object.inputs.create, /scripts\/store\.ts export --store artifacts\/store --fingerprint [0-9a-f]{64} --to gs:\/\/gold-images-upload\/\S+\.tar\.gz$/);
+});
+
+test("Azure: each OS's version in its own image definition: Trusted Launch-supported generation 2 with NVMe declared for a hybrid disk, generation 1 for EL7", () => {
+    const definition = (os: string) => one("azure-native:compute:GalleryImage", `${os}-azure`);
+    const version = (os: string) => one("azure-native:compute:GalleryImageVersion", `${os}-azure`);
+    const debian = definition("Debian-12").inputs;
+    assert.equal(debian.hyperVGeneration, "V2");
+    assert.deepEqual(debian.features, [
+        { name: "SecurityType", value: "TrustedLaunchSupported" },
+        { name: "DiskControllerTypes", value: "SCSI, NVMe" },
+        { name: "IsAcceleratedNetworkSupported", value: "True" },
+    ]);
+    const el7 = definition("CentOS-7.2.1511").inputs;
+    assert.equal(el7.hyperVGeneration, "V1");
+    assert.deepEqual(el7.features, []);
+    for (const os of oses) {
+        const gen = loadOs(os).os_major === 7 ? "V1" : "V2";
+        const d = definition(os);
+        // Never the OS id alone (a definition users made by hand): the version's own, per generation.
+        assert.equal(d.inputs.galleryImageName, `${os}-1.4.0-gen${gen.slice(1)}`, os);
+        assert.deepEqual(d.inputs.identifier, { publisher: "gold", offer: os, sku: `1.4.0-gen${gen.slice(1)}` }, os);
+        assert.equal(d.inputs.osType, "Linux");
+        assert.equal(d.inputs.osState, "Generalized");
+        assert.equal(d.inputs.galleryName, "gold");
+        // The version goes into it, after it.
+        assert.equal(version(os).inputs.galleryImageName, d.inputs.galleryImageName, os);
+        assert.ok(version(os).dependencies.includes(d.urn), `${os}: the version waits for its definition`);
+        const image = one("azure-native:compute:Image", `${os}-azure`).inputs;
+        assert.equal(image.hyperVGeneration, gen, `${os}: managed image`);
+        // A generation 2 image's name says so (a generation cannot change; a new name is made before the old goes).
+        assert.match(image.imageName, gen === "V2" ? /-1\.4\.0-[0-9a-f]{12}-gen2$/ : /-1\.4\.0-[0-9a-f]{12}$/, os);
+    }
+});
+
+test("GCP: the guest OS features each OS file gives (UEFI_COMPATIBLE, GVNIC, IDPF), with the config's", () => {
+    const features = (os: string) => (one("gcp:compute/image:Image", `${os}-gcp`).inputs.guestOsFeatures as { type: string }[]).map((f) => f.type);
+    assert.deepEqual(features("Debian-12"), ["UEFI_COMPATIBLE", "VIRTIO_SCSI_MULTIQUEUE", "GVNIC"]);
+    assert.deepEqual(features("CentOS-7.2.1511"), ["VIRTIO_SCSI_MULTIQUEUE"]);
+    assert.deepEqual(features("Rocky-9.8"), ["UEFI_COMPATIBLE", "VIRTIO_SCSI_MULTIQUEUE", "GVNIC", "IDPF"]);
+});
+
+test("VMware: the OVF declares EFI (and Secure Boot) for a hybrid disk, BIOS for EL7; the box says nothing (BIOS)", () => {
+    const create = (os: string, p: string) => one("command:local:Command", `${os}-${p}-convert-run`).inputs.create as string;
+    assert.ok(create("Debian-12", "vmware").includes(" --firmware efi --secure-boot true"), create("Debian-12", "vmware"));
+    assert.ok(create("CentOS-7.2.1511", "vmware").includes(" --firmware bios --secure-boot false"), create("CentOS-7.2.1511", "vmware"));
+    for (const os of oses) assert.ok(!create(os, "virtualbox").includes("--firmware"), `${os}: box`);
 });
 
 test("OpenStack: qcow2 with the recommended properties from the store, a new image when its content or request changes", () => {
@@ -195,6 +250,8 @@ test("OpenStack: qcow2 with the recommended properties from the store, a new ima
         const props = requestOf(os).request.properties;
         assert.equal(props.os_distro, loadOs(os).os_distro, os);
         assert.equal(props.os_version, loadOs(os).os_version, os);
+        // A disk of one firmware says so; a hybrid disk leaves it to the cloud.
+        assert.equal(props.hw_firmware_type, loadOs(os).os_major === 7 ? "bios" : undefined, os);
     }
     assert.match(request.name, /-[0-9a-f]{12}$/);
     // Any change of content or request is a new image (os_* properties are taken only at create).
@@ -291,8 +348,9 @@ test("the OVA and the box carry each OS's own guest types, from its OS file", ()
 test("no cloud resource takes a file: no asset, archive or local path among the inputs of any registered resource", () => {
     const local = (v: unknown, at: string): string[] => {
         if (v instanceof pulumi.asset.Asset || v instanceof pulumi.asset.Archive) return [at];
-        // A device name (/dev/xvda) is the guest's, not a file of this machine.
-        if (typeof v === "string") return /^(\/(?!dev\/)|\.\.?\/|file:)|(^|\/)artifacts\/|\/blobs\//.test(v) ? [at] : [];
+        // A device name (/dev/xvda) is the guest's and an Azure resource id (/subscriptions/…)
+        // the cloud's, not files of this machine.
+        if (typeof v === "string") return /^(\/(?!dev\/|subscriptions\/)|\.\.?\/|file:)|(^|\/)artifacts\/|\/blobs\//.test(v) ? [at] : [];
         if (Array.isArray(v)) return v.flatMap((x, i) => local(x, `${at}[${i}]`));
         if (v && typeof v === "object") {
             // The SDK's wire form of an asset or archive.

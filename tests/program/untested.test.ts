@@ -13,7 +13,7 @@ installMocks("1.4.0", {
     publish: true,
     firstBoot,
     aws: { region: "eu-west-1", bucket: "gold-images-import", copyRegions: ["us-east-1"] },
-    azure: { resourceGroup: "images", location: "westeurope", storageAccount: "goldimages" },
+    azure: { resourceGroup: "images", location: "westeurope", storageAccount: "goldimages", gallery: "gold" },
     gcp: { project: "gold-images-1", bucket: "gold-images-upload" },
     docker: { repository: "gold/base" },
 });
@@ -33,6 +33,8 @@ function marks(): Record<string, boolean> {
         "AWS AMI tags": tagged("aws:ec2/ami:Ami", "tags"),
         "AWS copy tags": tagged("aws:ec2/amiCopy:AmiCopy", "tags"),
         "Azure image tags": tagged("azure-native:compute:Image", "tags"),
+        "Azure gallery definition tags": tagged("azure-native:compute:GalleryImage", "tags"),
+        "Azure gallery version tags": tagged("azure-native:compute:GalleryImageVersion", "tags"),
         "GCP image labels": tagged("gcp:compute/image:Image", "labels"),
         "Glance image tags": command("-publish-glance").every((c) => JSON.parse(/--request '([^']*)'/.exec(c.inputs.create)![1]).tags.includes("gold-untested")),
         "Docker image label": command("-publish-image").every((c) => / --label gold-untested=true /.test(c.inputs.create)),

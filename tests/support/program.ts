@@ -96,6 +96,7 @@ export function installMocks(stack: string, config: Record<string, unknown>): vo
             },
             call(args) {
                 if (args.token === "azure-native:storage:listStorageAccountKeys") return { keys: [{ keyName: "key1", value: "not-a-real-key" }] };
+                if (args.token === "azure-native:authorization:getClientConfig") return { subscriptionId: "00000000-0000-0000-0000-000000000000" };
                 return {};
             },
         },

@@ -80,10 +80,10 @@ function progressOf(stderr: string): Map<string, number[]> {
 
 let counter = 0;
 /** Runs the script and checks its contract: exit 0, one JSON line, artifact and SHA256SUMS, its progress. */
-async function convert(format: string, input: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<{ out: string; report: Report; seconds: number; progress: Map<string, number[]>; stderr: string }> {
+async function convert(format: string, input: string, name: string, env: NodeJS.ProcessEnv = {}, options: string[] = []): Promise<{ out: string; report: Report; seconds: number; progress: Map<string, number[]>; stderr: string }> {
     const out = path.join(root, `out-${format}-${++counter}`);
     const started = Date.now();
-    const r = await run(script, [format, input, out, name, "1.0.0", ...FACTS], { env: { ...process.env, ...env } });
+    const r = await run(script, [format, input, out, name, "1.0.0", ...FACTS, ...options], { env: { ...process.env, ...env } });
     const seconds = (Date.now() - started) / 1000;
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split("\n").filter((l) => l !== "");
@@ -154,6 +154,11 @@ test("every value written into the OVF, Vagrantfile, Dockerfile or JSON is check
         [["vhd", mib, out, "X", "1.0.0", "--input-format", "qcow2;id"], /--input-format .* is not one of/],
         [["vhd", mib, out, "X", "1.0.0", "--bogus", "1"], /unknown option '--bogus'/],
         [["vhd", mib, out, "X", "1.0.0", "--input-format"], /needs a value/],
+        [["ova", mib, out, "X", "1.0.0", ...FACTS, "--firmware", 'efi"/><x'], /--firmware 'efi"\/><x' is not one of bios, efi/],
+        [["ova", mib, out, "X", "1.0.0", ...FACTS, "--secure-boot", "1"], /--secure-boot '1' is not one of true, false/],
+        [["vhd", mib, out, "X", "1.0.0", "--firmware", "efi"], /--firmware and --secure-boot are for formats ova and box, not vhd/],
+        [["ova", mib, out, "X", "1.0.0", ...FACTS, "--firmware", "bios", "--secure-boot", "true"], /--secure-boot true needs --firmware efi/],
+        [["box", mib, out, "X", "1.0.0", ...FACTS, "--firmware", "efi", "--secure-boot", "true"], /--secure-boot true is for format ova only/],
     ];
     for (const [args, message] of cases) {
         const r = await run(script, args);
@@ -376,8 +381,38 @@ test("vmware: OVA with the .ovf first, a .mf whose SHA256 lines match, streamOpt
     assert.deepEqual(mf.trim().split("\n"), expected);
     const vmdk = path.join(x, `${name}-disk1.vmdk`);
     await checkStreamVmdk(vmdk, mib);
-    checkOvf(fs.readFileSync(path.join(x, `${name}.ovf`), "utf8"), `${name}-disk1.vmdk`, fs.statSync(vmdk).size, "vmware");
+    const ovf = fs.readFileSync(path.join(x, `${name}.ovf`), "utf8");
+    checkOvf(ovf, `${name}-disk1.vmdk`, fs.statSync(vmdk).size, "vmware");
+    // Without --firmware the OVF declares none (the control of the next test).
+    assert.doesNotMatch(ovf, /vmw:Config/);
     fs.rmSync(x, { recursive: true });
+});
+
+/** The OVF of an OVA converted with these options. */
+async function ovfWith(options: string[]): Promise<string> {
+    const { mib } = await testDisks();
+    const { report } = await convert("ova", mib, "Test-1.0.0_vmware", {}, options);
+    const x = fs.mkdtempSync(path.join(root, "ova-fw-"));
+    await ok("tar", ["-xf", report.artifact, "-C", x]);
+    const ovf = fs.readFileSync(path.join(x, "Test-1.0.0_vmware.ovf"), "utf8");
+    checkOvf(ovf, "Test-1.0.0_vmware-disk1.vmdk", fs.statSync(path.join(x, "Test-1.0.0_vmware-disk1.vmdk")).size, "vmware");
+    fs.rmSync(x, { recursive: true });
+    return ovf;
+}
+
+test("vmware: the firmware and Secure Boot the program passes, as vmw:Config of the VirtualHardwareSection", skipOpts, async () => {
+    const config = (key: string, value: string) => `<vmw:Config ovf:required="false" vmw:key="${key}" vmw:value="${value}"/>`;
+    const efi = await ovfWith(["--firmware", "efi", "--secure-boot", "true"]);
+    const hardware = /<VirtualHardwareSection[^>]*>([\s\S]*)<\/VirtualHardwareSection>/.exec(efi)![1];
+    assert.ok(hardware.trimEnd().endsWith(`${config("firmware", "efi")}\n      ${config("uefi.secureBoot.enabled", "true")}`), hardware);
+    assert.equal(efi.match(/vmw:Config/g)!.length, 2);
+    const bios = await ovfWith(["--firmware", "bios", "--secure-boot", "false"]);
+    assert.ok(bios.includes(`      ${config("firmware", "bios")}\n    </VirtualHardwareSection>`), bios);
+    assert.doesNotMatch(bios, /secureBoot/);
+    // EFI without Secure Boot: the firmware only (vSphere's default is off).
+    const efiOnly = await ovfWith(["--firmware", "efi", "--secure-boot", "false"]);
+    assert.ok(efiOnly.includes(config("firmware", "efi")));
+    assert.doesNotMatch(efiOnly, /secureBoot/);
 });
 
 test("virtualbox: Vagrant box with metadata.json, Vagrantfile, box.ovf and a streamOptimized VMDK", skipOpts, async (t) => {
@@ -394,6 +429,8 @@ test("virtualbox: Vagrant box with metadata.json, Vagrantfile, box.ovf and a str
     assert.equal(JSON.parse(fs.readFileSync(path.join(x, "metadata.json"), "utf8")).provider, "virtualbox");
     const vagrantfile = fs.readFileSync(path.join(x, "Vagrantfile"), "utf8");
     assert.match(vagrantfile, /^Vagrant\.configure\("2"\) do \|config\|\n {2}config\.vm\.base_mac = "080027[0-9A-F]{6}"\nend$/m);
+    // BIOS, VirtualBox's default: no firmware said (the control of the EFI box below).
+    assert.doesNotMatch(vagrantfile, /--firmware/);
     // templates/vagrant/Vagrantfile follows: the vagrant user, and no /vagrant synced folder
     // (the box has no Guest Additions to mount it).
     assert.ok(vagrantfile.endsWith(fs.readFileSync(path.resolve(__dirname, "../../templates/vagrant/Vagrantfile"), "utf8")));
@@ -402,6 +439,20 @@ test("virtualbox: Vagrant box with metadata.json, Vagrantfile, box.ovf and a str
     const vmdk = path.join(x, "box-disk001.vmdk");
     await checkStreamVmdk(vmdk, mib);
     checkOvf(fs.readFileSync(path.join(x, "box.ovf"), "utf8"), "box-disk001.vmdk", fs.statSync(vmdk).size, "virtualbox");
+    fs.rmSync(x, { recursive: true });
+});
+
+test("virtualbox: a box asked for EFI sets it in its packaged Vagrantfile", skipOpts, async () => {
+    const { mib } = await testDisks();
+    const { report } = await convert("box", mib, "Test-1.0.0_virtualbox", {}, ["--firmware", "efi"]);
+    const x = fs.mkdtempSync(path.join(root, "box-efi-"));
+    await ok("tar", ["-xzf", report.artifact, "-C", x, "Vagrantfile"]);
+    const vagrantfile = fs.readFileSync(path.join(x, "Vagrantfile"), "utf8");
+    assert.match(
+        vagrantfile,
+        /^ {2}config\.vm\.base_mac = "080027[0-9A-F]{6}"\n {2}config\.vm\.provider "virtualbox" do \|vb\|\n {4}vb\.customize \["modifyvm", :id, "--firmware", "efi"\]\n {2}end\nend$/m,
+    );
+    if (!missingTool("ruby")) await ok("ruby", ["-c", path.join(x, "Vagrantfile")]);
     fs.rmSync(x, { recursive: true });
 });
 

@@ -23,7 +23,12 @@ const OSES = ["CentOS-7.3.1611", "Rocky-9.8"];
  * Every stage's fingerprint, keyed "<os> base", "<os> <provider>", "<os> <provider> convert",
  * from a fresh Recipe of the copy (each reads the files as they are now).
  */
-function all(overrides: Record<string, unknown> = {}, builders: Record<string, "variant" | "iso"> = {}, modes: Record<string, "chroot" | "boot"> = {}): Map<string, string> {
+function all(
+    overrides: Record<string, unknown> = {},
+    builders: Record<string, "variant" | "iso"> = {},
+    modes: Record<string, "chroot" | "boot"> = {},
+    settings: Record<string, Record<string, unknown>> = {},
+): Map<string, string> {
     const out = new Map<string, string>();
     const recipe = new Recipe({ providers: providerNames(), root, siteOverrides: overrides });
     for (const id of OSES) {
@@ -34,7 +39,7 @@ function all(overrides: Record<string, unknown> = {}, builders: Record<string, "
             const p = providerModule(name);
             const variant = fingerprint(variantInputs(recipe, os, p, builders[name] ?? "variant", modes[name] ?? "chroot", base), recipe);
             out.set(`${id} ${name}`, variant);
-            out.set(`${id} ${name} convert`, fingerprint(conversionInputs(os, p, `${id}-1.0.0_${name}`, variant), recipe));
+            out.set(`${id} ${name} convert`, fingerprint(conversionInputs(os, p, `${id}-1.0.0_${name}`, variant, settings[name] ?? {}), recipe));
         }
     }
     return out;
@@ -86,6 +91,14 @@ test("editing the box's Vagrantfile changes only the virtualbox conversions", ()
     const before = all();
     edit("templates/vagrant/Vagrantfile", "\n# edited by the fingerprint test\n");
     assert.deepEqual(changed(before, all()), OSES.map((os) => `${os} virtualbox convert`).sort());
+});
+
+test("the firmware an OVF or a box declares is its conversion's input: only those conversions change, of the OSes it changes", () => {
+    const before = all();
+    // Rocky's disk boots UEFI: the OVF's Secure Boot off changes its OVA; EL7's OVF stays BIOS.
+    assert.deepEqual(changed(before, all({}, {}, {}, { vmware: { secureBoot: false } })), ["Rocky-9.8 vmware convert"]);
+    // BIOS, the box's default, is written nowhere: boxes made before are not made again.
+    assert.deepEqual(changed(before, all({}, {}, {}, { virtualbox: { firmware: "bios" } })), []);
 });
 
 test("an OS file's guest type changes that OS's stages only", () => {

@@ -4,6 +4,7 @@ import { PublishInputs, imageName, marks } from "../../publish/names";
 import { exportArtifact, storedObject } from "../../publish/store-object";
 import { OsVars, hasDriver } from "../../recipe/os";
 import type { AwsSettings } from ".";
+import { BOOT_MODES } from "./boot";
 
 /** The key of the VHD in the bucket: the store's object (same bucket), or a copy's. */
 function s3Key(name: string, args: AwsImageArgs, bucket: string, region: string, title: pulumi.Output<string>, parent: pulumi.Resource): pulumi.Output<string> {
@@ -17,7 +18,7 @@ function s3Key(name: string, args: AwsImageArgs, bucket: string, region: string,
 }
 
 export interface AwsImageArgs extends PublishInputs {
-    /** The OS: whether its kernel has ENA and its cloud-init speaks IMDSv2. */
+    /** The OS: the firmware its disk boots, whether its kernel has ENA and its cloud-init speaks IMDSv2. */
     readonly os: OsVars;
     /** Region, bucket, role, copies and sharing (config `aws`); the bucket may be the store's. */
     readonly settings: AwsSettings;
@@ -25,8 +26,8 @@ export interface AwsImageArgs extends PublishInputs {
 
 /**
  * An AMI from a VHD: S3 upload → EBS snapshot import (VM Import, with the account's vmimport
- * role: examples/aws-vmimport-role) → AMI (hvm, gp3; ENA and IMDSv2-only where the OS has
- * them) → copies per extra region → launch permissions per account.
+ * role: examples/aws-vmimport-role) → AMI (hvm, gp3; its boot mode, NitroTPM with UEFI; ENA
+ * and IMDSv2-only where the OS has them) → copies per extra region → launch permissions per account.
  */
 export class AwsImage extends pulumi.ComponentResource {
     public readonly amiId: pulumi.Output<string>;
@@ -40,6 +41,7 @@ export class AwsImage extends pulumi.ComponentResource {
         const bucket = s.bucket!;
         const title = imageName(args.vmName, args.version, args.sha256);
         const tags = { "gold:os": args.vmName, "gold:version": args.version, ...marks(args) };
+        const bootMode = BOOT_MODES.of(s.bootMode, args.os);
 
         // The VHD in S3 for VM Import: the store's own object when the store is this bucket,
         // else a copy made by a command keyed by its sha256 (the engine never reads the file).
@@ -73,7 +75,9 @@ export class AwsImage extends pulumi.ComponentResource {
                 // IMDSv2-only AMI needs a cloud-init that asks for tokens (CentOS 7's does not).
                 enaSupport: hasDriver(args.os, "ena"),
                 imdsSupport: args.os.imds_v2 ? "v2.0" : undefined,
-                bootMode: s.bootMode,
+                bootMode,
+                // NitroTPM needs a UEFI boot mode; the Nitro types that have it boot uefi-preferred AMIs with UEFI.
+                tpmSupport: bootMode === "legacy-bios" ? undefined : "v2.0",
                 tags: { ...tags, Name: title },
             },
             { parent: this, customTimeouts: { create: "1h" } },

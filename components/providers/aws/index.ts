@@ -1,13 +1,14 @@
 // Amazon Web Services: a dynamic VHD imported as an EBS snapshot and registered as an AMI.
 import { choice, flag, list, text } from "../../recipe/fields";
 import { publishInputs } from "../../publish/names";
-import { Settings, defineProvider } from "../provider";
+import { BIOS, Settings, defineProvider } from "../provider";
 import { firstBoot } from "./first-boot";
 import { imageTitle } from "../../publish/names";
 import { AwsImage } from "./image";
+import { BOOT_MODES } from "./boot";
+import { uefiWithTpm } from "../firmware";
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
-const NOT_UEFI = "every image is a BIOS/MBR disk: UEFI needs a hybrid disk, not built yet";
 
 const fields = {
     region: text(REGION, "an AWS region such as eu-west-1").optional(),
@@ -19,7 +20,8 @@ const fields = {
         .optional(),
     copyRegions: list(REGION, "a list of AWS regions").default([]),
     shareWithAccounts: list(/^\d{12}$/, "a list of 12-digit AWS account ids").default([]),
-    bootMode: choice(["legacy-bios"], NOT_UEFI).default("legacy-bios"),
+    /** The AMI's boot mode; unset: per OS, uefi-preferred for a hybrid disk, uefi or legacy-bios for a disk of one firmware. */
+    bootMode: choice(BOOT_MODES.choices).optional(),
 };
 
 /** Config `aws`, checked. */
@@ -30,9 +32,10 @@ export default defineProvider({
     title: "Amazon Web Services",
     fields,
     requiredToPublish: ["region", "bucket"],
-    check: (_s, ctx) => {
-        // AMI names: at most 128 characters, the sha256 suffix included.
+    check: (s, ctx) => {
         for (const os of ctx.oses) {
+            BOOT_MODES.of(s.bootMode, os);
+            // AMI names: at most 128 characters, the sha256 suffix included.
             const name = imageTitle(os.vm_name, ctx.version, "0".repeat(64));
             if (name.length > 128) throw new Error(`config version: '${ctx.version}' is too long: the AMI name ${name} has ${name.length} characters, at most 128`);
         }
@@ -40,6 +43,11 @@ export default defineProvider({
     isoBuilder: "virtualbox-iso",
     format: "vhd",
     firstBoot,
+    // A UEFI AMI boots UEFI with a NitroTPM (its tpmSupport). Secure Boot where the OS's shim is
+    // signed: the test proves the image boots under it with Microsoft's keys, but EC2 enforces it
+    // only for an AMI registered with a UEFI variable store holding keys (uefiData), which this
+    // AMI does not carry: its instances start in Setup Mode.
+    boot: (s, os) => (BOOT_MODES.of(s.bootMode, os) === "legacy-bios" ? BIOS : uefiWithTpm(os)),
     outputs: ["amiId", "amiIds", "region"],
     publish: (a) => {
         const img = new AwsImage(a.name, { ...publishInputs(a), os: a.os, settings: a.settings });

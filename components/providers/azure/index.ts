@@ -1,9 +1,13 @@
-// Microsoft Azure: a fixed VHD uploaded as a page blob, then a managed image (and a Compute
-// Gallery image version when a gallery is set).
-import { choice, text } from "../../recipe/fields";
+// Microsoft Azure: a fixed VHD uploaded as a page blob, published into a Compute Gallery (an
+// image definition per OS and version, Trusted Launch and NVMe on generation 2, and its image
+// version), and as a managed image unless asked not to.
+import { choice, flag, text } from "../../recipe/fields";
 import { imageTitle, publishInputs } from "../../publish/names";
-import { Settings, defineProvider } from "../provider";
+import { BIOS, Settings, defineProvider } from "../provider";
+import { uefiWithTpm } from "../firmware";
+import { GENERATIONS, managedImageName } from "./boot";
 import { firstBoot } from "./first-boot";
+import { definitionName } from "./gallery";
 import { AzureImage } from "./image";
 
 const fields = {
@@ -11,8 +15,12 @@ const fields = {
     location: text(/^[a-z0-9]+$/, "an Azure location such as westeurope", 64).optional(),
     storageAccount: text(/^[a-z0-9]{3,24}$/, "3-24 lowercase letters and digits").optional(),
     container: text(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "a blob container name").default("images"),
+    /** The Compute Gallery (made once, outside the version stacks) each version is published into. */
     gallery: text(/^[A-Za-z0-9][A-Za-z0-9._]*$/, "a gallery name (letters, digits, '.', '_')", 80).optional(),
-    hyperVGeneration: choice(["V1"], "every image is a BIOS/MBR disk: V2 (UEFI) needs a hybrid disk, not built yet").default("V1"),
+    /** Unset: per OS, V2 where its disk boots UEFI, else V1. */
+    hyperVGeneration: choice(GENERATIONS.choices).optional(),
+    /** A managed image beside the gallery version (the output imageId), as version stacks gave before the gallery. */
+    managedImage: flag().default(true),
 };
 
 /** Config `azure`, checked. */
@@ -22,10 +30,10 @@ export default defineProvider({
     name: "azure",
     title: "Microsoft Azure",
     fields,
-    requiredToPublish: ["resourceGroup", "location", "storageAccount"],
+    requiredToPublish: ["resourceGroup", "location", "storageAccount", "gallery"],
     check: (s, ctx) => {
-        if (ctx.publishing && s.gallery && !/^\d{1,9}\.\d{1,9}\.\d{1,9}$/.test(ctx.version)) {
-            throw new Error(`config version: '${ctx.version}' cannot be an Azure Compute Gallery image version, which must be MAJOR.MINOR.PATCH (unset azure.gallery or use such a version)`);
+        if (ctx.publishing && !/^\d{1,9}\.\d{1,9}\.\d{1,9}$/.test(ctx.version)) {
+            throw new Error(`config version: '${ctx.version}' cannot be an Azure Compute Gallery image version, which must be MAJOR.MINOR.PATCH; valid: a version such as 1.4.0`);
         }
         // One account serves both: the store's page blobs are what Azure imports (and the copy's
         // credentials, the account's key, would not open a store in another account).
@@ -34,18 +42,23 @@ export default defineProvider({
                 `config artifactStore: '${ctx.store.url}' is in storage account '${ctx.store.account}', not azure.storageAccount '${s.storageAccount}'; valid: an azblob:// store in '${s.storageAccount}', or a store of another kind`,
             );
         }
-        // Managed image names: at most 80 characters, the sha256 suffix included.
         for (const os of ctx.oses) {
-            const name = imageTitle(os.vm_name, ctx.version, "0".repeat(64));
-            if (name.length > 80) throw new Error(`config version: '${ctx.version}' is too long: the Azure image name ${name} has ${name.length} characters, at most 80`);
+            const gen = GENERATIONS.of(s.hyperVGeneration, os);
+            // Managed image and definition names: at most 80 characters (the image's with its sha256 suffix).
+            for (const [what, name] of [["image", managedImageName(imageTitle(os.vm_name, ctx.version, "0".repeat(64)), gen)], ["image definition", definitionName(os.vm_name, ctx.version, gen)]]) {
+                if (name.length > 80) throw new Error(`config version: '${ctx.version}' is too long: the Azure ${what} name ${name} has ${name.length} characters, at most 80`);
+            }
         }
     },
     isoBuilder: "qemu",
     format: "vhd-fixed",
     firstBoot,
+    // Generation 2 from a Trusted Launch-supported definition: UEFI with a vTPM, Secure Boot
+    // where the OS's shim is signed (Trusted Launch's defaults).
+    boot: (s, os) => (GENERATIONS.of(s.hyperVGeneration, os) === "V2" ? uefiWithTpm(os) : BIOS),
     outputs: ["imageId", "blobUrl", "galleryImageVersionId"],
     publish: (a) => {
-        const img = new AzureImage(a.name, { ...publishInputs(a), settings: a.settings });
-        return { imageId: img.imageId, blobUrl: img.blobUrl, ...(img.galleryImageVersionId ? { galleryImageVersionId: img.galleryImageVersionId } : {}) };
+        const img = new AzureImage(a.name, { ...publishInputs(a), os: a.os, settings: a.settings, publisher: a.site.namespace });
+        return { blobUrl: img.blobUrl, galleryImageVersionId: img.galleryImageVersionId, ...(img.imageId ? { imageId: img.imageId } : {}) };
     },
 });

@@ -2,7 +2,9 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { PublishInputs, imageName, marks } from "../../publish/names";
 import { exportArtifact, storedObject } from "../../publish/store-object";
+import type { OsVars } from "../../recipe/os";
 import type { GcpSettings } from ".";
+import { guestOsFeatures } from "./features";
 
 /**
  * A GCP resource name: [a-z]([-a-z0-9]*[a-z0-9])?, at most 63 characters. The config checks
@@ -18,7 +20,9 @@ export function gcpLabel(value: string): string {
 }
 
 export interface GcpImageArgs extends PublishInputs {
-    /** Project, bucket, family, guest OS features (config `gcp`). */
+    /** The OS: its firmware and drivers are the image's guest OS features. */
+    readonly os: OsVars;
+    /** Project, bucket, family, extra guest OS features (config `gcp`). */
     readonly settings: GcpSettings;
 }
 
@@ -48,7 +52,7 @@ export class GcpImage extends pulumi.ComponentResource {
                 description: `${args.vmName} ${args.version} (gold standard image)`,
                 // Compute Engine takes the https form of the object, not gs://.
                 rawDisk: { source: pulumi.interpolate`https://storage.googleapis.com/${s.bucket!}/${objectName}` },
-                guestOsFeatures: s.guestOsFeatures.map((type) => ({ type })),
+                guestOsFeatures: guestOsFeatures(s.guestOsFeatures, args.os).map((type) => ({ type })),
                 labels: { "gold-os": gcpLabel(args.vmName), "gold-version": gcpLabel(args.version), ...marks(args) },
             },
             { parent: this, customTimeouts: { create: "1h" } },

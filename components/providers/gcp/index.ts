@@ -1,9 +1,11 @@
 // Google Cloud Platform: disk.raw in an oldgnu tar.gz, uploaded to a bucket and imported as an image.
 import { list, text } from "../../recipe/fields";
 import { imageTitle, publishInputs } from "../../publish/names";
-import { Settings, defineProvider } from "../provider";
+import { BIOS, Settings, defineProvider } from "../provider";
+import { uefiWithTpm } from "../firmware";
 import { firstBoot } from "./first-boot";
 import { GcpImage, gcpName } from "./image";
+import { guestOsFeatures } from "./features";
 
 const fields = {
     project: text(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a GCP project id").optional(),
@@ -13,9 +15,8 @@ const fields = {
     guestRepo: text(/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._~%\/-]*)?$/, "an http(s):// URL of a yum repository", 1024).optional(),
     /** Its signing key, when the mirror's differs. */
     guestRepoGpgKey: text(/^(https?|file):\/\/[A-Za-z0-9._~%\/:-]+$/, "an http(s):// or file:// URL of a GPG key", 1024).optional(),
-    guestOsFeatures: list(/^[A-Z_]+$/, "a list of feature names such as VIRTIO_SCSI_MULTIQUEUE")
-        .refine((l) => !l.includes("UEFI_COMPATIBLE"), { error: "a list without UEFI_COMPATIBLE: every image is a BIOS/MBR disk (UEFI needs a hybrid disk, not built yet)" })
-        .default([]),
+    /** Features added to the ones each OS's file gives (./features.ts), e.g. SEV_CAPABLE. */
+    guestOsFeatures: list(/^[A-Z_]+$/, "a list of feature names such as SEV_CAPABLE").default([]),
 };
 
 /** Config `gcp`, checked. */
@@ -27,9 +28,10 @@ export default defineProvider({
     fields,
     requiredToPublish: ["project", "bucket"],
     buildVars: (s) => ({ ...(s.guestRepo ? { guest_repo: s.guestRepo } : {}), ...(s.guestRepoGpgKey ? { guest_repo_gpgkey: s.guestRepoGpgKey } : {}) }),
-    check: (_s, ctx) => {
-        // Image names: at most 63 characters with the sha256 suffix whole.
+    check: (s, ctx) => {
         for (const os of ctx.oses) {
+            guestOsFeatures(s.guestOsFeatures, os);
+            // Image names: at most 63 characters with the sha256 suffix whole.
             const name = gcpName(imageTitle(os.vm_name, ctx.version, "0".repeat(64)));
             if (name.length > 63) throw new Error(`config version: '${ctx.version}' is too long: the GCP image name ${name} has ${name.length} characters, at most 63`);
         }
@@ -37,9 +39,11 @@ export default defineProvider({
     isoBuilder: "qemu",
     format: "raw-tar",
     firstBoot,
+    // A UEFI_COMPATIBLE image boots as a Shielded VM: UEFI, vTPM, Secure Boot where the OS's shim is signed.
+    boot: (s, os) => (guestOsFeatures(s.guestOsFeatures, os).includes("UEFI_COMPATIBLE") ? uefiWithTpm(os) : BIOS),
     outputs: ["imageName", "selfLink", "project"],
     publish: (a) => {
-        const img = new GcpImage(a.name, { ...publishInputs(a), settings: a.settings });
+        const img = new GcpImage(a.name, { ...publishInputs(a), os: a.os, settings: a.settings });
         return { imageName: img.imageName, selfLink: img.selfLink, project: a.settings.project };
     },
 });

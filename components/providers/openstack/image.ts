@@ -1,11 +1,10 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PublishInputs, imageName, marks } from "../../publish/names";
-import { OsVars } from "../../recipe/os";
+import { OsVars, bootsWith } from "../../recipe/os";
 import { repoRoot } from "../../recipe/paths";
 import { sh } from "../../shell";
 import type { OpenstackSettings } from ".";
-import type { Way } from "./first-boot";
 
 export interface OpenstackImageArgs extends PublishInputs {
     readonly os: OsVars;
@@ -14,25 +13,29 @@ export interface OpenstackImageArgs extends PublishInputs {
 }
 
 /**
- * What the publisher sets on every image: the hardware it was built for, the OS file's facts,
- * and whether Nova must attach a config drive (config openstack.metadata config-drive: the
- * image's cloud-init looks nowhere else).
+ * What the publisher sets on every image: the hardware it was built for (and the machine type
+ * of config openstack.machineType), the OS file's facts, and whether Nova must attach a config
+ * drive (config openstack.metadata config-drive: the image's cloud-init looks nowhere else).
  */
-function ownProperties(os: OsVars, metadata: Way | "both"): Record<string, string> {
+function ownProperties(os: Pick<OsVars, "os_distro" | "os_version" | "firmware">, s: Pick<OpenstackSettings, "metadata" | "machineType">): Record<string, string> {
     return {
         hw_disk_bus: "scsi",
         hw_scsi_model: "virtio-scsi",
         hw_vif_model: "virtio",
         hw_qemu_guest_agent: "no",
+        // A hybrid disk boots with either firmware: Nova's default (SeaBIOS, what the first-boot
+        // test proves) or a cloud's own. A disk of one firmware says which.
+        ...(bootsWith(os, "uefi") ? {} : { hw_firmware_type: "bios" }),
+        ...(s.machineType ? { hw_machine_type: s.machineType } : {}),
         os_type: "linux",
         os_distro: os.os_distro,
         os_version: os.os_version,
-        img_config_drive: metadata === "config-drive" ? "mandatory" : "optional",
+        img_config_drive: s.metadata === "config-drive" ? "mandatory" : "optional",
     };
 }
 
-/** Properties config `openstack.properties` may not set. */
-export const OWN_PROPERTIES: string[] = Object.keys(ownProperties({ os_distro: "", os_version: "" } as OsVars, "both"));
+/** Properties config `openstack.properties` may not set: every one the publisher may set. */
+export const OWN_PROPERTIES: string[] = Object.keys(ownProperties({ os_distro: "", os_version: "", firmware: ["bios"] }, { metadata: "both", machineType: "q35" }));
 
 const GLANCE = ["node_modules/.bin/ts-node", "--transpile-only", "components/providers/openstack/glance-image.ts"];
 
@@ -57,7 +60,7 @@ export class OpenstackImage extends pulumi.ComponentResource {
                 visibility: s.visibility,
                 protected: s.protected,
                 tags: ["gold", args.version, ...s.tags, ...Object.keys(marks(args))],
-                properties: { ...s.properties, ...ownProperties(args.os, s.metadata) },
+                properties: { ...s.properties, ...ownProperties(args.os, s) },
             }),
         );
         const image = new command.local.Command(

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { choice, flag, list } from "../../recipe/fields";
 import { publishInputs } from "../../publish/names";
-import { Settings, defineProvider } from "../provider";
+import { BIOS, Settings, defineProvider } from "../provider";
 import { WAYS, firstBoot } from "./first-boot";
 import { OWN_PROPERTIES, OpenstackImage } from "./image";
 
@@ -15,6 +15,8 @@ const fields = {
      */
     metadata: choice(["both", ...WAYS]).default("both"),
     visibility: choice(["private", "public", "shared", "community"]).default("private"),
+    /** Glance's hw_machine_type; unset: the cloud's default (i440fx on most). */
+    machineType: choice(["q35"]).optional(),
     /** Glance's protected flag: the image cannot be deleted (the seed's --protected); destroy then fails until it is cleared. */
     protected: flag().default(false),
     /** Extra tags besides "gold" and the version (the seed tagged its images "packer"). */
@@ -22,7 +24,7 @@ const fields = {
     /** Extra Glance properties; the hardware and OS properties are the publisher's own. */
     properties: z
         .record(z.string().regex(/^[A-Za-z0-9_:.-]{1,255}$/), z.string().max(255), { error: "an object of string values (Glance property names to values)" })
-        .refine((p) => !OWN_PROPERTIES.some((k) => k in p), { error: `an object of extra properties, without ${OWN_PROPERTIES.join(", ")} (the publisher sets those from the OS file and openstack.metadata)` })
+        .refine((p) => !OWN_PROPERTIES.some((k) => k in p), { error: `an object of extra properties, without ${OWN_PROPERTIES.join(", ")} (the publisher sets those from the OS file, openstack.metadata and openstack.machineType)` })
         .default({}),
 };
 
@@ -37,6 +39,9 @@ export default defineProvider({
     isoBuilder: "qemu",
     format: "qcow2",
     firstBoot,
+    // Glance's hw_firmware_type is left to the cloud for a hybrid disk (./image.ts): its
+    // instances boot SeaBIOS unless the cloud says otherwise, which the first-boot test proves.
+    boot: () => BIOS,
     firstBootWays: (s) => (s.metadata === "both" ? WAYS : [s.metadata]),
     buildVars: (s) => ({ openstack_metadata: s.metadata }),
     outputs: ["imageId"],
