@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `npm test`: every suite, the fast ones beside the end-to-end test. The end-to-end test's time is
 # emulated guests (at most two at once) and debootstrap's downloads; the unit and validate suites
-# (about 11 minutes alone) fill what is left of the CPU at low priority instead of adding their
-# minutes before it. Each fast suite writes to its own log, printed whole when it ends, so the
-# end-to-end test's lines stay readable. Fails when any suite fails, after all have ended.
+# (about 11 minutes alone) share the CPU with it instead of adding their minutes before it, at
+# the same priority: at nice 19 a loaded machine starved them for minutes (servers that did not
+# start, stops that looked unbounded). Each fast suite writes to its own log (its failures are
+# printed when it ends), so the end-to-end test's lines stay readable. Fails when any suite fails, after all have ended.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 
@@ -15,7 +16,7 @@ npm run --silent build || exit 1
 fast() {
     local suite
     for suite in test:unit validate; do
-        if nice -n 19 npm run --silent "$suite" >"$logs/$suite.log" 2>&1; then
+        if npm run --silent "$suite" >"$logs/$suite.log" 2>&1; then
             echo "== npm run $suite: passed ($(grep -E '^# (pass|skipped|duration_ms) ' "$logs/$suite.log" | tr -d '#' | xargs); log: $logs/$suite.log)"
         else
             # The failing tests first, each with its error (CI may show only part of a long log).
