@@ -3,7 +3,7 @@
 // kickstart anaconda stops on halfway through an install.
 import { isIP, isIPv4 } from "net";
 import { z } from "zod";
-import { printable } from "./definitions";
+import { BuildType, printable } from "./definitions";
 import { checkPublicKey } from "./keys";
 
 const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -103,7 +103,18 @@ function keyOf(path: readonly PropertyKey[]): string {
     return path.reduce<string>((s, k) => (typeof k === "number" ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)), "");
 }
 
-export function checkDefinition(raw: unknown, where: string): BuildDefinition {
+/**
+ * A virtual build's disk becomes an image that clouds put on larger disks: cloud-init's growpart
+ * extends the last partition, and anaconda places growing partitions after fixed-size ones, so
+ * "/" must be the one partition that grows.
+ */
+function imageDiskProblem(def: BuildDefinition): string | undefined {
+    const growing = def.disk.partitions.filter((p) => p.grow).map((p) => p.mount);
+    if (growing.length === 1 && growing[0] === "/") return undefined;
+    return `disk.partitions: in a virtual build, '/' must be the only partition with grow: true (it then ends the disk, where cloud-init's growpart extends it); growing: ${growing.join(", ") || "none"}`;
+}
+
+export function checkDefinition(raw: unknown, where: string, type: BuildType): BuildDefinition {
     const r = DEFINITION.safeParse(raw, { reportInput: true });
     if (!r.success) {
         const issue = r.error.issues[0];
@@ -117,5 +128,7 @@ export function checkDefinition(raw: unknown, where: string): BuildDefinition {
         throw new Error(`${where}: ${key} ${message}`);
     }
     const def = r.data;
+    const imageDisk = type === "virtual" ? imageDiskProblem(def) : undefined;
+    if (imageDisk) throw new Error(`${where}: ${imageDisk}`);
     return { ...def, ssh_keys: def.ssh_keys.map((k, i) => checkPublicKey(k, `${where}: ssh_keys[${i}]`)) };
 }

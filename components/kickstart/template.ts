@@ -2,7 +2,7 @@
 // (http/templates/<family>.ks.njk). Loading the parts is the Recipe's (components/recipe/recipe.ts).
 import * as path from "path";
 import * as nunjucks from "nunjucks";
-import { kickstartFamily, OsVars } from "../recipe/os";
+import { bootsWith, kickstartFamily, OsVars } from "../recipe/os";
 import { recipePaths } from "../recipe/paths";
 import { SiteVars } from "../recipe/site";
 import { BuildId } from "./definitions";
@@ -35,6 +35,7 @@ function templatesEnv(root: string): nunjucks.Environment {
 export function renderTemplate(p: KickstartParts): string {
     const { installUrl, repos } = osRepositories(p.os, p.site);
     const family = kickstartFamily(p.os);
+    const listsFirmwarePartition = p.def.disk.partitions.some((x) => x.mount === "/boot/efi" || x.mount === "biosboot");
     const text = templatesEnv(p.root).render(`${family}.ks.njk`, {
         build: p.build,
         os: p.os,
@@ -45,7 +46,10 @@ export function renderTemplate(p: KickstartParts): string {
         repos,
         authorized_keys: p.authorizedKeys,
         comment_lines: p.def.comment ? p.def.comment.split("\n") : [],
-        lists_firmware_partition: p.def.disk.partitions.some((x) => x.mount === "/boot/efi" || x.mount === "biosboot"),
+        lists_firmware_partition: listsFirmwarePartition,
+        // One disk for both firmwares, as the OS file says it boots; a definition that places a
+        // firmware partition itself (a metal host that knows its firmware) keeps its own layout.
+        hybrid_disk: bootsWith(p.os, "bios") && bootsWith(p.os, "uefi") && !listsFirmwarePartition,
     });
     // Blank lines left by template tags carry no meaning in a kickstart.
     return text.replace(/\n{3,}/g, "\n\n").replace(/^\n+/, "");

@@ -85,7 +85,21 @@ export function loadOs(id: string, root: string = repoRoot, known: readonly stri
     }
     if (parsed.data.vm_name !== id) throw new Error(`${file}: vm_name must equal the file name '${id}'`);
     if (parsed.data.secure_boot && !parsed.data.firmware.includes("uefi")) throw new Error(`${file}: secure_boot must be false: firmware ${JSON.stringify(parsed.data.firmware)} has no uefi`);
+    const problem = installFirmwareProblem(parsed.data);
+    if (problem) throw new Error(`${file}: firmware ${JSON.stringify(parsed.data.firmware)} cannot be installed: ${problem}`);
     return parsed.data;
+}
+
+/**
+ * Why a kickstart install cannot make a disk that boots with the OS's firmware. Packer boots the
+ * installer under BIOS, so the disk always boots BIOS; UEFI comes only with the hybrid layout,
+ * which relies on the one GRUB configuration that EL8 and later share between both (BLS).
+ */
+function installFirmwareProblem(os: OsVars): string | undefined {
+    if (!hasKickstart(os) || !bootsWith(os, "uefi")) return undefined;
+    if (!bootsWith(os, "bios")) return 'the ISO install runs under BIOS, so its disk boots BIOS: list ["bios"], or ["bios", "uefi"] for a hybrid disk';
+    if (kickstartFamily(os) === "el7") return 'EL7 makes no hybrid disk (its anaconda lays out a disk for the firmware it runs on, and its GRUB keeps separate BIOS and UEFI configurations): list ["bios"]';
+    return undefined;
 }
 
 /** Whether an OS installs from its ISO with a kickstart (else its base starts from a disk image). */

@@ -83,7 +83,7 @@ export class Recipe {
         let def = this.definitions.get(build.id);
         if (!def) {
             const { raw, files } = loadDefinition(build, this.root);
-            this.definitions.set(build.id, (def = checkDefinition(raw, files.map((f) => path.relative(this.root, f)).join(" + "))));
+            this.definitions.set(build.id, (def = checkDefinition(raw, files.map((f) => path.relative(this.root, f)).join(" + "), build.type)));
         }
         return def;
     }

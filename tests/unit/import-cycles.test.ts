@@ -14,18 +14,31 @@ test("no import circle among the program's modules (type imports included)", () 
     assert.deepEqual(importCycles(graph), []);
 });
 
-test("the circle finder finds a circle, type-only and through an index (its control)", () => {
-    const dir = tempDir("cycles");
+/** The import graph of a throwaway tree of these files (path to text). */
+function graphOf(files: Record<string, string>, roots: string[]): Map<string, string[]> {
+    const dir = tempDir("imports");
     try {
-        const write = (f: string, text: string) => (fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true }), fs.writeFileSync(path.join(dir, f), text));
-        write("a.ts", 'import type { B } from "./b";\nexport type A = B;\n');
-        write("b/index.ts", 'import { c } from "../c";\nexport type B = number;\nexport const b = c;\n');
-        write("c.ts", 'export type { A } from "./a";\nexport const c = 1;\n');
-        write("d.ts", 'import { c } from "./c";\nexport const d = c;\n');
-        assert.deepEqual(importCycles(importGraph(dir, ["."])), [["a.ts", "b/index.ts", "c.ts"]]);
+        for (const [f, text] of Object.entries(files)) {
+            fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+            fs.writeFileSync(path.join(dir, f), text);
+        }
+        return importGraph(dir, roots);
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
+}
+
+test("the circle finder finds a circle, type-only and through an index (its control)", () => {
+    const graph = graphOf(
+        {
+            "a.ts": 'import type { B } from "./b";\nexport type A = B;\n',
+            "b/index.ts": 'import { c } from "../c";\nexport type B = number;\nexport const b = c;\n',
+            "c.ts": 'export type { A } from "./a";\nexport const c = 1;\n',
+            "d.ts": 'import { c } from "./c";\nexport const d = c;\n',
+        },
+        ["."],
+    );
+    assert.deepEqual(importCycles(graph), [["a.ts", "b/index.ts", "c.ts"]]);
 });
 
 test("the kickstart layer imports nothing of the providers: it is given their names", () => {
@@ -35,17 +48,15 @@ test("the kickstart layer imports nothing of the providers: it is given their na
 });
 
 test("the layer check finds a kickstart module naming the providers, type-only too (its control)", () => {
-    const dir = tempDir("layers");
-    try {
-        const write = (f: string, text: string) => (fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true }), fs.writeFileSync(path.join(dir, f), text));
-        write("components/providers/index.ts", "export const providerNames = () => [];\n");
-        write("components/kickstart/a.ts", 'import type { X } from "../providers";\nexport type A = X;\n');
-        write("components/kickstart/b.ts", 'import { a } from "./c";\nexport const b = a;\n');
-        write("components/kickstart/c.ts", "export const a = 1;\n");
-        write("components/recipe/d.ts", 'import { providerNames } from "../providers";\nexport const d = providerNames;\n');
-        const graph = importGraph(dir, ["components"]);
-        assert.deepEqual(importsAcross(graph, "components/kickstart", "components/providers"), [`${path.join("components", "kickstart", "a.ts")} -> ${path.join("components", "providers", "index.ts")}`]);
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const graph = graphOf(
+        {
+            "components/providers/index.ts": "export const providerNames = () => [];\n",
+            "components/kickstart/a.ts": 'import type { X } from "../providers";\nexport type A = X;\n',
+            "components/kickstart/b.ts": 'import { a } from "./c";\nexport const b = a;\n',
+            "components/kickstart/c.ts": "export const a = 1;\n",
+            "components/recipe/d.ts": 'import { providerNames } from "../providers";\nexport const d = providerNames;\n',
+        },
+        ["components"],
+    );
+    assert.deepEqual(importsAcross(graph, "components/kickstart", "components/providers"), [`${path.join("components", "kickstart", "a.ts")} -> ${path.join("components", "providers", "index.ts")}`]);
 });

@@ -9,7 +9,7 @@ import { spawnSync } from "child_process";
 import { listBuildNames, listBuilds } from "../../components/kickstart/definitions";
 import { BadNameError, UnknownChoiceError } from "../../components/kickstart/errors";
 import { listKickstarts, renderKickstart, writeHttpDirectory } from "../../components/kickstart/render";
-import { hasKickstart, kickstartFamily, listKickstartOses, listOses, loadOs } from "../../components/recipe/os";
+import { bootsWith, hasKickstart, kickstartFamily, listKickstartOses, listOses, loadOs, osFile } from "../../components/recipe/os";
 import { repoRoot } from "../../components/recipe/paths";
 import { loadSite } from "../../components/recipe/site";
 import { providerNames } from "../../components/providers";
@@ -36,13 +36,23 @@ const BOOT_ARGS = {
     el8: "console=tty0 console=ttyS0,115200n8",
 };
 
-const METAL_HOSTS: Record<string, { network: string; drive: string; root: string; extraArgs: string }> = {
+/** What a hybrid disk (firmware bios and uefi) adds: its partitions, and its boot loaders for both. */
+const HYBRID_PARTS = [/^part biosboot --fstype=biosboot --size=1( |$)/, /^part \/boot\/efi --fstype=efi --size=200( |$)/];
+const HYBRID_PACKAGES = ["grub2-pc", "grub2-efi-x64", "shim-x64"];
+
+/** The lines of a kickstart that make a disk boot under UEFI, or with GRUB i386-pc on GPT. */
+function firmwareLines(ks: string): string[] {
+    return lines(ks).filter((l) => /biosboot|\/boot\/efi|--disklabel|grub2-pc|grub2-efi|shim|BOOTX64|sfdisk/.test(l));
+}
+
+const METAL_HOSTS: Record<string, { network: string; drive: string; root: string; extraArgs: string; ownFirmwarePartition: boolean }> = {
     host1: {
         network:
             "network --bootproto=static --device=eth0 --ip=192.0.2.11 --netmask=255.255.255.0 --gateway=192.0.2.1 --nameserver=192.0.2.53,192.0.2.54 --hostname=host1.example.com --onboot=yes --activate",
         drive: "sda",
         root: "part / --fstype=xfs --size=20480 --ondisk=sda",
         extraArgs: "",
+        ownFirmwarePartition: false,
     },
     host2: {
         network:
@@ -50,6 +60,7 @@ const METAL_HOSTS: Record<string, { network: string; drive: string; root: string
         drive: "nvme0n1",
         root: "part / --fstype=xfs --size=40960 --grow --ondisk=nvme0n1",
         extraArgs: " console=ttyS1,115200n8",
+        ownFirmwarePartition: true,
     },
 };
 
@@ -105,6 +116,30 @@ for (const { build, os } of listKickstarts(providers)) {
         assert.match(bootloader[0], new RegExp(`--append="${BOOT_ARGS[family].replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[" ]`));
         if (family === "el8") assert.doesNotMatch(bootloader[0], /net\.ifnames|biosdevname/);
 
+        // The disk: hybrid (GPT, biosboot + EFI system partition, boot loaders for both firmwares)
+        // exactly when the OS file's firmware lists bios and uefi and the definition places no
+        // firmware partition itself; else the plain layout, with nothing of the hybrid one.
+        const parts = all.filter((l) => l.startsWith("part "));
+        const hybrid = bootsWith(osVars, "bios") && bootsWith(osVars, "uefi") && !METAL_HOSTS[name]?.ownFirmwarePartition;
+        if (hybrid) {
+            assert.match(all.find((l) => l.startsWith("clearpart "))!, / --disklabel=gpt( |$)/);
+            assert.ok(!all.includes("reqpart"), "reqpart would add the installer's firmware partition again");
+            for (const re of HYBRID_PARTS) assert.equal(parts.filter((l) => re.test(l)).length, 1, `one ${re}`);
+            for (const p of HYBRID_PACKAGES) assert.ok(packages.includes(p), `%packages lacks ${p}`);
+            const post = section(ks, "%post --erroronfail").join("\n");
+            assert.match(post, /\/boot\/efi\/EFI\/BOOT\/BOOTX64\.EFI /, "the removable path (the shim) is checked");
+            assert.match(post, /^boot_uuid=\$\(grub2-probe --target=fs_uuid \/boot\/grub2\)$/m);
+            assert.match(post, /^search --no-floppy --root-dev-only --fs-uuid --set=dev \$boot_uuid\nset prefix=\(\\\$dev\)\$grub_dir\nexport \\\$prefix\nconfigfile \\\$prefix\/grub\.cfg$/m);
+            assert.match(post, /^sfdisk --activate "\$disk" -$/m, "the protective MBR's boot flag is cleared");
+        } else {
+            assert.deepEqual(firmwareLines(ks).filter((l) => !(METAL_HOSTS[name]?.ownFirmwarePartition && l.startsWith("part /boot/efi "))), [], "nothing of the hybrid disk");
+        }
+        if (type === "virtual") {
+            // Root ends the disk (anaconda places the growing partition last): growpart extends it.
+            assert.deepEqual(parts.filter((l) => / --grow( |$)/.test(l)), [parts[parts.length - 1]], "one growing partition, listed last");
+            assert.match(parts[parts.length - 1], /^part \/ /);
+        }
+
         // Never a plaintext root password.
         const rootpw = all.filter((l) => l.startsWith("rootpw"));
         assert.equal(rootpw.length, 1);
@@ -132,7 +167,7 @@ for (const { build, os } of listKickstarts(providers)) {
             if (host) {
                 assert.ok(all.includes(host.network), `network line of ${name}`);
                 assert.ok(all.includes(`ignoredisk --only-use=${host.drive}`));
-                assert.ok(all.includes(`clearpart --all --initlabel --drives=${host.drive}`));
+                assert.ok(all.includes(`clearpart --all --initlabel${hybrid ? " --disklabel=gpt" : ""} --drives=${host.drive}`));
                 assert.ok(all.includes(host.root), `root partition of ${name}`);
                 assert.ok(all.filter((l) => l.startsWith("part ")).every((l) => l.endsWith(`--ondisk=${host.drive}`)));
                 assert.ok(bootloader[0].includes(`--boot-drive=${host.drive}`));
@@ -143,14 +178,53 @@ for (const { build, os } of listKickstarts(providers)) {
     });
 }
 
-test("EL8+ gets reqpart unless the host places /boot/efi itself", () => {
-    const el8 = listOses().find((o) => kickstartFamily(loadOs(o)) === "el8");
-    const el7 = listOses().find((o) => kickstartFamily(loadOs(o)) === "el7");
+test("no reqpart beside a hybrid disk's or a host's own firmware partitions, nor on EL7", () => {
+    const el8 = listKickstartOses().find((o) => kickstartFamily(loadOs(o)) === "el8" && bootsWith(loadOs(o), "uefi"));
+    const el7 = listKickstartOses().find((o) => kickstartFamily(loadOs(o)) === "el7");
     assert.ok(el8 && el7);
-    assert.ok(lines(render("virtual/aws", el8)).includes("reqpart"));
+    assert.ok(!lines(render("virtual/aws", el8)).includes("reqpart"));
     assert.ok(!lines(render("metal/host2", el8)).includes("reqpart"));
     assert.ok(lines(render("metal/host2", el8)).includes("part /boot/efi --fstype=efi --size=600 --ondisk=nvme0n1"));
     assert.ok(!lines(render("virtual/aws", el7)).includes("reqpart"));
+});
+
+test("the hybrid disk follows the OS file's firmware, not the OS's name", () => {
+    const root = fixtureRoot();
+    const os = listKickstartOses(root).find((o) => kickstartFamily(loadOs(o, root)) === "el8" && bootsWith(loadOs(o, root), "uefi"))!;
+    const ks = () => renderKickstart({ providers, build: "virtual/gcp", os, root, site: testSite(root) });
+    assert.ok(firmwareLines(ks()).length > 0, "hybrid as shipped");
+    const file = osFile(os, root);
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/^firmware\s*=.*$/m, 'firmware = ["bios"]').replace(/^secure_boot\s*=.*$/m, "secure_boot = false"));
+    assert.deepEqual(firmwareLines(ks()), [], "BIOS alone: nothing of the hybrid disk");
+    assert.ok(lines(ks()).includes("reqpart"), "BIOS alone on EL8+: anaconda adds what its firmware needs");
+});
+
+test("an OS file asks only for a disk its kickstart install can make", () => {
+    const root = fixtureRoot();
+    const oses = listKickstartOses(root).map((o) => loadOs(o, root));
+    const el7 = oses.find((o) => kickstartFamily(o) === "el7")!.vm_name;
+    const el8 = oses.find((o) => kickstartFamily(o) === "el8")!.vm_name;
+    const setFirmware = (id: string, value: string) => {
+        const file = osFile(id, root);
+        fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/^firmware\s*=.*$/m, `firmware = ${value}`));
+    };
+    setFirmware(el7, '["bios", "uefi"]');
+    assert.throws(() => loadOs(el7, root), /firmware \["bios","uefi"\] cannot be installed: EL7 makes no hybrid disk/);
+    setFirmware(el8, '["uefi"]');
+    assert.throws(() => loadOs(el8, root), /firmware \["uefi"\] cannot be installed: the ISO install runs under BIOS/);
+});
+
+test("a virtual build's '/' is its only growing partition; a metal host may grow another", () => {
+    const root = fixtureRoot();
+    const os = listKickstartOses(root)[0];
+    const file = path.join(root, "http", "builds", "virtual", "openstack.yaml");
+    fs.appendFileSync(file, "disk:\n  partitions:\n    - { mount: /, fstype: xfs, size: 2048, grow: true }\n    - { mount: /var, fstype: xfs, size: 1024, grow: true }\n");
+    assert.throws(
+        () => renderKickstart({ providers, build: "virtual/openstack", os, root, site: testSite(root) }),
+        /openstack\.yaml: disk\.partitions: in a virtual build, '\/' must be the only partition with grow: true .*; growing: \/, \/var$/,
+    );
+    const host1 = lines(renderKickstart({ providers, build: "metal/host1", os, root, site: testSite(root) }));
+    assert.ok(host1.some((l) => l.startsWith("part /var ") && l.includes(" --grow")));
 });
 
 test("the type alone ('virtual') is the seed's fallback to the type's defaults; metal has none", () => {
