@@ -369,7 +369,7 @@ async function bootOneWay(o: FirstBootOptions, fb: VmFirstBoot, p: Prepared, way
                 failure,
                 seconds: (Date.now() - started) / 1000,
                 boot: { ...mode, bus },
-                ...(drivers.missing.length ? { driversMissing: drivers.missing } : {}),
+                ...(drivers.missing.length && o.kernelDrivers ? { driversMissing: drivers.missing } : {}),
                 ...(infrastructure ? { infrastructure } : {}),
             };
         } finally {

@@ -113,7 +113,10 @@ async function firmwareArgs(opts: BootOptions, work: string): Promise<{ args: st
         tpm.once("spawn", () => resolve());
     });
     for (let i = 0; !fs.existsSync(socket); i++) {
-        if (tpm.exitCode !== null || i > 100) throw new Error(`swtpm did not start: ${stderr.trim() || `exit ${tpm.exitCode}`}`);
+        if (tpm.exitCode !== null || tpm.signalCode !== null || i > 600) {
+            await stopProcess(tpm);
+            throw new Error(`swtpm did not start: ${stderr.trim() || `exit ${tpm.exitCode ?? tpm.signalCode}`}`);
+        }
         await sleep(100);
     }
     args.push("-chardev", `socket,id=chrtpm,path=${socket}`, "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-crb,tpmdev=tpm0");
@@ -158,7 +161,7 @@ const LOGIN_RE = /(^|[\r\n])(\x1b\[[0-9;]*[A-Za-z])*[\w.-]* ?login: ?/;
 // What the firmware (OVMF: "Access Denied") or the shim ("Verification failed: (0x1A) Security
 // Violation") prints when a signature does not verify: the machine will not boot, no need to wait.
 // (Both draw boxes with cursor moves, not lines: the phrase alone is kept.)
-const REFUSED_RE = /Verification failed: \(0x1A\) Security Violation|[^\r\n\x1b]*: Access Denied|Security Violation/;
+const REFUSED_RE = /Verification failed: \(0x1A\) Security Violation|BdsDxe: failed to (load|start) Boot[0-9A-F]+[^\r\n\x1b]*: Access Denied/;
 
 /** The console's words where Secure Boot refused an image, if it did. */
 export function secureBootRefusal(serial: string): string | undefined {
@@ -396,13 +399,14 @@ export async function bootAndProbe(opts: BootOptions): Promise<BootResult> {
                 sawLogin = true;
                 loginSeconds = elapsed();
             }
-            if (exited) {
-                reason = exited;
-                break;
-            }
+            // A refusal first: the firmware may end QEMU (-no-reboot) right after it.
             const refused = opts.secureBoot ? secureBootRefusal(tail(opts.logFile, 64 * 1024)) : undefined;
             if (refused) {
                 reason = `Secure Boot refused: ${refused}`;
+                break;
+            }
+            if (exited) {
+                reason = exited;
                 break;
             }
             if (requireSsh && hostKeys.length === 0 && Date.now() >= nextScan) {

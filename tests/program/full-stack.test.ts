@@ -322,11 +322,16 @@ test("outputs: version and images[os][provider] with the artifact and each cloud
         // Exactly what each provider's module declares (with every option set, all of them).
         for (const provider of providerNames()) {
             const fields = images[os][provider];
-            assert.deepEqual(Object.keys(fields).sort(), ["artifact", "firstBoot", "sha256", ...providerModule(provider).outputs].sort(), `${os}.${provider}`);
+            const machine = providerModule(provider).firstBoot.kind === "vm" ? ["boot"] : [];
+            assert.deepEqual(Object.keys(fields).sort(), ["artifact", ...machine, "firstBoot", "sha256", ...providerModule(provider).outputs].sort(), `${os}.${provider}`);
             for (const [key, value] of Object.entries(fields)) assert.ok(value !== undefined && value !== "", `${os}.${provider}.${key}`);
         }
         assert.deepEqual(Object.keys(images[os].aws.amiIds as object).sort(), ["eu-west-1", "us-east-1"]);
     }
+    // What the AMI is registered with is what its test booted: EC2's UEFI without Secure Boot (no uefiData), EL7's BIOS.
+    assert.equal(images["Debian-12"].aws.boot, "uefi+tpm");
+    assert.equal(images["Debian-12"].gcp.boot, "uefi+secure-boot+tpm");
+    assert.equal(images["CentOS-7.2.1511"].aws.boot, "bios");
 });
 
 test("no secret reaches the outputs", async () => {

@@ -33,7 +33,6 @@ test("each mode's checks, and the other firmware's check as the control that mus
         "started by UEFI firmware",
         "Secure Boot on (the firmware's SecureBoot variable is 1; the kernel in lockdown)",
         "a TPM 2.0 (/dev/tpm0 and /dev/tpmrm0)",
-        "the measured boot log (the firmware's TPM event log)",
         "root on the nvme disk",
     ]);
     assert.deepEqual(names(secure.controls), ["started by BIOS (the disk's BIOS boot path)"]);
@@ -90,13 +89,15 @@ test("Secure Boot's refusals on the console end a boot: the shim's and the firmw
     assert.equal(secureBootRefusal('BdsDxe: failed to load Boot0001 "UEFI QEMU NVMe Ctrl" from PciRoot(0x0): Access Denied\r\n'), 'BdsDxe: failed to load Boot0001 "UEFI QEMU NVMe Ctrl" from PciRoot(0x0): Access Denied');
     // As the shim draws it: a box of cursor moves, no line ends.
     assert.equal(secureBootRefusal("\x1b[0m\x1b[37m\x1b[44m\x1b[03;01H\u2502   \x1b[04;01H\u2502      Verification failed: (0x1A) Security Violation      \u2502\x1b[05;01H"), "Verification failed: (0x1A) Security Violation");
+    // A guest's own "Access Denied" is no firmware refusal.
+    assert.equal(secureBootRefusal("cat: /root/x: Access Denied\r\n"), undefined);
     assert.equal(secureBootRefusal("Loading Linux 6.1.0 ...\r\nDebian GNU/Linux 12 gold login: "), undefined);
 });
 
 const noTools = missingTool("swtpm") ?? (fs.existsSync(path.join(OVMF.dir, OVMF.secureBoot.code)) ? undefined : "no OVMF (apt-get install ovmf)");
 
 test("UEFI with Secure Boot and a TPM: QEMU gets q35+SMM, OVMF's code and its own NVRAM, swtpm's socket; swtpm ends with the boot", { skip: noTools }, async () => {
-    // A stand-in QEMU: records its arguments, connects to the TPM socket it was given, exits.
+    // A stand-in QEMU: records its arguments and exits.
     const bin = fs.mkdtempSync(path.join(work, "qemu-"));
     const argsFile = path.join(bin, "args");
     fs.writeFileSync(path.join(bin, "qemu-system-x86_64"), `#!/bin/sh\nprintf '%s\\n' "$@" > ${argsFile}\nsleep 1\nexit 1\n`, { mode: 0o755 });
@@ -118,7 +119,9 @@ test("UEFI with Secure Boot and a TPM: QEMU gets q35+SMM, OVMF's code and its ow
         assert.ok(!flash[1].includes(OVMF.dir), "the NVRAM is a copy of the template, never the template");
         assert.ok(after("-device").includes("tpm-crb,tpmdev=tpm0"));
         assert.match(after("-chardev")[0], /^socket,id=chrtpm,path=.*tpm\.sock$/);
-        assert.deepEqual(swtpms(), before, "swtpm ended with the boot");
+        // Others (the end-to-end test's boots) may run swtpm meanwhile: a leaked one of this boot
+        // is one whose state directory the boot already removed.
+        assert.deepEqual(swtpms().filter((p) => !before.includes(p) && !stateDirExists(p)), [], "swtpm ended with the boot");
         // The control: BIOS gets none of it.
         await bootAndProbe({ disk, format: "qcow2", timeoutSec: 20, logFile: path.join(work, "bios-serial.log") });
         const biosArgs = fs.readFileSync(argsFile, "utf8");
@@ -128,6 +131,16 @@ test("UEFI with Secure Boot and a TPM: QEMU gets q35+SMM, OVMF's code and its ow
         process.env.PATH = PATH;
     }
 });
+
+/** Whether a swtpm's --tpmstate dir=… still exists (a process gone meanwhile counts as ended). */
+function stateDirExists(pid: string): boolean {
+    try {
+        const dir = /dir=([^\0]+)/.exec(fs.readFileSync(`/proc/${pid}/cmdline`, "latin1"))?.[1];
+        return dir !== undefined && fs.existsSync(dir);
+    } catch {
+        return true;
+    }
+}
 
 /** The pids of swtpm processes running now. */
 function swtpms(): string[] {

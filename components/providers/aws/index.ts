@@ -43,11 +43,7 @@ export default defineProvider({
     isoBuilder: "virtualbox-iso",
     format: "vhd",
     firstBoot,
-    // A UEFI AMI boots UEFI with a NitroTPM (its tpmSupport). Secure Boot where the OS's shim is
-    // signed: the test proves the image boots under it with Microsoft's keys, but EC2 enforces it
-    // only for an AMI registered with a UEFI variable store holding keys (uefiData), which this
-    // AMI does not carry: its instances start in Setup Mode.
-    // EC2 enforces Secure Boot only for an AMI registered with a UEFI variable store holding the
+    // A UEFI AMI boots UEFI with a NitroTPM (its tpmSupport). EC2 enforces Secure Boot only for an AMI registered with a UEFI variable store holding the
     // keys (uefiData); without one an instance starts in Setup Mode, Secure Boot off. No store is
     // registered yet, so the test boots what EC2 does: UEFI and NitroTPM, Secure Boot off.
     boot: (s, os) => (BOOT_MODES.of(s.bootMode, os) === "legacy-bios" ? BIOS : { ...uefiWithTpm(os), secureBoot: false }),
