@@ -40,6 +40,6 @@ secure_boot    = false
 kernel_drivers = ["nvme", "hv_netvsc", "hv_storvsc", "vmw_pvscsi", "vmxnet3", "virtio_scsi"]
 # EC2: this release's cloud-init predates IMDSv2 (its AMI allows IMDSv1); no ENA driver
 # (in EL kernels from 7.4), so its AMI is registered without ENA: Xen instance types only.
-imds_v2     = false
+imds_v2 = false
 # The user cloud-init makes by default (this OS's cloud.cfg): clouds give it the user's key.
 cloud_user = "centos"

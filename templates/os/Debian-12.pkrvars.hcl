@@ -32,6 +32,6 @@ firmware       = ["bios", "uefi"]
 secure_boot    = true
 kernel_drivers = ["nvme", "ena", "gve", "mana", "hv_netvsc", "hv_storvsc", "vmw_pvscsi", "vmxnet3", "virtio_scsi"]
 # EC2: cloud-init speaks IMDSv2 (its AMI requires tokens).
-imds_v2     = true
+imds_v2 = true
 # The user cloud-init makes by default (this OS's cloud.cfg): clouds give it the user's key.
 cloud_user = "debian"
