@@ -16,9 +16,11 @@ const SECURE_BOOT: Check = {
     run: `v=$(od -An -t u1 -j4 -N1 ${SECURE_BOOT_VAR} | tr -d ' '); [ "$v" = 1 ] || { echo "SecureBoot=$v"; exit 1; }; grep -q '\\[integrity\\]\\|\\[confidentiality\\]' /sys/kernel/security/lockdown`,
 };
 const TPM: Check = { name: "a TPM 2.0 (/dev/tpm0 and /dev/tpmrm0)", run: "[ -c /dev/tpm0 ] && [ -c /dev/tpmrm0 ] && [ \"$(cat /sys/class/tpm/tpm0/tpm_version_major)\" = 2 ]" };
-// No check of the measured boot log yet (/sys/kernel/security/tpm0/binary_bios_measurements): a
-// first version tested its size, which securityfs reports as 0, and failed on every UEFI boot;
-// reading its content is unproven here (see README).
+// securityfs reports every file's size as 0: the log is read, not stat'ed.
+const MEASURED: Check = {
+    name: "the measured boot log (the firmware's TPM event log)",
+    run: "f=/sys/kernel/security/tpm0/binary_bios_measurements; n=$(head -c 64 $f 2>/dev/null | wc -c); [ $n -gt 0 ] || { ls -l /sys/kernel/security/tpm0/ 2>&1; exit 1; }",
+};
 
 /** The device name the root file system has on each controller. */
 const ROOT_DEVICE: Record<DiskBus, string> = { nvme: "/dev/nvme", virtio: "/dev/vd", scsi: "/dev/sd", sata: "/dev/sd", ide: "/dev/sd" };
@@ -29,7 +31,7 @@ function rootOn(bus: DiskBus): Check {
 
 /** The checks of a boot mode and disk bus, and the controls that must fail in that boot. */
 export function bootChecks(mode: BootMode, bus: DiskBus): { checks: Check[]; controls: Check[] } {
-    const checks = mode.firmware === "uefi" ? [UEFI, ...(mode.secureBoot ? [SECURE_BOOT] : []), ...(mode.tpm ? [TPM] : [])] : [BIOS];
+    const checks = mode.firmware === "uefi" ? [UEFI, ...(mode.secureBoot ? [SECURE_BOOT] : []), ...(mode.tpm ? [TPM, MEASURED] : [])] : [BIOS];
     return { checks: [...checks, rootOn(bus)], controls: [mode.firmware === "uefi" ? BIOS : UEFI] };
 }
 

@@ -33,6 +33,7 @@ test("each mode's checks, and the other firmware's check as the control that mus
         "started by UEFI firmware",
         "Secure Boot on (the firmware's SecureBoot variable is 1; the kernel in lockdown)",
         "a TPM 2.0 (/dev/tpm0 and /dev/tpmrm0)",
+        "the measured boot log (the firmware's TPM event log)",
         "root on the nvme disk",
     ]);
     assert.deepEqual(names(secure.controls), ["started by BIOS (the disk's BIOS boot path)"]);
