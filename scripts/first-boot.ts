@@ -15,8 +15,7 @@ import { providerModule, providerNames } from "../components/providers";
 import { sha256File } from "../components/firstboot/exec";
 import { firstBoot } from "../components/firstboot/run";
 import { BIOS, BOOT_NAMES, bootFromName } from "../components/firstboot/mechanism";
-import { bootModeOf } from "../components/providers/provider";
-import { z } from "zod";
+import { defaultBootMode } from "../components/providers/provider";
 import { listOses, loadOs } from "../components/recipe/os";
 import { recipePaths } from "../components/recipe/paths";
 
@@ -54,7 +53,7 @@ async function main(): Promise<unknown> {
     if (unknown !== undefined) throw new UsageError(`--ways: '${unknown}' is not valid for ${provider.name}; valid choices: ${known.join(", ") || "none (its cloud has one way)"}`);
     // Without --boot, the boot its cloud gives this OS's image by default (a provider's defaults
     // are its fields' defaults).
-    const boot = values.boot ? bootFromName(values.boot) : os ? bootModeOf(provider, z.object(provider.fields).parse({}), os) : BIOS;
+    const boot = values.boot ? bootFromName(values.boot) : os ? defaultBootMode(provider, os) : BIOS;
     const sha256 = await sha256File(image);
     if (values.sha256 && values.sha256 !== sha256) throw new Error(`--image ${image} has sha256 ${sha256}, not ${values.sha256}`);
 

@@ -15,7 +15,7 @@ import type { ArtifactFormat } from "../providers/provider";
 import { TestedImage, runContainer } from "./container";
 import type { Driver } from "../recipe/os";
 import { bootChecks, driverChecks } from "./boot-checks";
-import { BIOS, Baked, BootMode, Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, reply, runCheckList, tellCheck } from "./mechanism";
+import { BIOS, Baked, BootMode, Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, bootName, reply, runCheckList, tellCheck } from "./mechanism";
 import { ImageFacts, keyBody, offlineChecks } from "./offline";
 import { SshTarget, closeShared, makeKey, sshSteady, waitForLogin } from "./ssh";
 import { ArtifactKind, BootResult, DiskBus, accelerator, bootAndProbe, extractDisk, infrastructureFailure } from "./vm";
@@ -117,11 +117,6 @@ function commonChecks(played: Played, guest: Guest, buildKey: string, image: Ima
     ];
     if (played.setsHostname) checks.push({ name: `the hostname from the metadata (${guest.hostname})`, run: `[ "$(hostname -s)" = ${shq(guest.hostname.split(".")[0])} ]` });
     return checks;
-}
-
-/** "UEFI, Secure Boot, TPM 2.0" or "BIOS": for the user watching. */
-export function describeBoot(mode: BootMode): string {
-    return mode.firmware === "bios" ? "BIOS" : ["UEFI", ...(mode.secureBoot ? ["Secure Boot"] : []), ...(mode.tpm ? ["TPM 2.0"] : [])].join(", ");
 }
 
 /** A check that passes when `c` fails (a negative control, run in the same machine). */
@@ -317,7 +312,7 @@ async function bootOneWay(o: FirstBootOptions, fb: VmFirstBoot, p: Prepared, way
                 mac: guest.mac,
                 onStart: ({ port }) => {
                     qemuAt = Date.now();
-                    log?.(`QEMU started (${accelerator()}, ${describeBoot(mode)}, ${bus} disk, SSH forward 127.0.0.1:${port}); waiting for a login prompt and SSH host keys, at most ${formatDuration(timeoutSec)}`);
+                    log?.(`QEMU started (${accelerator()}, ${bootName(mode)}, ${bus} disk, SSH forward 127.0.0.1:${port}); waiting for a login prompt and SSH host keys, at most ${formatDuration(timeoutSec)}`);
                 },
                 probe: async (port) => {
                     log?.(`up after ${formatDuration((Date.now() - qemuAt) / 1000)}: login prompt and SSH host keys; logging in as ${played.user} (${played.login})`);

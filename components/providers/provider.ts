@@ -5,7 +5,7 @@
 // kickstart. Nothing else in the program names a provider: the registry (./index.ts) finds
 // the folders, and every stage, check and output iterates it.
 import type * as pulumi from "@pulumi/pulumi";
-import type { z } from "zod";
+import { z } from "zod";
 import { BIOS, type BootMode, type FirstBoot } from "../firstboot/mechanism";
 import type { OsVars } from "../recipe/os";
 import type { SiteVars } from "../recipe/site";
@@ -131,6 +131,11 @@ export function defineProvider<F extends z.core.$ZodLooseShape>(
     module: Omit<ProviderModule<Settings<F>>, "fields"> & { readonly fields: F },
 ): ProviderModule<Settings<F>> {
     return module;
+}
+
+/** How a provider's cloud boots an OS's image with the provider's default settings (its fields' defaults). */
+export function defaultBootMode(module: ProviderModule, os: OsVars): BootMode {
+    return bootModeOf(module, z.object(module.fields).parse({}), os);
 }
 
 /** How a provider's cloud boots an OS's image (BIOS when the provider says nothing). */

@@ -7,9 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { FirstBootResult, firstBoot } from "../../components/firstboot/run";
 import { providerModule } from "../../components/providers";
-import { bootModeOf } from "../../components/providers/provider";
+import { defaultBootMode } from "../../components/providers/provider";
 import { loadOs } from "../../components/recipe/os";
-import { z } from "zod";
 import { run } from "../support/tools";
 
 export interface TamperRow {
@@ -190,7 +189,7 @@ export async function tamperTest(c: TamperCase, copy: string, buildKey: string):
         provider: provider.name,
         firstBoot: provider.firstBoot,
         // As its cloud boots the image (the provider's default for the e2e's OS).
-        boot: bootModeOf(provider, z.object(provider.fields).parse({}), loadOs("Debian-12")),
+        boot: defaultBootMode(provider, loadOs("Debian-12")),
         artifact: copy,
         format: "qcow2",
         defaultUsers: ["debian"],
