@@ -169,6 +169,7 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
                   seedPath: (ext) => `${directory}/${artifactName}.${ext}`,
                   secrets: config.secrets,
                   untested: config.untested,
+                  boot,
               })
             : {};
         // A container test names the image it ran, which its publisher pushes.

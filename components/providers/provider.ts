@@ -57,8 +57,12 @@ export interface PublishArgs<S> {
      * and policies to see.
      */
     readonly untested: boolean;
+    /**
+     * How its cloud boots it (this module's `boot` for the OS): what its first-boot test booted,
+     * and so the only boot flags (TPM, Trusted Launch) the publisher may declare.
+     */
+    readonly boot: BootMode;
 }
-
 
 /** Context of the checks that look beyond a provider's own settings. */
 export interface CheckContext {

@@ -11,6 +11,7 @@ import { bootChecks, driverChecks } from "../../components/firstboot/boot-checks
 import { BIOS, BOOT_NAMES, bootFromName, bootName } from "../../components/firstboot/mechanism";
 import { OVMF, bootAndProbe, secureBootRefusal } from "../../components/firstboot/vm";
 import { providers } from "../../components/providers";
+import { definitionFeatures } from "../../components/providers/azure/gallery";
 import { bootModeOf, defaultBootMode } from "../../components/providers/provider";
 import { listOses, loadOs } from "../../components/recipe/os";
 import { missingTool, tempDir } from "../support/tools";
@@ -43,6 +44,16 @@ test("each mode's checks, and the other firmware's check as the control that mus
     assert.deepEqual(names(bootChecks({ firmware: "uefi", secureBoot: false, tpm: true }, "nvme").checks), ["started by UEFI firmware", "a TPM 2.0 (/dev/tpm0 and /dev/tpmrm0)", "root on the nvme disk"]);
     // Plain UEFI asks for no Secure Boot and no TPM.
     assert.deepEqual(names(bootChecks({ firmware: "uefi", secureBoot: false, tpm: false }, "sata").checks), ["started by UEFI firmware", "root on the sata disk"]);
+});
+
+test("Azure's Trusted Launch is declared only where the first boot proved Secure Boot with a vTPM", () => {
+    const debian = loadOs("Debian-12");
+    const security = (boot: Parameters<typeof definitionFeatures>[1], gen: "V1" | "V2" = "V2") => definitionFeatures(gen, boot, debian).filter((f) => f.name === "SecurityType");
+    assert.deepEqual(security(bootFromName("uefi+secure-boot+tpm")), [{ name: "SecurityType", value: "TrustedLaunchSupported" }]);
+    // The controls: a generation-2 disk tested without Secure Boot, or without a TPM, claims nothing.
+    assert.deepEqual(security(bootFromName("uefi+tpm")), []);
+    assert.deepEqual(security(bootFromName("uefi+secure-boot")), []);
+    assert.deepEqual(security(BIOS, "V1"), []);
 });
 
 test("the root-device check: a case per bus, refusing another bus's device", async () => {

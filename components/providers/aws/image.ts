@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PublishInputs, imageName, marks } from "../../publish/names";
 import { exportArtifact, storedObject } from "../../publish/store-object";
+import type { BootMode } from "../../firstboot/mechanism";
 import { OsVars, hasDriver } from "../../recipe/os";
 import type { AwsSettings } from ".";
 import { BOOT_MODES } from "./boot";
@@ -22,6 +23,8 @@ export interface AwsImageArgs extends PublishInputs {
     readonly os: OsVars;
     /** Region, bucket, role, copies and sharing (config `aws`); the bucket may be the store's. */
     readonly settings: AwsSettings;
+    /** How EC2 boots it (the provider's `boot`): NitroTPM is declared where it has a TPM. */
+    readonly boot: BootMode;
 }
 
 /**
@@ -77,7 +80,7 @@ export class AwsImage extends pulumi.ComponentResource {
                 imdsSupport: args.os.imds_v2 ? "v2.0" : undefined,
                 bootMode,
                 // NitroTPM needs a UEFI boot mode; the Nitro types that have it boot uefi-preferred AMIs with UEFI.
-                tpmSupport: bootMode === "legacy-bios" ? undefined : "v2.0",
+                tpmSupport: args.boot.tpm ? "v2.0" : undefined,
                 tags: { ...tags, Name: title },
             },
             { parent: this, customTimeouts: { create: "1h" } },

@@ -49,7 +49,7 @@ export default defineProvider({
     boot: (s, os) => (BOOT_MODES.of(s.bootMode, os) === "legacy-bios" ? BIOS : { ...uefiWithTpm(os), secureBoot: false }),
     outputs: ["amiId", "amiIds", "region"],
     publish: (a) => {
-        const img = new AwsImage(a.name, { ...publishInputs(a), os: a.os, settings: a.settings });
+        const img = new AwsImage(a.name, { ...publishInputs(a), os: a.os, settings: a.settings, boot: a.boot });
         return { amiId: img.amiId, amiIds: img.amiIds, region: a.settings.region };
     },
 });

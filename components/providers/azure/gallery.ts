@@ -1,5 +1,6 @@
 // The Compute Gallery image definition a version stack publishes each OS into: its name and
 // what it declares VMs may use.
+import type { BootMode } from "../../firstboot/mechanism";
 import { OsVars, hasDriver } from "../../recipe/os";
 import type { Generation } from "./boot";
 
@@ -23,12 +24,17 @@ export function definitionIdentifier(publisher: string, os: string, version: str
 
 const genTag = (gen: Generation) => `gen${gen.slice(1)}`;
 
-/** What the definition lets VMs use, from its generation and the OS's kernel. */
-export function definitionFeatures(gen: Generation, os: OsVars): { name: string; value: string }[] {
+/**
+ * What the definition lets VMs use, from its generation, the boot its first-boot test proved and
+ * the OS's kernel.
+ */
+export function definitionFeatures(gen: Generation, boot: BootMode, os: OsVars): { name: string; value: string }[] {
     const gen2 = gen === "V2";
     return [
-        // Trusted Launch (Secure Boot, vTPM) is generation 2's; "Supported" lets a VM choose it or not.
-        ...(gen2 ? [{ name: "SecurityType", value: "TrustedLaunchSupported" }] : []),
+        // Trusted Launch is generation 2 with Secure Boot and a vTPM, both on by default; "Supported"
+        // lets a VM choose it or not. Declared only where the test booted that way: a disk whose
+        // shim is not signed would not start on a Trusted Launch VM's defaults.
+        ...(gen2 && boot.secureBoot && boot.tpm ? [{ name: "SecurityType", value: "TrustedLaunchSupported" }] : []),
         // NVMe-only sizes (v6 and later) refuse a definition that does not declare NVMe, and Azure
         // does not infer it from the disk (hashicorp/packer-plugin-azure#521). Generation 2 only.
         ...(gen2 && hasDriver(os, "nvme") ? [{ name: "DiskControllerTypes", value: "SCSI, NVMe" }] : []),

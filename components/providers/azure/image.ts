@@ -2,6 +2,7 @@ import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
 import { PublishInputs, imageName, marks } from "../../publish/names";
 import { exportArtifact, storedObject } from "../../publish/store-object";
+import type { BootMode } from "../../firstboot/mechanism";
 import type { OsVars } from "../../recipe/os";
 import type { AzureSettings } from ".";
 import { GENERATIONS, managedImageName } from "./boot";
@@ -14,6 +15,8 @@ export interface AzureImageArgs extends PublishInputs {
     readonly settings: AzureSettings;
     /** The gallery definition's publisher: the site's namespace. */
     readonly publisher: string;
+    /** How Azure boots it (the provider's `boot`): Trusted Launch is declared only where it is Secure Boot with a vTPM. */
+    readonly boot: BootMode;
 }
 
 /**
@@ -93,7 +96,7 @@ export class AzureImage extends pulumi.ComponentResource {
                 hyperVGeneration: gen,
                 architecture: "x64",
                 identifier: definitionIdentifier(args.publisher, args.vmName, args.version, gen),
-                features: definitionFeatures(gen, args.os),
+                features: definitionFeatures(gen, args.boot, args.os),
             },
             { parent: this },
         );

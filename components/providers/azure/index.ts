@@ -58,7 +58,7 @@ export default defineProvider({
     boot: (s, os) => (GENERATIONS.of(s.hyperVGeneration, os) === "V2" ? uefiWithTpm(os) : BIOS),
     outputs: ["imageId", "blobUrl", "galleryImageVersionId"],
     publish: (a) => {
-        const img = new AzureImage(a.name, { ...publishInputs(a), os: a.os, settings: a.settings, publisher: a.site.namespace });
+        const img = new AzureImage(a.name, { ...publishInputs(a), os: a.os, settings: a.settings, publisher: a.site.namespace, boot: a.boot });
         return { blobUrl: img.blobUrl, galleryImageVersionId: img.galleryImageVersionId, ...(img.imageId ? { imageId: img.imageId } : {}) };
     },
 });
