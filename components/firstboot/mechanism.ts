@@ -116,6 +116,11 @@ export interface VmFirstBoot {
     readonly uefiBus?: DiskBus;
     /** Kernel drivers the cloud's current machines need: each the OS's kernel has is checked in the image. */
     readonly drivers?: readonly Driver[];
+    /**
+     * The cloud registers the firmware's Secure Boot variables with the image (EC2's uefiData):
+     * a Secure Boot test's result carries the ones its machine started with, for the publisher.
+     */
+    readonly registersSecureBootKeys?: boolean;
     /** Seconds after sshd answers that the cloud's agent may take to let the user in. */
     readonly graceSec: number;
     /**

@@ -18,7 +18,8 @@ import { bootChecks, driverChecks } from "./boot-checks";
 import { BIOS, Baked, BootMode, Check, CheckResult, FirstBoot, Guest, Played, VmFirstBoot, bootName, reply, runCheckList, tellCheck } from "./mechanism";
 import { ImageFacts, keyBody, offlineChecks } from "./offline";
 import { SshTarget, closeShared, makeKey, sshSteady, waitForLogin } from "./ssh";
-import { ArtifactKind, BootResult, DiskBus, accelerator, bootAndProbe, extractDisk, infrastructureFailure } from "./vm";
+import { ArtifactKind, BootResult, DiskBus, OVMF, accelerator, bootAndProbe, extractDisk, infrastructureFailure } from "./vm";
+import { UefiVariable, readVarStore, secureBootVariables } from "./uefi-vars";
 
 export type { CheckResult } from "./mechanism";
 
@@ -69,6 +70,8 @@ export interface FirstBootResult {
     readonly boot?: BootMode & { readonly bus: DiskBus };
     /** Drivers its cloud's machines need that the OS's kernel lacks: the cloud's flag is off for the image. */
     readonly driversMissing?: readonly Driver[];
+    /** The Secure Boot variables its NVRAM started with, where the cloud registers them with the image. */
+    readonly secureBootKeys?: readonly UefiVariable[];
 }
 
 /**
@@ -265,6 +268,12 @@ interface Prepared {
     readonly started: number;
 }
 
+/** The Secure Boot variables a Secure Boot machine's NVRAM starts with (a copy of OVMF's store with Microsoft's keys). */
+function startingKeys(): UefiVariable[] {
+    const file = path.join(OVMF.dir, OVMF.secureBoot.vars);
+    return secureBootVariables(readVarStore(fs.readFileSync(file), file), file);
+}
+
 /** One boot of the image, its cloud played one way: login as the cloud's user, the checks. */
 async function bootOneWay(o: FirstBootOptions, fb: VmFirstBoot, p: Prepared, way: string | undefined): Promise<FirstBootResult> {
     const log = o.log;
@@ -365,6 +374,7 @@ async function bootOneWay(o: FirstBootOptions, fb: VmFirstBoot, p: Prepared, way
                 seconds: (Date.now() - started) / 1000,
                 boot: { ...mode, bus },
                 ...(drivers.missing.length && o.kernelDrivers ? { driversMissing: drivers.missing } : {}),
+                ...(mode.secureBoot && fb.registersSecureBootKeys ? { secureBootKeys: startingKeys() } : {}),
                 ...(infrastructure ? { infrastructure } : {}),
             };
         } finally {

@@ -22,6 +22,7 @@ import { liveQemuCount } from "../../components/firstboot/vm";
 import { TESTED_ARCHIVE } from "../../components/firstboot/container";
 import { inspectImage } from "../../components/firstboot/inspect";
 import { brokenCopies, tamperRows, tamperTest } from "./tamper";
+import type { UefiVariable } from "../../components/firstboot/uefi-vars";
 
 const REQUIRED = ["packer", "qemu-system-x86_64", "qemu-img", "ansible-playbook", "debootstrap", "guestfish", "vagrant", "sfdisk", "mke2fs", "zstd", "genisoimage", "ssh"];
 const skip = process.getuid?.() !== 0 ? "needs root (debootstrap)" : REQUIRED.map(missingTool).find(Boolean);
@@ -220,8 +221,7 @@ test("every image passed its first-boot test: its cloud's way in, with a key mad
     }
     t.diagnostic(`boots: ${JSON.stringify(boots)}`);
     for (const p of ["aws", "azure", "gcp"].filter(has)) {
-        // EC2 boots an AMI without a UEFI variable store (uefiData) in Setup Mode: Secure Boot off.
-        assert.equal(boots[p], p === "aws" ? "uefi+tpm" : "uefi+secure-boot+tpm", `${p}: its cloud boots the image UEFI (Secure Boot on but on EC2), with a vTPM`);
+        assert.equal(boots[p], "uefi+secure-boot+tpm", `${p}: its cloud boots the image UEFI under Secure Boot, with a vTPM`);
         assert.ok((first.images!["Debian-12"][p].firstBoot as { checks: { name: string; ok: boolean }[] }).checks.some((c) => c.ok && c.name === "root on the nvme disk"), `${p}: root on NVMe`);
     }
     for (const p of ["openstack", "virtualbox"].filter(has)) assert.equal(boots[p], "bios", `${p}: the disk's BIOS path`);
@@ -229,6 +229,12 @@ test("every image passed its first-boot test: its cloud's way in, with a key mad
     for (const p of providers) {
         assert.equal(JSON.parse(fs.readFileSync(storedFile(`Debian-12-${p}-test`, "result.json")!, "utf8")).ok, true, `${p}: result.json`);
         if (p !== "docker") assert.ok(fs.statSync(storedFile(`Debian-12-${p}-test`, "serial.log")!).size > 0, `${p}: its serial console is kept`);
+    }
+    if (has("aws")) {
+        // The keys the AMI registers (uefiData) are the ones the Secure Boot test's NVRAM started with.
+        const keys = JSON.parse(fs.readFileSync(storedFile("Debian-12-aws-test", "result.json")!, "utf8")).secureBootKeys as UefiVariable[];
+        assert.deepEqual(keys.map((k) => k.name), ["PK", "KEK", "db", "dbx"], "aws: the Secure Boot keys for uefiData");
+        assert.match(Buffer.from(keys[1].data, "base64").toString("latin1"), /Microsoft Corporation KEK CA 2011/);
     }
     // The docker test stored the image it ran, which its publisher loads and pushes: that very image (its config is its id).
     if (has("docker")) {

@@ -25,9 +25,9 @@ function modes(config: Record<string, unknown>, os: string): Record<string, Boot
     return Object.fromEntries(providerNames().map((p) => [p, bootModeOf(providerModule(p), c.settings[p], facts)]));
 }
 
-test("defaults: a hybrid disk with Secure Boot (Debian-12) boots UEFI, Secure Boot and a TPM on the clouds (EC2 without Secure Boot: no uefiData), EFI and Secure Boot from the OVF, BIOS elsewhere", () => {
+test("defaults: a hybrid disk with Secure Boot (Debian-12) boots UEFI, Secure Boot and a TPM on the clouds, EFI and Secure Boot from the OVF, BIOS elsewhere", () => {
     assert.deepEqual(modes(fullConfig(providerNames()), "Debian-12"), {
-        aws: { ...UEFI_SB_TPM, secureBoot: false },
+        aws: UEFI_SB_TPM,
         azure: UEFI_SB_TPM,
         docker: BIOS,
         gcp: UEFI_SB_TPM,
@@ -58,8 +58,8 @@ test("settings that change it: BIOS asked of a hybrid disk, EFI asked of the box
     assert.deepEqual(m.azure, BIOS);
     assert.deepEqual(m.vmware, UEFI);
     assert.deepEqual(m.virtualbox, UEFI);
-    // uefi (not uefi-preferred): still UEFI with a TPM.
-    assert.deepEqual(modes({ ...base, aws: { ...(base.aws as object), bootMode: "uefi" } }, "Debian-12").aws, { ...UEFI_SB_TPM, secureBoot: false });
+    // uefi (not uefi-preferred): still UEFI, Secure Boot and a TPM.
+    assert.deepEqual(modes({ ...base, aws: { ...(base.aws as object), bootMode: "uefi" } }, "Debian-12").aws, UEFI_SB_TPM);
 });
 
 test("nothing is registered by these checks", () => {

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { listOses, loadOs } from "../../components/recipe/os";
 import { providerModule, providerNames } from "../../components/providers";
-import { Registered, byType, installMocks, registered, settled, valueOf } from "../support/program";
+import { MOCK_SECURE_BOOT_KEYS, Registered, byType, installMocks, registered, settled, valueOf } from "../support/program";
+import { uefiData } from "../../components/providers/aws/uefi-data";
 
 // Every OS file: Debian-12 (a hybrid disk, Secure Boot) starts from a disk image.
 const oses = listOses();
@@ -130,6 +131,9 @@ test("AWS: hvm, gp3; uefi-preferred with NitroTPM for a hybrid disk, legacy BIOS
     assert.equal(one("aws:ec2/ami:Ami", "Debian-12-aws").inputs.tpmSupport, "v2.0");
     assert.equal(one("aws:ec2/ami:Ami", "CentOS-7.2.1511-aws").inputs.bootMode, "legacy-bios");
     assert.ok(!("tpmSupport" in one("aws:ec2/ami:Ami", "CentOS-7.2.1511-aws").inputs), "no NitroTPM on a BIOS AMI");
+    // Secure Boot on EC2: the AMI registers the keys its test's NVRAM started with, as the test reported them.
+    assert.equal(one("aws:ec2/ami:Ami", "Debian-12-aws").inputs.uefiData, uefiData(MOCK_SECURE_BOOT_KEYS));
+    assert.ok(!("uefiData" in one("aws:ec2/ami:Ami", "CentOS-7.2.1511-aws").inputs), "no keys on a BIOS AMI");
     const snapshot = one("aws:ebs/snapshotImport:SnapshotImport", oses[0]);
     assert.equal(snapshot.inputs.diskContainer.format, "VHD");
     assert.equal(snapshot.inputs.roleName, "vmimport");
@@ -328,8 +332,8 @@ test("outputs: version and images[os][provider] with the artifact and each cloud
         }
         assert.deepEqual(Object.keys(images[os].aws.amiIds as object).sort(), ["eu-west-1", "us-east-1"]);
     }
-    // What the AMI is registered with is what its test booted: EC2's UEFI without Secure Boot (no uefiData), EL7's BIOS.
-    assert.equal(images["Debian-12"].aws.boot, "uefi+tpm");
+    // What the AMI is registered with is what its test booted: UEFI with Secure Boot and NitroTPM, EL7's BIOS.
+    assert.equal(images["Debian-12"].aws.boot, "uefi+secure-boot+tpm");
     assert.equal(images["Debian-12"].gcp.boot, "uefi+secure-boot+tpm");
     assert.equal(images["CentOS-7.2.1511"].aws.boot, "bios");
 });

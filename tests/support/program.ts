@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { createHash } from "node:crypto";
+import { providerModule } from "../../components/providers";
 
 export interface Registered {
     readonly type: string;
@@ -31,6 +32,15 @@ export const registered: Registered[] = [];
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
+/** Stand-ins for the Secure Boot keys a test reports where its cloud registers them (scripts/first-boot.ts). */
+export const MOCK_SECURE_BOOT_KEYS = ["PK", "KEK", "db", "dbx"].map((name) => ({ name, guid: name.startsWith("db") ? "d719b2cb-3d3a-4596-a3bc-dad00e67656f" : "8be4df61-93ca-11d2-aa0d-00e098032b8c", attr: 39, data: Buffer.from(`mock ${name}`).toString("base64") }));
+
+function startingKeys(create: string): { secureBootKeys?: typeof MOCK_SECURE_BOOT_KEYS } {
+    const provider = /--provider '?([a-z]+)/.exec(create)?.[1];
+    const secureBoot = /--boot '?uefi\+secure-boot/.test(create);
+    return provider && secureBoot && (providerModule(provider).firstBoot as { registersSecureBootKeys?: boolean }).registersSecureBootKeys ? { secureBootKeys: MOCK_SECURE_BOOT_KEYS } : {};
+}
+
 /** What each command prints for real (scripts/store.ts, glance-image.ts, the docker build). */
 function commandStdout(name: string, create: string): string {
     if (name.endsWith("-run")) {
@@ -40,7 +50,7 @@ function commandStdout(name: string, create: string): string {
         // The VirtualBox and VMware ISO builds make a VMDK; QEMU's builds a qcow2.
         const format = /-only=(virtualbox|vmware)-iso\.iso/.test(create) ? "vmdk" : "qcow2";
         // A first-boot test reports what it checked, beside the artifact it tested.
-        const tested = name.endsWith("-test-run") ? { ok: true, login: "mock login", checks: [{ name: "mock check", ok: true }], seconds: 1 } : {};
+        const tested = name.endsWith("-test-run") ? { ok: true, login: "mock login", checks: [{ name: "mock check", ok: true }], seconds: 1, ...startingKeys(create) } : {};
         return JSON.stringify({ artifact: `/work/artifacts/store/${key}`, key, file: "image", sha256: sum, bytes: 1024, format, fingerprint, store: "artifacts/store", ...tested });
     }
     const to = /--to (\S+)/.exec(create)?.[1]?.replace(/^'|'$/g, "");

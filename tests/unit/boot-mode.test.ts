@@ -40,7 +40,7 @@ test("each mode's checks, and the other firmware's check as the control that mus
     const bios = bootChecks(BIOS, "scsi");
     assert.deepEqual(names(bios.checks), ["started by BIOS (the disk's BIOS boot path)", "root on the scsi disk"]);
     assert.deepEqual(names(bios.controls), ["started by UEFI firmware"]);
-    // A TPM without Secure Boot (EC2 without uefiData): no claim of a measured boot log there.
+    // A TPM without Secure Boot (a cloud's UEFI with Secure Boot turned off): no claim of a measured boot log there.
     assert.deepEqual(names(bootChecks({ firmware: "uefi", secureBoot: false, tpm: true }, "nvme").checks), ["started by UEFI firmware", "a TPM 2.0 (/dev/tpm0 and /dev/tpmrm0)", "root on the nvme disk"]);
     // Plain UEFI asks for no Secure Boot and no TPM.
     assert.deepEqual(names(bootChecks({ firmware: "uefi", secureBoot: false, tpm: false }, "sata").checks), ["started by UEFI firmware", "root on the sata disk"]);

@@ -4,7 +4,8 @@
 // IMDSv2-only; a token lives its TTL, 1–21600 s, as EC2's), serving the test's public key, the
 // instance id, the hostname and the network/interfaces/macs/ tree cloud-init builds the
 // instance's network configuration from (an interface whose MAC is not there gets none). The
-// disk is NVMe, as on Nitro instances.
+// disk is NVMe, as on Nitro instances; the firmware UEFI with a NitroTPM, under Secure Boot with
+// the keys the AMI registers.
 import { randomBytes } from "crypto";
 import type * as http from "http";
 import { cloudInitRanFrom } from "../../firstboot/cloud-init";
@@ -108,6 +109,8 @@ export const firstBoot: VmFirstBoot = {
     tools: ["ovmf", "swtpm"],
     bus: "nvme",
     drivers: ["nvme", "ena"],
+    // The AMI registers the keys its instances' NVRAM starts with (uefiData): the ones tested.
+    registersSecureBootKeys: true,
     // cloud-init writes the key before sshd starts: a short grace only.
     graceSec: 120,
     // cloud-init reads the instance metadata and installs the key.

@@ -6,6 +6,8 @@ import type { BootMode } from "../../firstboot/mechanism";
 import { OsVars, hasDriver } from "../../recipe/os";
 import type { AwsSettings } from ".";
 import { BOOT_MODES } from "./boot";
+import { uefiData } from "./uefi-data";
+import type { UefiVariable } from "../../firstboot/uefi-vars";
 
 /** The key of the VHD in the bucket: the store's object (same bucket), or a copy's. */
 function s3Key(name: string, args: AwsImageArgs, bucket: string, region: string, title: pulumi.Output<string>, parent: pulumi.Resource): pulumi.Output<string> {
@@ -23,13 +25,14 @@ export interface AwsImageArgs extends PublishInputs {
     readonly os: OsVars;
     /** Region, bucket, role, copies and sharing (config `aws`); the bucket may be the store's. */
     readonly settings: AwsSettings;
-    /** How EC2 boots it (the provider's `boot`): NitroTPM is declared where it has a TPM. */
+    /** How EC2 boots it (the provider's `boot`): NitroTPM where it has a TPM, the Secure Boot keys where Secure Boot is on. */
     readonly boot: BootMode;
 }
 
 /**
  * An AMI from a VHD: S3 upload → EBS snapshot import (VM Import, with the account's vmimport
- * role: examples/aws-vmimport-role) → AMI (hvm, gp3; its boot mode, NitroTPM with UEFI; ENA
+ * role: examples/aws-vmimport-role) → AMI (hvm, gp3; its boot mode, NitroTPM with UEFI, the
+ * tested Secure Boot keys; ENA
  * and IMDSv2-only where the OS has them) → copies per extra region → launch permissions per account.
  */
 export class AwsImage extends pulumi.ComponentResource {
@@ -81,6 +84,9 @@ export class AwsImage extends pulumi.ComponentResource {
                 bootMode,
                 // NitroTPM needs a UEFI boot mode; the Nitro types that have it boot uefi-preferred AMIs with UEFI.
                 tpmSupport: args.boot.tpm ? "v2.0" : undefined,
+                // Without keys EC2 starts an instance in Setup Mode, Secure Boot off: the AMI carries
+                // the ones its first-boot test's NVRAM started with (none for an untested image).
+                uefiData: args.boot.secureBoot ? args.stage.result.apply((r) => (r.secureBootKeys ? uefiData(r.secureBootKeys as UefiVariable[]) : undefined)) : undefined,
                 tags: { ...tags, Name: title },
             },
             { parent: this, customTimeouts: { create: "1h" } },

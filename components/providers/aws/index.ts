@@ -43,10 +43,9 @@ export default defineProvider({
     isoBuilder: "virtualbox-iso",
     format: "vhd",
     firstBoot,
-    // A UEFI AMI boots UEFI with a NitroTPM (its tpmSupport). EC2 enforces Secure Boot only for an AMI registered with a UEFI variable store holding the
-    // keys (uefiData); without one an instance starts in Setup Mode, Secure Boot off. No store is
-    // registered yet, so the test boots what EC2 does: UEFI and NitroTPM, Secure Boot off.
-    boot: (s, os) => (BOOT_MODES.of(s.bootMode, os) === "legacy-bios" ? BIOS : { ...uefiWithTpm(os), secureBoot: false }),
+    // A UEFI AMI boots UEFI with a NitroTPM (its tpmSupport), under Secure Boot where the OS's shim
+    // is signed: EC2 enforces it for an AMI registered with the keys (uefiData), the ones its test booted with.
+    boot: (s, os) => (BOOT_MODES.of(s.bootMode, os) === "legacy-bios" ? BIOS : uefiWithTpm(os)),
     outputs: ["amiId", "amiIds", "region"],
     publish: (a) => {
         const img = new AwsImage(a.name, { ...publishInputs(a), os: a.os, settings: a.settings, boot: a.boot });
