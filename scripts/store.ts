@@ -10,7 +10,7 @@ import { matches, OptionSpec, parseSubcommandOrExit, runMain, UsageError } from 
 import { openObject, openStore, parseStoreUrl, storeUrlProblem } from "../components/store";
 import { fingerprintsOfExport, gc, writeRefs } from "../components/store/gc";
 import { machineCache, mainFile, runStage, stageOutput, storedStage } from "../components/store/run-stage";
-import { FINGERPRINT, Manifest, localBlob, localStoreProblem, putStage, readManifest, restoreStage, uploadFile, verifyStage } from "../components/store/stages";
+import { FINGERPRINT, Manifest, localBlob, localStoreProblem, markUsed, putStage, readManifest, restoreStage, uploadFile, verifyStage } from "../components/store/stages";
 import { toolIds, unknownTool } from "../components/doctor";
 import { stderrLog } from "../components/progress";
 
@@ -106,7 +106,7 @@ const COMMANDS = {
         summary: "removes what no reference names (a dry run unless --delete yes)",
         options: {
             store: { ...O.store, help: "the store (a directory must already be one)", check: gcStoreProblem },
-            "min-age-hours": { help: "keep what is younger than this (default 72)", value: "N", check: matches(/^\d{1,5}$/, "a whole number of hours") },
+            "min-age-hours": { help: "keep what was made or used within this (default 72)", value: "N", check: matches(/^\d{1,5}$/, "a whole number of hours") },
             delete: { help: "remove (yes) or only report (no, the default)", value: "yes|no", choices: ["yes", "no"] },
             "keep-from-export": { help: "also keep the stages of these `pulumi stack export` files (stacks from before references)", value: "FILE,..." },
         },
@@ -158,6 +158,7 @@ async function update(storeUrl: string, fingerprint: string, name: string, input
     } catch {
         throw new Error(`${name}: no previous result in PULUMI_COMMAND_STDOUT`);
     }
+    await markUsed(store, fingerprint);
     const m = await readManifest(store, fingerprint);
     if (m) {
         const bad = await verifyStage(store, m);
@@ -224,7 +225,7 @@ async function main(): Promise<unknown> {
         case "path": {
             const v = a.values;
             const m = await stage(v.store, v.fingerprint);
-            return localBlob(openStore(v.store), cache(), mainFile(m), stderrLog);
+            return localBlob(openStore(v.store), cache(), mainFile(m), stderrLog, { verify: true });
         }
         case "fetch": {
             const v = a.values;
@@ -234,14 +235,14 @@ async function main(): Promise<unknown> {
                 await restoreStage(store, cache(), m, path.resolve(v.to), stderrLog);
                 return { dir: path.resolve(v.to), file: m.result.file, sha256: m.result.sha256 };
             }
-            return { path: await localBlob(store, cache(), mainFile(m), stderrLog), sha256: m.result.sha256 };
+            return { path: await localBlob(store, cache(), mainFile(m), stderrLog, { verify: true }), sha256: m.result.sha256 };
         }
         case "place": {
             const v = a.values;
             const store = openStore(v.store);
             const m = await stage(v.store, v.fingerprint);
             const to = path.resolve(v.to);
-            await linkOrCopy(await localBlob(store, cache(), mainFile(m), stderrLog), to);
+            await linkOrCopy(await localBlob(store, cache(), mainFile(m), stderrLog, { verify: true }), to);
             fs.writeFileSync(`${to}.sha256`, `${m.result.sha256}  ${path.basename(to)}\n`);
             return { path: to, sha256: m.result.sha256 };
         }
@@ -254,7 +255,7 @@ async function main(): Promise<unknown> {
             const there = await target.store.stat(target.key);
             // Keyed by content: an export of the same sha256 is not sent again.
             if (!(there?.complete && there.bytes === file.bytes && (there.sha256 ?? file.sha256) === file.sha256)) {
-                const local = await localBlob(store, cache(), file, stderrLog);
+                const local = await localBlob(store, cache(), file, stderrLog, { verify: true });
                 await uploadFile(target.store, target.key, local, { page: yes(v["page-blob"]), sha256: file.sha256, log: stderrLog });
             }
             // An update to another target: the previous copy (a URL this command made) goes.

@@ -5,7 +5,7 @@
 // version removes its references, never a blob another stack may share.
 import { createHash } from "crypto";
 import { ObjectInfo, ObjectStore } from "./object-store";
-import { Manifest, checkFingerprint, readManifest, refsPrefix } from "./stages";
+import { Manifest, checkFingerprint, readManifest, refsPrefix, usedKey } from "./stages";
 
 /** A stack's name as a key segment. */
 export function refsOwner(project: string, stack: string): string {
@@ -37,16 +37,19 @@ export function fingerprintsOfExport(exported: unknown): string[] {
 
 export interface GcReport {
     readonly referenced: number;
-    readonly stages: { kept: number; removed: string[] };
+    /** `usedMeanwhile`: stages a reader marked while gc ran, kept. */
+    readonly stages: { kept: number; removed: string[]; usedMeanwhile: string[] };
     readonly blobs: { kept: number; removed: string[]; bytes: number };
     readonly deleted: boolean;
 }
 
 /**
- * Removes (with `apply`; else lists) the stages no reference names and that are older than
- * `minAgeHours` (a fan-out build waits in the store for the stack that will use it), then
- * the blobs no kept manifest names, also older than that (an upload in progress has no
- * manifest yet).
+ * Removes (with `apply`; else lists) the stages no reference names and not used within
+ * `minAgeHours` (their manifest's or their last-use mark's time: a fan-out build waits in the
+ * store for the stack that will use it, and a stage found by a run is young again), then the
+ * blobs no kept manifest names, also older than that (an upload in progress has no manifest
+ * yet). A stage marked used while gc runs is kept: its mark is read again before its manifest
+ * goes and after, and a manifest removed under a reader is put back.
  */
 export async function gc(store: ObjectStore, opts: { minAgeHours: number; apply: boolean; keep?: string[]; now?: Date }): Promise<GcReport> {
     const now = opts.now ?? new Date();
@@ -60,18 +63,49 @@ export async function gc(store: ObjectStore, opts: { minAgeHours: number; apply:
             throw new Error(`${r.key} is not a references file: fix or remove it before a gc`);
         }
     }
+    const listed = await store.list("stages/");
+    const marks = new Map(listed.filter((o) => o.key.endsWith("/used")).map((o) => [o.key.split("/")[1], o]));
     const kept: Manifest[] = [];
-    const removedStages: string[] = [];
-    for (const m of (await store.list("stages/")).filter((o) => o.key.endsWith("/manifest.json"))) {
+    /** Each stage to remove, with its last-use mark as gc read it (undefined: none). */
+    const candidates: { fp: string; key: string; mark: string | undefined }[] = [];
+    const manifests = new Set<string>();
+    for (const m of listed.filter((o) => o.key.endsWith("/manifest.json"))) {
         const fp = m.key.split("/")[1];
+        manifests.add(fp);
         const manifest = await readManifest(store, fp);
-        if (keep.has(fp) || !old(m)) {
+        const mark = marks.get(fp);
+        if (keep.has(fp) || !old(m) || (mark && !old(mark))) {
             if (manifest) kept.push(manifest);
             continue;
         }
-        removedStages.push(m.key);
+        candidates.push({ fp, key: m.key, mark: await store.readText(usedKey(fp)) });
     }
+    // A mark whose stage is gone (a lookup of a stage never stored, or removed): nothing to keep.
+    const strayMarks = [...marks].filter(([fp, o]) => !manifests.has(fp) && old(o)).map(([, o]) => o.key);
     const live = new Set(kept.flatMap((m) => m.files.map((f) => f.key)));
+    const removedStages: string[] = [];
+    const usedMeanwhile: string[] = [];
+    for (const c of candidates) {
+        if (!opts.apply) {
+            removedStages.push(c.key);
+            continue;
+        }
+        const markedSince = async () => (await store.readText(usedKey(c.fp))) !== c.mark;
+        if (await markedSince()) {
+            usedMeanwhile.push(c.fp);
+            continue;
+        }
+        const text = await store.readText(c.key);
+        await store.remove(c.key);
+        // A reader that marked it between the check and the removal: it is put back.
+        if (text !== undefined && (await markedSince())) {
+            await store.createText(c.key, text);
+            usedMeanwhile.push(c.fp);
+            continue;
+        }
+        removedStages.push(c.key);
+    }
+    for (const fp of usedMeanwhile) for (const f of (await readManifest(store, fp))?.files ?? []) live.add(f.key);
     const removedBlobs: string[] = [];
     let bytes = 0;
     let keptBlobs = 0;
@@ -85,8 +119,6 @@ export async function gc(store: ObjectStore, opts: { minAgeHours: number; apply:
         bytes += b.bytes;
     }
     if (opts.apply) {
-        // Manifests first: a stage is never left naming a removed blob.
-        for (const k of removedStages) await store.remove(k);
         // A stage stored meanwhile may name an old blob it found there (same content): the
         // manifests written since the listing are read again, and their blobs stay.
         const since = new Set(removedStages);
@@ -96,6 +128,7 @@ export async function gc(store: ObjectStore, opts: { minAgeHours: number; apply:
         const spared = new Set(removedBlobs.filter((k) => live.has(k)));
         for (const k of removedBlobs) if (!spared.has(k)) await store.remove(k);
         removedBlobs.splice(0, removedBlobs.length, ...removedBlobs.filter((k) => !spared.has(k)));
+        for (const k of strayMarks) await store.remove(k);
     }
-    return { referenced: keep.size, stages: { kept: kept.length, removed: removedStages }, blobs: { kept: keptBlobs, removed: removedBlobs, bytes }, deleted: opts.apply };
+    return { referenced: keep.size, stages: { kept: kept.length + usedMeanwhile.length, removed: removedStages, usedMeanwhile }, blobs: { kept: keptBlobs, removed: removedBlobs, bytes }, deleted: opts.apply };
 }

@@ -16,7 +16,7 @@ import { ToolId, requireTools } from "../doctor";
 import { Log, formatDuration, stderrLog } from "../progress";
 import { repoRoot } from "../recipe/paths";
 import { LocalStore, ObjectStore, writeAside } from "./object-store";
-import { Manifest, StoredFile, localBlob, putStage, readManifest, uploadFile, verifyStage } from "./stages";
+import { Manifest, StoredFile, localBlob, markUsed, putStage, readManifest, uploadFile, verifyStage } from "./stages";
 
 export interface RunStage {
     readonly store: ObjectStore;
@@ -50,6 +50,7 @@ export function machineCache(): LocalStore {
 
 /** A stage's manifest, which must be in the store. */
 export async function storedStage(store: ObjectStore, fingerprint: string): Promise<Manifest> {
+    await markUsed(store, fingerprint);
     const m = await readManifest(store, fingerprint);
     if (!m) throw new Error(`stage ${fingerprint.slice(0, 12)} is not in ${store.url}: build it first (npm run stage, or pulumi up)`);
     return m;
@@ -128,6 +129,7 @@ export async function runStage(r: RunStage, cwd: string = process.cwd()): Promis
 }
 
 async function lookOrBuild(r: RunStage, cwd: string, log: Log, took: () => string): Promise<Record<string, unknown>> {
+    await markUsed(r.store, r.fingerprint);
     const found = await readManifest(r.store, r.fingerprint);
     if (found) {
         const problem = await verifyStage(r.store, found);
@@ -145,6 +147,7 @@ async function lookOrBuild(r: RunStage, cwd: string, log: Log, took: () => strin
     let input: StoredFile | undefined;
     let inputManifest: Manifest | undefined;
     if (r.input) {
+        await markUsed(r.store, r.input);
         const m = (inputManifest = await readManifest(r.store, r.input));
         if (!m) throw new Error(`${r.stage}: its input ${r.input.slice(0, 12)} is not in ${r.store.url}: the stage before it must run first`);
         input = mainFile(m);

@@ -6,7 +6,7 @@
 // stands (a conditional write) and the other run prints it, so every stack that used the
 // fingerprint names the same bytes; gc removes the other run's blobs. Blobs are shared: a test stage names its
 // conversion's image, identical files are stored once.
-import { createHash } from "crypto";
+import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Readable } from "stream";
@@ -33,6 +33,8 @@ export interface Manifest {
 }
 
 export const manifestKey = (fingerprint: string) => `stages/${checkFingerprint(fingerprint)}/manifest.json`;
+/** A stage's last-use mark: rewritten by every reader, so gc sees a stage in use as young. */
+export const usedKey = (fingerprint: string) => `stages/${checkFingerprint(fingerprint)}/used`;
 export const blobKey = (sha256: string, name: string) => `blobs/${sha256}/${name}`;
 export const refsPrefix = "refs/";
 
@@ -58,6 +60,20 @@ export function localStoreProblem(dir: string): string | undefined {
     const entries = fs.readdirSync(dir);
     if (entries.length === 0 || ["stages", "blobs", "refs"].some((d) => entries.includes(d))) return undefined;
     return `${dir} is not an artifact store: it has none of stages/, blobs/, refs/`;
+}
+
+/**
+ * Marks a stage used now, before its manifest is read (a lookup extends a lifetime, as in
+ * Bazel's remote cache): gc keeps a stage used within its minimum age, and one marked while it
+ * runs (each mark is new text, so gc tells a new mark from the one it listed).
+ */
+export async function markUsed(store: ObjectStore, fingerprint: string): Promise<void> {
+    try {
+        await store.uploadText(usedKey(fingerprint), JSON.stringify({ used: new Date().toISOString(), mark: randomBytes(8).toString("hex") }) + "\n");
+    } catch (e) {
+        // A reader with read-only rights still reads; it says what that costs.
+        process.stderr.write(`store: could not mark stage ${fingerprint.slice(0, 12)} used in ${store.url} (${(e as Error).message}): a gc running meanwhile may remove it\n`);
+    }
 }
 
 /** A stage's manifest, or undefined when the store has none (or one that is not a manifest). */
@@ -140,16 +156,27 @@ export async function uploadFile(store: ObjectStore, key: string, file: string, 
 /**
  * A local file with a blob's content: the store's own file when the store is a directory,
  * else a copy in the machine's cache (downloaded once, hashed on the way, kept only if it
- * matches; its progress told to `log`). Only a stage that must read its input locally calls this.
+ * matches; hashed again each time it is taken from the cache: a file of the right size is not
+ * the right file; its progress told to `log`). `verify` hashes a directory store's file too
+ * (what leaves the store: place, export), and says so.
  */
-export async function localBlob(store: ObjectStore, cache: LocalStore, f: StoredFile, log?: Log): Promise<string> {
+export async function localBlob(store: ObjectStore, cache: LocalStore, f: StoredFile, log?: Log, opts: { verify?: boolean } = {}): Promise<string> {
     if (store instanceof LocalStore) {
-        const st = fs.statSync(store.file(f.key), { throwIfNoEntry: false });
+        const file = store.file(f.key);
+        const st = fs.statSync(file, { throwIfNoEntry: false });
         if (st?.size !== f.bytes) throw new Error(`${store.url}: ${f.key} is ${st ? `${st.size} bytes` : "missing"}, its stage says ${f.bytes}: the stage that made it must run again`);
-        return store.file(f.key);
+        if (opts.verify) {
+            const sha256 = await hashFile(file);
+            if (sha256 !== f.sha256) throw new Error(`${store.url}: ${f.key} has sha256 ${sha256}, not ${f.sha256}: refused (the stage that made it must run again)`);
+            log?.(`${transferName(f.key)}: sha256 ${f.sha256.slice(0, 12)}… verified (hashed once, here)`);
+        }
+        return file;
     }
     const cached = cache.file(f.key);
-    if (fs.statSync(cached, { throwIfNoEntry: false })?.size === f.bytes) return cached;
+    if (fs.statSync(cached, { throwIfNoEntry: false })?.size === f.bytes) {
+        if ((await hashFile(cached)) === f.sha256) return cached;
+        log?.(`${transferName(f.key)}: this machine's cached copy does not have its sha256: downloaded again`);
+    }
     const meter = transferProgress(log, `download ${transferName(f.key)}`, f.bytes);
     await writeAside(cached, async (tmp) => {
         const got = await hashStream(await store.open(f.key), fs.createWriteStream(tmp), meter.update);

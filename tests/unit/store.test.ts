@@ -4,7 +4,8 @@
 // stored and found by fingerprint, restored on "another machine" (an empty cache), a corrupted
 // object is refused and rebuilt, a kill -9 during the upload leaves nothing a later run trusts
 // (and the retry stores the build without building again), two runs racing for a fingerprint
-// leave one good stage, gc keeps what a stack references, an export is made and removed.
+// leave one good stage, gc keeps what a stack references or a run used (also while gc runs),
+// a local copy is hashed before it is trusted, an export is made and removed.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -16,7 +17,7 @@ import { openObject, openStore } from "../../components/store";
 import { gc, writeRefs } from "../../components/store/gc";
 import { LocalStore, ObjectStore } from "../../components/store/object-store";
 import { mainFile, runStage } from "../../components/store/run-stage";
-import { blobKey, localBlob, readManifest, restoreStage, verifyStage } from "../../components/store/stages";
+import { blobKey, localBlob, markUsed, readManifest, restoreStage, usedKey, verifyStage } from "../../components/store/stages";
 import { repoRoot } from "../../components/recipe/paths";
 import { Server, startAzurite, startFakeGcs, startS3rver } from "../support/store-servers";
 import { tempDir } from "../support/tools";
@@ -253,6 +254,79 @@ for (const kind of ["directory", "s3", "azblob", "gs"] as const) {
             assert.equal(await verifyStage(store, (await readManifest(store, kept))!), undefined);
         });
 
+        test("a local copy is hashed before it is trusted: a changed byte of the same size is downloaded again (a cache) or refused (place, export)", async () => {
+            const f = fp("hashed");
+            await stage(f, path.join(scratch, "build-hashed"), path.join(scratch, "count-hashed"));
+            const m = (await readManifest(store, f))!;
+            const main = mainFile(m);
+            const flip = (file: string) => {
+                const fd = fs.openSync(file, "r+");
+                const b = Buffer.alloc(1);
+                fs.readSync(fd, b, 0, 1, 4096);
+                b[0] ^= 0xff;
+                fs.writeSync(fd, b, 0, 1, 4096);
+                fs.closeSync(fd);
+            };
+            const sum = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+            if (kind === "directory") {
+                const file = (store as LocalStore).file(main.key);
+                const copy = `${file}.saved`;
+                fs.copyFileSync(file, copy);
+                flip(file);
+                try {
+                    await assert.rejects(localBlob(store, cache(), main, undefined, { verify: true }), /has sha256 [0-9a-f]{64}, not [0-9a-f]{64}: refused/);
+                    // The control: a stage's input read (no verify) takes it by size, as before.
+                    assert.equal(await localBlob(store, cache(), main), file);
+                } finally {
+                    fs.renameSync(copy, file);
+                }
+                return;
+            }
+            const machine = cache();
+            const first = await localBlob(store, machine, main);
+            assert.equal(sum(first), main.sha256);
+            flip(first);
+            assert.notEqual(sum(first), main.sha256, "the control: the copy was changed, its size kept");
+            const lines: string[] = [];
+            const again = await localBlob(store, machine, main, (l) => lines.push(l));
+            assert.equal(again, first);
+            assert.equal(sum(again), main.sha256, "downloaded again");
+            assert.ok(lines.some((l) => /cached copy does not have its sha256/.test(l)), lines.join("\n"));
+        });
+
+        test("gc racing a run that finds the stage: the reader marks it used, and gc keeps the stage and its blobs", async () => {
+            const f = fp("gc-race");
+            const count = path.join(scratch, "count-gc-race");
+            const dir = path.join(scratch, "build-gc-race");
+            const built = await stage(f, dir, count);
+            const markBefore = await store.readText(usedKey(f));
+            assert.ok(markBefore, "the build's lookup left a last-use mark");
+            // The reader arrives at the worst moment: after gc's listing and its last look at the
+            // mark, right before the manifest is removed (the store's remove, wrapped).
+            let found: Record<string, unknown> | undefined;
+            const racing: ObjectStore = Object.create(store);
+            racing.remove = async (key: string) => {
+                if (key === `stages/${f}/manifest.json` && !found) {
+                    found = await runStage({ store, cache: cache(), fingerprint: f, stage: `t-${kind}`, dir, command: "false", noBuild: true, log: () => undefined });
+                }
+                return store.remove(key);
+            };
+            const others = (await store.list("stages/")).map((o) => o.key.split("/")[1]).filter((x) => x !== f);
+            const report = await gc(racing, { minAgeHours: 0, apply: true, keep: others });
+            assert.deepEqual(found, built, "the reader found the stage, verified");
+            assert.notEqual(await store.readText(usedKey(f)), markBefore, "the reader marked it used");
+            assert.deepEqual(report.stages.usedMeanwhile, [f]);
+            assert.deepEqual(report.stages.removed, []);
+            const m = (await readManifest(store, f))!;
+            assert.ok(m, "the manifest removed under the reader is back");
+            assert.equal(await verifyStage(store, m), undefined, "every blob it names is there");
+            assert.equal(builds(count), 1);
+            // The control: with no reader, the same gc removes it.
+            const again = await gc(store, { minAgeHours: 0, apply: true, keep: others });
+            assert.deepEqual(again.stages.removed, [`stages/${f}/manifest.json`]);
+            assert.equal(await readManifest(store, f), undefined);
+        });
+
         test("what a user sees on stderr: the stage's start, its transfers every 10 % (whole lines, each percent once), its end; stdout the one JSON object", async (t) => {
             const f = fp("progress");
             const dir = path.join(scratch, "build-progress");
@@ -368,6 +442,31 @@ function checkTransfer(name: string, percents: number[] | undefined, fine: boole
     assert.equal(percents.at(-1), 100, name);
     if (fine) for (let step = 10; step <= 100; step += 10) assert.ok(percents.some((p) => p >= step && p < step + 10), `${name}: a line at the ${step} % step: ${percents}`);
 }
+
+test("gc ages a stage by its last use: an old stage used recently stays, one unused for the minimum age goes, and so does a mark without a stage", async () => {
+    const dir = path.join(work, "aged-store");
+    const store = new LocalStore(`file://${dir}`, dir);
+    const f = fp("aged");
+    const count = path.join(work, "count-aged");
+    const built = await runStage({ store, cache: new LocalStore("cache", path.join(work, "aged-cache")), fingerprint: f, stage: "aged", dir: path.join(work, "build-aged"), command: buildCommand(path.join(work, "build-aged"), count), log: () => undefined });
+    const stray = fp("stray");
+    await markUsed(store, stray);
+    // Four days old, the lot (a directory store's times can be set; the others' are the server's).
+    const days = (n: number) => new Date(Date.now() - n * 86400_000);
+    const age = (key: string, when: Date) => fs.utimesSync(store.file(key), when, when);
+    for (const o of await store.list("")) age(o.key, days(4));
+    // Used yesterday: kept (a 72 h minimum age), and its blobs.
+    age(usedKey(f), days(1));
+    const kept = await gc(store, { minAgeHours: 72, apply: true });
+    assert.deepEqual(kept.stages.removed, []);
+    assert.equal(await verifyStage(store, (await readManifest(store, f))!), undefined);
+    assert.equal(await store.stat(usedKey(stray)), undefined, "a mark of no stage, four days old, goes");
+    // The control: its last use four days ago too, it goes.
+    age(usedKey(f), days(4));
+    const gone = await gc(store, { minAgeHours: 72, apply: true });
+    assert.deepEqual(gone.stages.removed, [`stages/${f}/manifest.json`]);
+    assert.equal(await store.stat(String(built.key)), undefined);
+});
 
 test("the GCS adapter's requests: resumable upload, metadata, media, list, delete (a fake server: see the README)", () => {
     const kinds = new Set(
