@@ -10,7 +10,8 @@ import { matches, OptionSpec, parseSubcommandOrExit, runMain, UsageError } from 
 import { openObject, openStore, parseStoreUrl, storeUrlProblem } from "../components/store";
 import { fingerprintsOfExport, gc, writeRefs } from "../components/store/gc";
 import { machineCache, mainFile, runStage, stageOutput, storedStage } from "../components/store/run-stage";
-import { FINGERPRINT, Manifest, localBlob, localStoreProblem, markUsed, putStage, readManifest, restoreStage, uploadFile, verifyStage } from "../components/store/stages";
+import { FINGERPRINT, Manifest, localBlob, localStoreProblem, markUsed, putStage, readStage, restoreStage, uploadFile, verifyStage } from "../components/store/stages";
+import { trustedKeys } from "../components/store/signing";
 import { toolIds, unknownTool } from "../components/doctor";
 import { stderrLog } from "../components/progress";
 
@@ -159,7 +160,8 @@ async function update(storeUrl: string, fingerprint: string, name: string, input
         throw new Error(`${name}: no previous result in PULUMI_COMMAND_STDOUT`);
     }
     await markUsed(store, fingerprint);
-    const m = await readManifest(store, fingerprint);
+    const { manifest: m, refused } = await readStage(store, fingerprint, trustedKeys());
+    if (refused) throw new Error(`${name}: the stored stage ${fingerprint.slice(0, 12)} is refused: ${refused}`);
     if (m) {
         const bad = await verifyStage(store, m);
         if (bad) throw new Error(`${name}: the stored stage ${fingerprint.slice(0, 12)} cannot be trusted (${bad}): build it again with pulumi up --replace`);

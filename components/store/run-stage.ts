@@ -16,7 +16,8 @@ import { ToolId, requireTools } from "../doctor";
 import { Log, formatDuration, stderrLog } from "../progress";
 import { repoRoot } from "../recipe/paths";
 import { LocalStore, ObjectStore, writeAside } from "./object-store";
-import { Manifest, StoredFile, localBlob, markUsed, putStage, readManifest, uploadFile, verifyStage } from "./stages";
+import { Manifest, StoredFile, localBlob, markUsed, putStage, readStage, uploadFile, verifyStage } from "./stages";
+import { keyId, signingKey, trustedKeys } from "./signing";
 
 export interface RunStage {
     readonly store: ObjectStore;
@@ -51,7 +52,8 @@ export function machineCache(): LocalStore {
 /** A stage's manifest, which must be in the store. */
 export async function storedStage(store: ObjectStore, fingerprint: string): Promise<Manifest> {
     await markUsed(store, fingerprint);
-    const m = await readManifest(store, fingerprint);
+    const { manifest: m, refused } = await readStage(store, fingerprint, trustedKeys());
+    if (refused) throw new Error(`stage ${fingerprint.slice(0, 12)} in ${store.url} is refused: ${refused}`);
     if (!m) throw new Error(`stage ${fingerprint.slice(0, 12)} is not in ${store.url}: build it first (npm run stage, or pulumi up)`);
     return m;
 }
@@ -130,7 +132,9 @@ export async function runStage(r: RunStage, cwd: string = process.cwd()): Promis
 
 async function lookOrBuild(r: RunStage, cwd: string, log: Log, took: () => string): Promise<Record<string, unknown>> {
     await markUsed(r.store, r.fingerprint);
-    const found = await readManifest(r.store, r.fingerprint);
+    const trusted = trustedKeys();
+    const { manifest: found, refused } = await readStage(r.store, r.fingerprint, trusted);
+    if (refused) log(`refused from ${r.store.url}: ${refused}; building it again`);
     if (found) {
         const problem = await verifyStage(r.store, found);
         if (!problem) {
@@ -140,15 +144,23 @@ async function lookOrBuild(r: RunStage, cwd: string, log: Log, took: () => strin
         log(`refused from ${r.store.url}: ${problem}; building it again`);
     }
     if (r.noBuild) throw new Error(`${r.stage}: ${r.fingerprint.slice(0, 12)} is not in ${r.store.url} (or does not verify), and building is off`);
-    // Hours of building must not start on a machine that lacks a tool the build will need.
+    // Hours of building must not start on a machine that lacks a tool the build will need, or
+    // whose stage its own readers would refuse (unsigned, or signed by a key they do not trust).
     await requireTools(r.stage, r.needs ?? []);
+    if (trusted) {
+        const signer = signingKey();
+        if (!signer) throw new Error(`${r.stage}: GOLD_STORE_TRUSTED_KEYS is set and GOLD_STORE_SIGNING_KEY is not: a stage built here would be stored unsigned, and refused`);
+        if (!trusted.has(keyId(signer))) throw new Error(`${r.stage}: GOLD_STORE_SIGNING_KEY (key ${keyId(signer).slice(0, 12)}) is not among GOLD_STORE_TRUSTED_KEYS: a stage built here would be refused`);
+    }
 
     const env: Record<string, string> = {};
     let input: StoredFile | undefined;
     let inputManifest: Manifest | undefined;
     if (r.input) {
         await markUsed(r.store, r.input);
-        const m = (inputManifest = await readManifest(r.store, r.input));
+        const read = await readStage(r.store, r.input, trusted);
+        if (read.refused) throw new Error(`${r.stage}: its input ${r.input.slice(0, 12)} in ${r.store.url} is refused: ${read.refused}`);
+        const m = (inputManifest = read.manifest);
         if (!m) throw new Error(`${r.stage}: its input ${r.input.slice(0, 12)} is not in ${r.store.url}: the stage before it must run first`);
         input = mainFile(m);
         env.GOLD_INPUT = await localBlob(r.store, r.cache, input, log);

@@ -12,7 +12,9 @@ import * as path from "path";
 import { Readable } from "stream";
 import { pipeline } from "stream/promises";
 import { Log, transferProgress } from "../progress";
+import type { KeyObject } from "crypto";
 import { LocalStore, ObjectStore, checkKey, writeAside } from "./object-store";
+import { openManifest, signManifest, signingKey, trustedKeys } from "./signing";
 
 export interface StoredFile {
     /** Path in the stage's directory (or the input's name, for a file the stage took as is). */
@@ -76,17 +78,31 @@ export async function markUsed(store: ObjectStore, fingerprint: string): Promise
     }
 }
 
-/** A stage's manifest, or undefined when the store has none (or one that is not a manifest). */
-export async function readManifest(store: ObjectStore, fingerprint: string): Promise<Manifest | undefined> {
-    const text = await store.readText(manifestKey(fingerprint));
-    if (text === undefined) return undefined;
+/**
+ * A stage's manifest as a reader that trusts `trusted` keys sees it (signing.ts): `refused`
+ * says why a stored one is not taken (unsigned, signed by another key, not a manifest).
+ */
+export async function readStage(store: ObjectStore, fingerprint: string, trusted: Map<string, KeyObject> | undefined): Promise<{ manifest?: Manifest; refused?: string }> {
+    const stored = await store.readText(manifestKey(fingerprint));
+    if (stored === undefined) return {};
+    const opened = openManifest(stored, trusted);
+    if ("refused" in opened) return { refused: opened.refused };
     try {
-        const m = JSON.parse(text) as Manifest;
-        if (m.fingerprint === fingerprint && Array.isArray(m.files) && typeof m.result?.key === "string" && m.files.every(safeFile) && m.files.some((f) => f.key === m.result.key)) return m;
+        const m = JSON.parse(opened.text) as Manifest;
+        if (m.fingerprint === fingerprint && Array.isArray(m.files) && typeof m.result?.key === "string" && m.files.every(safeFile) && m.files.some((f) => f.key === m.result.key)) return { manifest: m };
     } catch {
         // A manifest that does not parse is not a stage: built again.
     }
-    return undefined;
+    return { refused: "its manifest is not one (it does not parse, or names files outside the store's layout)" };
+}
+
+/**
+ * A stage's manifest, signed or not (what gc and the store's own bookkeeping read), or
+ * undefined when the store has none (or one that is not a manifest). What is built on or
+ * published reads it through `readStage` with the trusted keys.
+ */
+export async function readManifest(store: ObjectStore, fingerprint: string): Promise<Manifest | undefined> {
+    return (await readStage(store, fingerprint, undefined)).manifest;
 }
 
 /** A manifest's file: a store key, a relative path without '.'/'..' segments (restored under a directory). */
@@ -268,7 +284,9 @@ export async function putStage(store: ObjectStore, s: PutStage): Promise<{ manif
         files,
     };
     const key = manifestKey(s.fingerprint);
-    const text = JSON.stringify(manifest, null, 2) + "\n";
+    const signer = signingKey();
+    const plain = JSON.stringify(manifest, null, 2) + "\n";
+    const text = signer ? signManifest(plain, signer) : plain;
     let created: boolean;
     try {
         created = await store.createText(key, text);
@@ -279,8 +297,9 @@ export async function putStage(store: ObjectStore, s: PutStage): Promise<{ manif
     }
     if (created) return { manifest, adopted: false };
     // Another run stored this stage first: its stage stands if it verifies; one that does not
-    // (corrupt, incomplete: why this run built) is replaced.
-    const first = await readManifest(store, s.fingerprint);
+    // (corrupt, incomplete, unsigned or signed by a key this machine does not trust: why this
+    // run built) is replaced.
+    const { manifest: first } = await readStage(store, s.fingerprint, trustedKeys());
     if (first && (await verifyStage(store, first)) === undefined) return { manifest: first, adopted: true };
     await store.uploadText(key, text);
     return { manifest, adopted: false };

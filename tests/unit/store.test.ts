@@ -5,10 +5,11 @@
 // object is refused and rebuilt, a kill -9 during the upload leaves nothing a later run trusts
 // (and the retry stores the build without building again), two runs racing for a fingerprint
 // leave one good stage, gc keeps what a stack references or a run used (also while gc runs),
-// a local copy is hashed before it is trusted, an export is made and removed.
+// a local copy is hashed before it is trusted, a manifest unsigned, signed by another key or
+// changed under its signature is refused where keys are trusted, an export is made and removed.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -16,7 +17,7 @@ import { BlobServiceClient } from "@azure/storage-blob";
 import { openObject, openStore } from "../../components/store";
 import { gc, writeRefs } from "../../components/store/gc";
 import { LocalStore, ObjectStore } from "../../components/store/object-store";
-import { mainFile, runStage } from "../../components/store/run-stage";
+import { mainFile, runStage, storedStage } from "../../components/store/run-stage";
 import { blobKey, localBlob, markUsed, readManifest, restoreStage, usedKey, verifyStage } from "../../components/store/stages";
 import { repoRoot } from "../../components/recipe/paths";
 import { Server, startAzurite, startFakeGcs, startS3rver } from "../support/store-servers";
@@ -292,6 +293,59 @@ for (const kind of ["directory", "s3", "azblob", "gs"] as const) {
             assert.equal(again, first);
             assert.equal(sum(again), main.sha256, "downloaded again");
             assert.ok(lines.some((l) => /cached copy does not have its sha256/.test(l)), lines.join("\n"));
+        });
+
+        test("signed manifests: a stage signed by a trusted key is taken; unsigned, signed by another key, or changed under its signature is refused", async () => {
+            const f = fp("signed");
+            const count = path.join(scratch, "count-signed");
+            const dir = path.join(scratch, "build-signed");
+            const keys = (label: string) => {
+                const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+                const priv = path.join(scratch, `${label}.key`);
+                fs.writeFileSync(priv, privateKey.export({ type: "pkcs8", format: "pem" }));
+                return { priv, pub: String(publicKey.export({ type: "spki", format: "pem" })) };
+            };
+            const a = keys("a");
+            const b = keys("b");
+            const withEnv = async <T>(env: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> => {
+                const saved = { GOLD_STORE_SIGNING_KEY: process.env.GOLD_STORE_SIGNING_KEY, GOLD_STORE_TRUSTED_KEYS: process.env.GOLD_STORE_TRUSTED_KEYS };
+                for (const [k, v] of Object.entries({ GOLD_STORE_SIGNING_KEY: undefined, GOLD_STORE_TRUSTED_KEYS: undefined, ...env })) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+                try {
+                    return await fn();
+                } finally {
+                    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+                }
+            };
+            const signer = { GOLD_STORE_SIGNING_KEY: a.priv, GOLD_STORE_TRUSTED_KEYS: a.pub };
+            // Unsigned first (a store written before signing, or by a writer without the key).
+            const unsigned = await withEnv({}, () => stage(f, dir, count));
+            await withEnv({}, async () => assert.equal((await storedStage(store, f)).result.sha256, unsigned.sha256, "no keys: taken as before"));
+            await withEnv({ GOLD_STORE_TRUSTED_KEYS: a.pub }, () => assert.rejects(storedStage(store, f), /is refused: its manifest is not signed/));
+            // A builder that trusts keys but cannot sign is stopped before building.
+            await withEnv({ GOLD_STORE_TRUSTED_KEYS: a.pub }, () => assert.rejects(stage(f, dir, count), /GOLD_STORE_SIGNING_KEY is not: a stage built here would be stored unsigned/));
+            await withEnv({ GOLD_STORE_SIGNING_KEY: b.priv, GOLD_STORE_TRUSTED_KEYS: a.pub }, () => assert.rejects(stage(f, dir, count), /is not among GOLD_STORE_TRUSTED_KEYS/));
+            assert.equal(builds(count), 1);
+            // The signing machine builds it again, and its signed manifest replaces the unsigned one.
+            const signed = await withEnv(signer, () => stage(f, dir, count));
+            assert.equal(builds(count), 2);
+            const stored = (await store.readText(`stages/${f}/manifest.json`))!;
+            const envelope = JSON.parse(stored);
+            assert.equal(envelope.payloadType, "application/vnd.gold-images.stage-manifest+json");
+            assert.equal(envelope.signatures.length, 1);
+            await withEnv(signer, async () => assert.equal((await storedStage(store, f)).result.sha256, signed.sha256));
+            assert.deepEqual(await withEnv(signer, () => stage(f, dir, count)), signed, "found, signed: not built again");
+            assert.equal(builds(count), 2);
+            // Readers that trust another key refuse it; a reader that asks for no signature reads the payload.
+            await withEnv({ GOLD_STORE_TRUSTED_KEYS: b.pub }, () => assert.rejects(storedStage(store, f), /signature is by no trusted key \(signed by [0-9a-f]{12}/));
+            await withEnv({ GOLD_STORE_TRUSTED_KEYS: `${b.pub}\n${a.pub}` }, async () => assert.ok(await storedStage(store, f), "either of two trusted keys (a rotation)"));
+            // Whoever can write to the store changes what the manifest names; the signature no longer matches.
+            const payload = JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8"));
+            const forged = { ...envelope, payload: Buffer.from(JSON.stringify({ ...payload, result: { ...payload.result, forged: true } }, null, 2) + "\n").toString("base64") };
+            await store.uploadText(`stages/${f}/manifest.json`, JSON.stringify(forged));
+            await withEnv({ GOLD_STORE_TRUSTED_KEYS: a.pub }, () => assert.rejects(storedStage(store, f), /by no trusted key .* or does not match its bytes/));
+            // The control: without trusted keys the same forgery is read (what signing is for).
+            await withEnv({}, async () => assert.equal((await storedStage(store, f)).result.forged, true));
+            await store.uploadText(`stages/${f}/manifest.json`, stored);
         });
 
         test("gc racing a run that finds the stage: the reader marks it used, and gc keeps the stage and its blobs", async () => {
