@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Readable } from "stream";
 import { pipeline } from "stream/promises";
-import { randomBytes } from "crypto";
+import { createHash, randomBytes } from "crypto";
 
 /** What the store knows of one object. */
 export interface ObjectInfo {
@@ -49,6 +49,13 @@ export interface ObjectStore {
     uploadText(key: string, text: string): Promise<void>;
     /** Writes a small text object only where the key holds none: false when one exists (the first writer wins). */
     createText(key: string, text: string): Promise<boolean>;
+    /** A small text object and its version (S3's and Azure's ETag, GCS's generation, a directory's content hash). */
+    readVersioned(key: string): Promise<{ text: string; version: string } | undefined>;
+    /**
+     * Replaces a small text object only while it is still at `version` (If-Match,
+     * ifGenerationMatch): false when another writer changed it since it was read.
+     */
+    replaceText(key: string, text: string, version: string): Promise<boolean>;
     /** The object's bytes, streamed. */
     open(key: string): Promise<Readable>;
     readText(key: string): Promise<string | undefined>;
@@ -140,6 +147,38 @@ export class LocalStore implements ObjectStore {
             throw e;
         } finally {
             fs.rmSync(tmp, { force: true });
+        }
+    }
+
+    async readVersioned(key: string): Promise<{ text: string; version: string } | undefined> {
+        const text = await this.readText(key);
+        return text === undefined ? undefined : { text, version: createHash("sha256").update(text).digest("hex") };
+    }
+
+    async replaceText(key: string, text: string, version: string): Promise<boolean> {
+        // Compare and rename under a lock of its own (O_EXCL): one writer at a time. A lock left
+        // by a killed writer is broken after a minute (a replacement takes milliseconds).
+        const file = this.file(key);
+        if (!fs.existsSync(file)) return false;
+        const lock = `${file}.lock`;
+        for (let tries = 0; ; tries++) {
+            try {
+                fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
+                break;
+            } catch (e) {
+                if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+                const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+                if (age > 60_000) fs.rmSync(lock, { force: true });
+                else if (tries > 600) throw new Error(`${lock}: another writer holds it`);
+                else await new Promise((r) => setTimeout(r, 100));
+            }
+        }
+        try {
+            if ((await this.readVersioned(key))?.version !== version) return false;
+            await writeAside(file, async (tmp) => fs.writeFileSync(tmp, text));
+            return true;
+        } finally {
+            fs.rmSync(lock, { force: true });
         }
     }
 

@@ -84,7 +84,11 @@ export async function markUsed(store: ObjectStore, fingerprint: string): Promise
  */
 export async function readStage(store: ObjectStore, fingerprint: string, trusted: Map<string, KeyObject> | undefined): Promise<{ manifest?: Manifest; refused?: string }> {
     const stored = await store.readText(manifestKey(fingerprint));
-    if (stored === undefined) return {};
+    return stored === undefined ? {} : parseStage(stored, fingerprint, trusted);
+}
+
+/** A stored manifest object's text as `readStage` judges it. */
+function parseStage(stored: string, fingerprint: string, trusted: Map<string, KeyObject> | undefined): { manifest?: Manifest; refused?: string } {
     const opened = openManifest(stored, trusted);
     if ("refused" in opened) return { refused: opened.refused };
     try {
@@ -298,11 +302,18 @@ export async function putStage(store: ObjectStore, s: PutStage): Promise<{ manif
     if (created) return { manifest, adopted: false };
     // Another run stored this stage first: its stage stands if it verifies; one that does not
     // (corrupt, incomplete, unsigned or signed by a key this machine does not trust: why this
-    // run built) is replaced.
-    const { manifest: first } = await readStage(store, s.fingerprint, trustedKeys());
-    if (first && (await verifyStage(store, first)) === undefined) return { manifest: first, adopted: true };
-    await store.uploadText(key, text);
-    return { manifest, adopted: false };
+    // run built) is replaced — only if it is still the one judged (If-Match): two runs that
+    // rebuilt it never overwrite each other after a stack recorded one of them.
+    for (let attempt = 0; attempt < 3; attempt++) {
+        const seen = await store.readVersioned(key);
+        const first = seen && parseStage(seen.text, s.fingerprint, trustedKeys()).manifest;
+        if (first && (await verifyStage(store, first)) === undefined) return { manifest: first, adopted: true };
+        if (!seen) {
+            if (await store.createText(key, text)) return { manifest, adopted: false };
+        } else if (await store.replaceText(key, text, seen.version)) return { manifest, adopted: false };
+        // Another writer changed it meanwhile: judged again.
+    }
+    throw new Error(`${s.stage}: the manifest of ${s.fingerprint.slice(0, 12)} kept changing under this run (other writers): run it again`);
 }
 
 /** Restores a stage's files into a directory (its layout as built), as links or copies. */

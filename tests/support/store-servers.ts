@@ -94,6 +94,8 @@ interface FakeObject {
     contentType?: string;
     /** Custom metadata, as given at the upload's start. */
     metadata?: Record<string, string>;
+    /** GCS's generation: a new one with every write of the name. */
+    generation?: number;
 }
 
 /** A fake of the GCS JSON API calls the GCS adapter makes; `requests` records them. */
@@ -108,7 +110,7 @@ export async function startFakeGcs(bucket: string): Promise<Server & { requests:
         return c.toString();
     };
     const meta = (o: FakeObject) => ({
-        kind: "storage#object", bucket, name: o.name, size: String(o.data.length), updated: o.updated, contentType: o.contentType, generation: "1",
+        kind: "storage#object", bucket, name: o.name, size: String(o.data.length), updated: o.updated, contentType: o.contentType, generation: String(o.generation ?? 1),
         md5Hash: createHash("md5").update(o.data).digest("base64"), crc32c: crc32c(o.data),
         ...(o.metadata ? { metadata: o.metadata } : {}),
     });
@@ -139,8 +141,11 @@ export async function startFakeGcs(bucket: string): Promise<Server & { requests:
                 const part = (p: string) => p.slice(p.indexOf("\r\n\r\n") + 4, p.length - 2);
                 const metadata = JSON.parse(part(parts[0]));
                 const o: FakeObject = { name: metadata.name ?? url.searchParams.get("name"), data: Buffer.from(part(parts[1]), "latin1"), updated: new Date().toISOString(), contentType: metadata.contentType, metadata: metadata.metadata };
-                // A precondition on generation 0: only if no object has the name (GCS answers 412).
-                if (url.searchParams.get("ifGenerationMatch") === "0" && objects.has(o.name)) return json(res, 412, { error: { code: 412, message: "At least one of the pre-conditions you specified did not hold." } });
+                // A precondition on the generation (0: only if no object has the name); GCS answers 412.
+                const want = url.searchParams.get("ifGenerationMatch");
+                const live = objects.get(o.name);
+                if (want !== null && Number(want) !== (live?.generation ?? 0)) return json(res, 412, { error: { code: 412, message: "At least one of the pre-conditions you specified did not hold." } });
+                o.generation = (live?.generation ?? 0) + 1;
                 objects.set(o.name, o);
                 return json(res, 200, meta(o));
             }
@@ -151,7 +156,7 @@ export async function startFakeGcs(bucket: string): Promise<Server & { requests:
                 s.received += body.length;
                 const total = /\/(\d+|\*)$/.exec(String(req.headers["content-range"] ?? ""))?.[1];
                 if (total !== undefined && total !== "*" && s.received >= Number(total)) {
-                    const o: FakeObject = { name: s.name, data: Buffer.concat(s.chunks), updated: new Date().toISOString(), metadata: s.metadata };
+                    const o: FakeObject = { name: s.name, data: Buffer.concat(s.chunks), updated: new Date().toISOString(), metadata: s.metadata, generation: (objects.get(s.name)?.generation ?? 0) + 1 };
                     objects.set(o.name, o);
                     sessions.delete(url.searchParams.get("upload_id")!);
                     return json(res, 200, meta(o));

@@ -348,6 +348,25 @@ for (const kind of ["directory", "s3", "azblob", "gs"] as const) {
             await store.uploadText(`stages/${f}/manifest.json`, stored);
         });
 
+        test("a manifest is replaced only while it is the one that was judged (If-Match / ifGenerationMatch / a lock and compare)", async () => {
+            const key = `stages/${fp("cas")}/manifest.json`;
+            await store.uploadText(key, "first\n");
+            const seen = (await store.readVersioned(key))!;
+            assert.equal(seen.text, "first\n");
+            // Another writer replaces it after this one read it.
+            assert.equal(await store.replaceText(key, "second\n", seen.version), true);
+            // The control: the same version again is stale now; the write is refused, the other writer's stays.
+            assert.equal(await store.replaceText(key, "third\n", seen.version), false);
+            assert.equal(await store.readText(key), "second\n");
+            const now = (await store.readVersioned(key))!;
+            assert.notEqual(now.version, seen.version);
+            assert.equal(await store.replaceText(key, "third\n", now.version), true);
+            assert.equal(await store.readText(key), "third\n");
+            // Nothing there: nothing to replace.
+            assert.equal(await store.replaceText(`stages/${fp("none")}/manifest.json`, "x", now.version), false);
+            await store.remove(key);
+        });
+
         test("gc racing a run that finds the stage: the reader marks it used, and gc keeps the stage and its blobs", async () => {
             const f = fp("gc-race");
             const count = path.join(scratch, "count-gc-race");

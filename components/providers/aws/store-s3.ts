@@ -86,6 +86,30 @@ export class S3Store implements ObjectStore {
         }
     }
 
+    async readVersioned(key: string): Promise<{ text: string; version: string } | undefined> {
+        try {
+            const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+            return { text: await r.Body!.transformToString(), version: String(r.ETag) };
+        } catch (e) {
+            if (statusOf(e) === 404) return undefined;
+            throw e;
+        }
+    }
+
+    async replaceText(key: string, text: string, version: string): Promise<boolean> {
+        // S3 refuses the write when the object's ETag is no longer this one (If-Match). Servers
+        // that ignore the header (s3rver) leave only the window between this HEAD and the PUT.
+        try {
+            const head = await this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+            if (String(head.ETag) !== version) return false;
+            await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Body: text, ContentType: "application/json", IfMatch: version }));
+            return true;
+        } catch (e) {
+            if (statusOf(e) === 412 || statusOf(e) === 409 || statusOf(e) === 404) return false;
+            throw e;
+        }
+    }
+
     async open(key: string): Promise<Readable> {
         const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
         return r.Body as Readable;

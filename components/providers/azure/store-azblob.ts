@@ -71,6 +71,28 @@ export class AzureBlobStore implements ObjectStore {
         }
     }
 
+    async readVersioned(key: string): Promise<{ text: string; version: string } | undefined> {
+        try {
+            const r = await this.container.getBlobClient(this.name(key)).download();
+            const chunks: Buffer[] = [];
+            for await (const c of r.readableStreamBody as Readable) chunks.push(Buffer.from(c));
+            return { text: Buffer.concat(chunks).toString("utf8"), version: String(r.etag) };
+        } catch (e) {
+            if (statusOf(e) === 404) return undefined;
+            throw e;
+        }
+    }
+
+    async replaceText(key: string, text: string, version: string): Promise<boolean> {
+        try {
+            await this.container.getBlockBlobClient(this.name(key)).upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: "application/json" }, conditions: { ifMatch: version } });
+            return true;
+        } catch (e) {
+            if (statusOf(e) === 412 || statusOf(e) === 409 || statusOf(e) === 404) return false;
+            throw e;
+        }
+    }
+
     async open(key: string): Promise<Readable> {
         const r = await this.container.getBlobClient(this.name(key)).download();
         return r.readableStreamBody as Readable;

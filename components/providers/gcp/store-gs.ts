@@ -60,6 +60,26 @@ export class GcsStore implements ObjectStore {
         }
     }
 
+    async readVersioned(key: string): Promise<{ text: string; version: string } | undefined> {
+        const f = this.bucket.file(this.name(key));
+        const [exists] = await f.exists();
+        if (!exists) return undefined;
+        const [meta] = await f.getMetadata();
+        // The bytes of that generation, not of whatever is live by the time they are read.
+        const [data] = await this.bucket.file(this.name(key), { generation: Number(meta.generation) }).download();
+        return { text: data.toString("utf8"), version: String(meta.generation) };
+    }
+
+    async replaceText(key: string, text: string, version: string): Promise<boolean> {
+        try {
+            await this.bucket.file(this.name(key)).save(text, { resumable: false, contentType: "application/json", preconditionOpts: { ifGenerationMatch: Number(version) } });
+            return true;
+        } catch (e) {
+            if (statusOf(e) === 412) return false;
+            throw e;
+        }
+    }
+
     async open(key: string): Promise<Readable> {
         return this.bucket.file(this.name(key)).createReadStream({ validation: false });
     }
