@@ -94,7 +94,7 @@ export function stackNeeds(config: GoldConfig, plans: OsPlan[]): ToolId[] {
     const accelerator = config.recipe.site.accelerator;
     const needs = plans.flatMap((p) => [
         ...(p.base ? packerNeeds(p.os, accelerator) : []),
-        ...p.images.flatMap((i) => [...variantNeeds(p.os, accelerator, i.provider, i.builder, i.mode), ...conversionNeeds(i.provider), ...(i.test ? firstBootNeeds(i.provider) : [])]),
+        ...p.images.flatMap((i) => [...variantNeeds(p.os, accelerator, i.provider, i.builder, i.mode), ...conversionNeeds(i.provider), ...(i.test ? firstBootNeeds(i.provider, i.boot) : [])]),
     ]);
     return [...new Set(needs)];
 }

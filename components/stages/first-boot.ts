@@ -25,11 +25,13 @@ export function firstBootInputs(os: OsVars, provider: ProviderModule, conversion
     };
 }
 
-/** What playing a provider's first boot needs on the machine (the doctor's checks). */
-export function firstBootNeeds(provider: ProviderModule): ToolId[] {
+/** What playing a provider's first boot needs on the machine (the doctor's checks), booted as `boot` says. */
+export function firstBootNeeds(provider: ProviderModule, boot: BootMode = BIOS): ToolId[] {
     // A machine image is read offline (guestfish) before it boots; the build key must be nowhere on it.
     const vm: ToolId[] = provider.firstBoot.kind === "vm" ? ["qemu", "qemu-img", "ssh-keygen", "guestfish", "build-key"] : [];
-    return [...vm, ...(provider.firstBoot.tools ?? [])];
+    // UEFI firmware and a TPM come with the boot mode (a box asked for EFI needs OVMF too).
+    const firmware: ToolId[] = provider.firstBoot.kind === "vm" ? [...(boot.firmware === "uefi" ? (["ovmf"] as const) : []), ...(boot.tpm ? (["swtpm"] as const) : [])] : [];
+    return [...vm, ...firmware, ...(provider.firstBoot.tools ?? [])];
 }
 
 export interface FirstBootStageArgs {
@@ -81,7 +83,7 @@ export class FirstBootStage extends StageComponent {
                     (args.provider.firstBoot.kind === "container" ? ` --dockerfile ${INPUT.file(args.provider.firstBoot.dockerfile)}` : "") +
                     (args.ways ? ` ${sh(["--ways", args.ways.join(",")])}` : "") +
                     (args.provider.firstBoot.kind === "vm" ? ` ${sh(["--boot", bootName(args.boot ?? BIOS)])}` : ""),
-                needs: firstBootNeeds(args.provider),
+                needs: firstBootNeeds(args.provider, args.boot),
                 // A boot under emulation, the cloud's agent, the checks.
                 timeout: "1h",
                 environment: args.environment,

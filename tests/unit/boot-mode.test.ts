@@ -12,6 +12,7 @@ import { BIOS, BOOT_NAMES, bootFromName, bootName } from "../../components/first
 import { OVMF, bootAndProbe, secureBootRefusal } from "../../components/firstboot/vm";
 import { providers } from "../../components/providers";
 import { definitionFeatures } from "../../components/providers/azure/gallery";
+import { firstBootNeeds } from "../../components/stages/first-boot";
 import { bootModeOf, defaultBootMode } from "../../components/providers/provider";
 import { listOses, loadOs } from "../../components/recipe/os";
 import { missingTool, tempDir } from "../support/tools";
@@ -54,6 +55,15 @@ test("Azure's Trusted Launch is declared only where the first boot proved Secure
     assert.deepEqual(security(bootFromName("uefi+tpm")), []);
     assert.deepEqual(security(bootFromName("uefi+secure-boot")), []);
     assert.deepEqual(security(BIOS, "V1"), []);
+});
+
+test("what a first boot needs on the machine follows its boot mode: OVMF for UEFI (a box asked for EFI too), swtpm for a TPM", () => {
+    const box = providers().get("virtualbox")!;
+    assert.ok(!firstBootNeeds(box, BIOS).includes("ovmf"), "the control: a BIOS boot needs no OVMF");
+    assert.ok(firstBootNeeds(box, bootFromName("uefi")).includes("ovmf"));
+    assert.ok(!firstBootNeeds(box, bootFromName("uefi")).includes("swtpm"));
+    const needs = firstBootNeeds(providers().get("azure")!, bootFromName("uefi+secure-boot+tpm"));
+    for (const t of ["ovmf", "swtpm", "genisoimage", "guestfish"] as const) assert.ok(needs.includes(t), t);
 });
 
 test("the root-device check: a case per bus, refusing another bus's device", async () => {

@@ -106,7 +106,6 @@ const CONTRACT: Check[] = [
 
 export const firstBoot: VmFirstBoot = {
     kind: "vm",
-    tools: ["ovmf", "swtpm"],
     bus: "nvme",
     drivers: ["nvme", "ena"],
     // The AMI registers the keys its instances' NVRAM starts with (uefiData): the ones tested.

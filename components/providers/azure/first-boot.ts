@@ -162,7 +162,7 @@ async function readyReported(g: Guest, reports: readonly HealthReport[]): Promis
 
 export const firstBoot: VmFirstBoot = {
     kind: "vm",
-    tools: ["genisoimage", "ovmf", "swtpm"],
+    tools: ["genisoimage"],
     bus: "ide",
     // Gen2 (Trusted Launch) v6 sizes: the OS disk on NVMe, the MANA NIC.
     uefiBus: "nvme",

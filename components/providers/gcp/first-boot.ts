@@ -75,7 +75,6 @@ const CONTRACT: Check[] = [
 
 export const firstBoot: VmFirstBoot = {
     kind: "vm",
-    tools: ["ovmf", "swtpm"],
     // GCE's default disk interface.
     bus: "scsi",
     // Shielded VMs of the current series (C3 and later): NVMe boot disk, gVNIC (IDPF on the newest).

@@ -40,7 +40,7 @@ async function checkOva(ova: string, work: string): Promise<void> {
 
 export const firstBoot: VmFirstBoot = {
     kind: "vm",
-    tools: ["genisoimage", "ovmf"],
+    tools: ["genisoimage"],
     bus: "sata",
     drivers: ["vmw_pvscsi", "vmxnet3", "nvme"],
     graceSec: 120,
