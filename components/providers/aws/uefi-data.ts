@@ -3,7 +3,7 @@
 // without them an instance starts in Setup Mode, Secure Boot off. Format: AWS's
 // python-uefivars (pyuefivars/aws.py, MIT): base64 of "AMZNUEFI", CRC32C, version 0, then a
 // zlib stream (preset dictionary: pyuefivars/aws_v0.py) of the variables.
-import { guidBytes, type UefiVariable } from "../../firstboot/uefi-vars";
+import { SECURE_BOOT_VARIABLES, guidBytes, type UefiVariable } from "../../firstboot/uefi-vars";
 
 const MAGIC = Buffer.from("AMZNUEFI", "latin1");
 /** Adler-32 of the format's preset dictionary (pyuefivars/aws_v0.py), the zlib stream's DICTID. */
@@ -68,8 +68,14 @@ function zlibStored(data: Buffer, dictid: number): Buffer {
     return Buffer.concat([head, ...blocks, tail]);
 }
 
-/** UefiData holding these variables (base64), as EC2 reads it. */
+/** UefiData holding these variables (base64), as EC2 reads it: the Secure Boot ones only (PK, KEK, db, dbx). */
 export function uefiData(vars: readonly UefiVariable[]): string {
+    // They come from a stage's stored result: nothing else (a boot order, a vendor's variable) reaches an AMI.
+    for (const v of vars) {
+        if (!SECURE_BOOT_VARIABLES.some((s) => s.name === v.name && s.guid === v.guid)) {
+            throw new Error(`UEFI variable ${JSON.stringify(v.name)} (${v.guid}) is not one an AMI registers; only ${SECURE_BOOT_VARIABLES.map((s) => s.name).join(", ")}`);
+        }
+    }
     const raw = Buffer.concat([
         u64(vars.length),
         ...vars.flatMap((v) => {
