@@ -251,6 +251,7 @@ async function vmFirstBoot(o: FirstBootOptions, fb: VmFirstBoot, work: string, s
         seconds: (Date.now() - started) / 1000,
         boot: booted[0]?.boot,
         ...(booted[0]?.driversMissing ? { driversMissing: booted[0].driversMissing } : {}),
+        ...(booted[0]?.secureBootKeys ? { secureBootKeys: booted[0].secureBootKeys } : {}),
         ...(infrastructure ? { infrastructure } : {}),
     };
 }
