@@ -256,7 +256,8 @@ async function main(): Promise<unknown> {
             const file = mainFile(m);
             const there = await target.store.stat(target.key);
             // Keyed by content: an export of the same sha256 is not sent again.
-            if (!(there?.complete && there.bytes === file.bytes && (there.sha256 ?? file.sha256) === file.sha256)) {
+            // (A directory target's copy carries no sha256: it is sent again, and hashed on the way out.)
+            if (!(there?.complete && there.bytes === file.bytes && there.sha256 === file.sha256)) {
                 const local = await localBlob(store, cache(), file, stderrLog, { verify: true });
                 await uploadFile(target.store, target.key, local, { page: yes(v["page-blob"]), sha256: file.sha256, log: stderrLog });
             }

@@ -35,6 +35,16 @@ export function fingerprintsOfExport(exported: unknown): string[] {
     return [...out];
 }
 
+/** The time a last-use mark holds (its writer's clock), if it is one. */
+function markTime(text: string | undefined): Date | undefined {
+    try {
+        const t = new Date(JSON.parse(text ?? "").used);
+        return Number.isNaN(t.getTime()) ? undefined : t;
+    } catch {
+        return undefined;
+    }
+}
+
 export interface GcReport {
     readonly referenced: number;
     /** `usedMeanwhile`: stages a reader marked while gc ran, kept. */
@@ -72,13 +82,17 @@ export async function gc(store: ObjectStore, opts: { minAgeHours: number; apply:
     for (const m of listed.filter((o) => o.key.endsWith("/manifest.json"))) {
         const fp = m.key.split("/")[1];
         manifests.add(fp);
+        // The mark is read first, and judged by the time it holds: a reader that marked the stage
+        // after the listing is seen here, and a later one by the mark's changed text.
+        const mark = await store.readText(usedKey(fp));
+        const times = [markTime(mark), marks.get(fp)?.modified].filter((t): t is Date => t !== undefined);
+        const usedAt = times.length ? new Date(Math.max(...times.map((t) => t.getTime()))) : undefined;
         const manifest = await readManifest(store, fp);
-        const mark = marks.get(fp);
-        if (keep.has(fp) || !old(m) || (mark && !old(mark))) {
+        if (keep.has(fp) || !old(m) || (usedAt && !old({ ...m, modified: usedAt }))) {
             if (manifest) kept.push(manifest);
             continue;
         }
-        candidates.push({ fp, key: m.key, mark: await store.readText(usedKey(fp)) });
+        candidates.push({ fp, key: m.key, mark });
     }
     // A mark whose stage is gone (a lookup of a stage never stored, or removed): nothing to keep.
     const strayMarks = [...marks].filter(([fp, o]) => !manifests.has(fp) && old(o)).map(([, o]) => o.key);
@@ -121,8 +135,8 @@ export async function gc(store: ObjectStore, opts: { minAgeHours: number; apply:
     if (opts.apply) {
         // A stage stored meanwhile may name an old blob it found there (same content): the
         // manifests written since the listing are read again, and their blobs stay.
-        const since = new Set(removedStages);
-        for (const m of (await store.list("stages/")).filter((o) => o.key.endsWith("/manifest.json") && !since.has(o.key) && o.modified.getTime() >= now.getTime() - 60_000)) {
+        // (A stage gc removed and a run then stored again is among them.)
+        for (const m of (await store.list("stages/")).filter((o) => o.key.endsWith("/manifest.json") && o.modified.getTime() >= now.getTime() - 60_000)) {
             for (const f of (await readManifest(store, m.key.split("/")[1]))?.files ?? []) live.add(f.key);
         }
         const spared = new Set(removedBlobs.filter((k) => live.has(k)));

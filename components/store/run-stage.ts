@@ -17,7 +17,7 @@ import { Log, formatDuration, stderrLog } from "../progress";
 import { repoRoot } from "../recipe/paths";
 import { LocalStore, ObjectStore, writeAside } from "./object-store";
 import { Manifest, StoredFile, localBlob, markUsed, putStage, readStage, uploadFile, verifyStage } from "./stages";
-import { keyId, signingKey, trustedKeys } from "./signing";
+import { cannotSign, trustedKeys } from "./signing";
 
 export interface RunStage {
     readonly store: ObjectStore;
@@ -147,11 +147,8 @@ async function lookOrBuild(r: RunStage, cwd: string, log: Log, took: () => strin
     // Hours of building must not start on a machine that lacks a tool the build will need, or
     // whose stage its own readers would refuse (unsigned, or signed by a key they do not trust).
     await requireTools(r.stage, r.needs ?? []);
-    if (trusted) {
-        const signer = signingKey();
-        if (!signer) throw new Error(`${r.stage}: GOLD_STORE_TRUSTED_KEYS is set and GOLD_STORE_SIGNING_KEY is not: a stage built here would be stored unsigned, and refused`);
-        if (!trusted.has(keyId(signer))) throw new Error(`${r.stage}: GOLD_STORE_SIGNING_KEY (key ${keyId(signer).slice(0, 12)}) is not among GOLD_STORE_TRUSTED_KEYS: a stage built here would be refused`);
-    }
+    const unsignable = cannotSign();
+    if (unsignable) throw new Error(`${r.stage}: ${unsignable}`);
 
     const env: Record<string, string> = {};
     let input: StoredFile | undefined;

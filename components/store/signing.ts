@@ -67,6 +67,19 @@ export function trustedKeys(env: NodeJS.ProcessEnv = process.env): Map<string, K
     return new Map(pems.map((p) => ed25519(createPublicKey(p), "GOLD_STORE_TRUSTED_KEYS")).map((k) => [keyId(k), k]));
 }
 
+/**
+ * Why this machine must not store a stage (undefined when it may): it trusts keys, so its
+ * stage must be signed by one of them.
+ */
+export function cannotSign(env: NodeJS.ProcessEnv = process.env): string | undefined {
+    const trusted = trustedKeys(env);
+    if (!trusted) return undefined;
+    const signer = signingKey(env);
+    if (!signer) return "GOLD_STORE_TRUSTED_KEYS is set and GOLD_STORE_SIGNING_KEY is not: a stage stored here would be unsigned, and refused";
+    if (!trusted.has(keyId(signer))) return `GOLD_STORE_SIGNING_KEY (key ${keyId(signer).slice(0, 12)}) is not among GOLD_STORE_TRUSTED_KEYS: a stage stored here would be refused`;
+    return undefined;
+}
+
 /** A manifest's text as stored: a DSSE envelope signed with `key`. */
 export function signManifest(text: string, key: KeyObject): string {
     const payload = Buffer.from(text, "utf8");
@@ -90,7 +103,7 @@ export function openManifest(stored: string, trusted: Map<string, KeyObject> | u
     try {
         parsed = JSON.parse(stored);
     } catch {
-        return { text: stored };
+        return trusted ? { refused: "its manifest is not JSON, let alone signed" } : { text: stored };
     }
     if (!isEnvelope(parsed)) return trusted ? { refused: "its manifest is not signed (GOLD_STORE_TRUSTED_KEYS asks for a signature)" } : { text: stored };
     if (parsed.payloadType !== MANIFEST_PAYLOAD_TYPE) return { refused: `its envelope's payload type is ${JSON.stringify(parsed.payloadType)}, not ${MANIFEST_PAYLOAD_TYPE}` };
@@ -98,9 +111,13 @@ export function openManifest(stored: string, trusted: Map<string, KeyObject> | u
     if (!trusted) return { text: payload.toString("utf8") };
     const signed = pae(parsed.payloadType, payload);
     for (const s of parsed.signatures) {
-        const key = trusted.get(s.keyid);
-        if (key && typeof s.sig === "string" && verify(null, signed, key, Buffer.from(s.sig, "base64"))) return { text: payload.toString("utf8"), signedBy: s.keyid };
+        if (typeof s?.sig !== "string") continue;
+        // A signature without a key id (DSSE makes it optional) is tried against every trusted key.
+        const candidates = typeof s.keyid === "string" && s.keyid ? [trusted.get(s.keyid)] : [...trusted.values()];
+        for (const key of candidates) {
+            if (key && verify(null, signed, key, Buffer.from(s.sig, "base64"))) return { text: payload.toString("utf8"), signedBy: keyId(key) };
+        }
     }
-    const ids = parsed.signatures.map((s) => String(s.keyid).slice(0, 12)).join(", ") || "none";
+    const ids = parsed.signatures.map((s) => String(s?.keyid ?? "").slice(0, 12) || "(no key id)").join(", ") || "none";
     return { refused: `its manifest's signature is by no trusted key (signed by ${ids}; GOLD_STORE_TRUSTED_KEYS trusts ${[...trusted.keys()].map((k) => k.slice(0, 12)).join(", ")}), or does not match its bytes` };
 }

@@ -14,7 +14,7 @@ import { pipeline } from "stream/promises";
 import { Log, transferProgress } from "../progress";
 import type { KeyObject } from "crypto";
 import { LocalStore, ObjectStore, checkKey, writeAside } from "./object-store";
-import { openManifest, signManifest, signingKey, trustedKeys } from "./signing";
+import { cannotSign, openManifest, signManifest, signingKey, trustedKeys } from "./signing";
 
 export interface StoredFile {
     /** Path in the stage's directory (or the input's name, for a file the stage took as is). */
@@ -288,6 +288,9 @@ export async function putStage(store: ObjectStore, s: PutStage): Promise<{ manif
         files,
     };
     const key = manifestKey(s.fingerprint);
+    // (Every writer: a build, and `update` storing a stage built before the store.)
+    const unsignable = cannotSign();
+    if (unsignable) throw new Error(`${s.stage}: ${unsignable}`);
     const signer = signingKey();
     const plain = JSON.stringify(manifest, null, 2) + "\n";
     const text = signer ? signManifest(plain, signer) : plain;

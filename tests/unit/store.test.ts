@@ -322,7 +322,7 @@ for (const kind of ["directory", "s3", "azblob", "gs"] as const) {
             await withEnv({}, async () => assert.equal((await storedStage(store, f)).result.sha256, unsigned.sha256, "no keys: taken as before"));
             await withEnv({ GOLD_STORE_TRUSTED_KEYS: a.pub }, () => assert.rejects(storedStage(store, f), /is refused: its manifest is not signed/));
             // A builder that trusts keys but cannot sign is stopped before building.
-            await withEnv({ GOLD_STORE_TRUSTED_KEYS: a.pub }, () => assert.rejects(stage(f, dir, count), /GOLD_STORE_SIGNING_KEY is not: a stage built here would be stored unsigned/));
+            await withEnv({ GOLD_STORE_TRUSTED_KEYS: a.pub }, () => assert.rejects(stage(f, dir, count), /GOLD_STORE_SIGNING_KEY is not: a stage stored here would be unsigned/));
             await withEnv({ GOLD_STORE_SIGNING_KEY: b.priv, GOLD_STORE_TRUSTED_KEYS: a.pub }, () => assert.rejects(stage(f, dir, count), /is not among GOLD_STORE_TRUSTED_KEYS/));
             assert.equal(builds(count), 1);
             // The signing machine builds it again, and its signed manifest replaces the unsigned one.
@@ -394,6 +394,17 @@ for (const kind of ["directory", "s3", "azblob", "gs"] as const) {
             assert.ok(m, "the manifest removed under the reader is back");
             assert.equal(await verifyStage(store, m), undefined, "every blob it names is there");
             assert.equal(builds(count), 1);
+            // Earlier still: the reader comes between gc's listing and its look at the stage's mark.
+            let early: Record<string, unknown> | undefined;
+            const listing: ObjectStore = Object.create(store);
+            listing.readText = async (key: string) => {
+                if (key === usedKey(f) && !early) early = await runStage({ store, cache: cache(), fingerprint: f, stage: `t-${kind}`, dir, command: "false", noBuild: true, log: () => undefined });
+                return store.readText(key);
+            };
+            const first = await gc(listing, { minAgeHours: 0, apply: true, keep: others });
+            assert.deepEqual(early, built);
+            assert.deepEqual(first.stages.removed, [], "the mark it read is the reader's: young");
+            assert.equal(await verifyStage(store, (await readManifest(store, f))!), undefined);
             // The control: with no reader, the same gc removes it.
             const again = await gc(store, { minAgeHours: 0, apply: true, keep: others });
             assert.deepEqual(again.stages.removed, [`stages/${f}/manifest.json`]);
@@ -526,7 +537,11 @@ test("gc ages a stage by its last use: an old stage used recently stays, one unu
     await markUsed(store, stray);
     // Four days old, the lot (a directory store's times can be set; the others' are the server's).
     const days = (n: number) => new Date(Date.now() - n * 86400_000);
-    const age = (key: string, when: Date) => fs.utimesSync(store.file(key), when, when);
+    const age = (key: string, when: Date) => {
+        // A mark holds its time as well: both say when.
+        if (key.endsWith("/used")) fs.writeFileSync(store.file(key), JSON.stringify({ used: when.toISOString(), mark: randomBytes(4).toString("hex") }) + "\n");
+        fs.utimesSync(store.file(key), when, when);
+    };
     for (const o of await store.list("")) age(o.key, days(4));
     // Used yesterday: kept (a 72 h minimum age), and its blobs.
     age(usedKey(f), days(1));

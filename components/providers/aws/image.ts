@@ -20,6 +20,13 @@ function s3Key(name: string, args: AwsImageArgs, bucket: string, region: string,
     return pulumi.all([copied, key]).apply(([, k]) => k);
 }
 
+/** The AMI's UefiData from its test's result; a tested Secure Boot image without keys would start in Setup Mode: refused. */
+function secureBootData(keys: unknown, args: AwsImageArgs): string | undefined {
+    if (Array.isArray(keys)) return uefiData(keys as UefiVariable[]);
+    if (args.untested) return undefined;
+    throw new Error(`${args.vmName} aws: its first-boot result has no secureBootKeys, so the AMI would start in Setup Mode (Secure Boot off) while its boot says Secure Boot: run its test again (pulumi up --replace the ${args.vmName}-aws-test stage)`);
+}
+
 export interface AwsImageArgs extends PublishInputs {
     /** The OS: the firmware its disk boots, whether its kernel has ENA and its cloud-init speaks IMDSv2. */
     readonly os: OsVars;
@@ -86,7 +93,7 @@ export class AwsImage extends pulumi.ComponentResource {
                 tpmSupport: args.boot.tpm ? "v2.0" : undefined,
                 // Without keys EC2 starts an instance in Setup Mode, Secure Boot off: the AMI carries
                 // the ones its first-boot test's NVRAM started with (none for an untested image).
-                uefiData: args.boot.secureBoot ? args.stage.result.apply((r) => (r.secureBootKeys ? uefiData(r.secureBootKeys as UefiVariable[]) : undefined)) : undefined,
+                uefiData: args.boot.secureBoot ? args.stage.result.apply((r) => secureBootData(r.secureBootKeys, args)) : undefined,
                 tags: { ...tags, Name: title },
             },
             { parent: this, customTimeouts: { create: "1h" } },

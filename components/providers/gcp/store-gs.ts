@@ -61,13 +61,16 @@ export class GcsStore implements ObjectStore {
     }
 
     async readVersioned(key: string): Promise<{ text: string; version: string } | undefined> {
-        const f = this.bucket.file(this.name(key));
-        const [exists] = await f.exists();
-        if (!exists) return undefined;
-        const [meta] = await f.getMetadata();
-        // The bytes of that generation, not of whatever is live by the time they are read.
-        const [data] = await this.bucket.file(this.name(key), { generation: Number(meta.generation) }).download();
-        return { text: data.toString("utf8"), version: String(meta.generation) };
+        try {
+            const [meta] = await this.bucket.file(this.name(key)).getMetadata();
+            // The bytes of that generation, not of whatever is live by the time they are read.
+            const [data] = await this.bucket.file(this.name(key), { generation: Number(meta.generation) }).download();
+            return { text: data.toString("utf8"), version: String(meta.generation) };
+        } catch (e) {
+            // Gone (or replaced, its generation gone with it) meanwhile: none to judge.
+            if (statusOf(e) === 404) return undefined;
+            throw e;
+        }
     }
 
     async replaceText(key: string, text: string, version: string): Promise<boolean> {
