@@ -85,7 +85,7 @@ const ROWS: Row[] = [
             { args: ["path", "--store", emptyStore, "--fingerprint", "abc"], code: 2, usageError: true, stderr: /^store path: --fingerprint: 'abc' is not valid; it must be a stage fingerprint \(64 lowercase hex digits\)/ },
             { args: ["gc", "--store", missingDir], code: 2, usageError: true, stderr: new RegExp(`^store gc: --store: ${esc(missingDir)} does not exist`) },
             { args: ["gc", "--store", notStore], code: 2, usageError: true, stderr: new RegExp(`^store gc: --store: ${esc(notStore)} is not an artifact store: it has none of stages/, blobs/, refs/`) },
-            { args: ["gc", "--store", emptyStore], code: 0, stdout: /^\{"referenced":0,"stages":\{"kept":0,"removed":\[\]\}/ },
+            { args: ["gc", "--store", emptyStore], code: 0, stdout: /^\{"referenced":0,"stages":\{"kept":0,"removed":\[\],"usedMeanwhile":\[\]\}/ },
             { args: ["gc", "--store", usedStore, "--delete", "maybe"], code: 2, usageError: true, stderr: /^store gc: --delete: 'maybe' is not valid; valid choices: yes, no/ },
             { args: ["gc", "--store", usedStore], code: 0, stdout: /"deleted":false/ },
         ],
