@@ -116,13 +116,7 @@ export class S3Store implements ObjectStore {
     }
 
     async readText(key: string): Promise<string | undefined> {
-        try {
-            const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
-            return await r.Body!.transformToString();
-        } catch (e) {
-            if (statusOf(e) === 404) return undefined;
-            throw e;
-        }
+        return (await this.readVersioned(key))?.text;
     }
 
     async list(prefix: string): Promise<ObjectInfo[]> {

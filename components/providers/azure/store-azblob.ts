@@ -99,12 +99,7 @@ export class AzureBlobStore implements ObjectStore {
     }
 
     async readText(key: string): Promise<string | undefined> {
-        try {
-            return (await this.container.getBlobClient(this.name(key)).downloadToBuffer()).toString("utf8");
-        } catch (e) {
-            if (statusOf(e) === 404) return undefined;
-            throw e;
-        }
+        return (await this.readVersioned(key))?.text;
     }
 
     async list(prefix: string): Promise<ObjectInfo[]> {
