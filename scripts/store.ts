@@ -10,8 +10,7 @@ import { matches, OptionSpec, parseSubcommandOrExit, runMain, UsageError } from 
 import { openObject, openStore, parseStoreUrl, storeUrlProblem } from "../components/store";
 import { fingerprintsOfExport, gc, writeRefs } from "../components/store/gc";
 import { machineCache, mainFile, runStage, stageOutput, storedStage } from "../components/store/run-stage";
-import { FINGERPRINT, Manifest, localBlob, localStoreProblem, markUsed, putStage, readStage, restoreStage, uploadFile, verifyStage } from "../components/store/stages";
-import { trustedKeys } from "../components/store/signing";
+import { FINGERPRINT, Manifest, localBlob, localStoreProblem, putStage, restoreStage, uploadFile, useStage, verifyStage } from "../components/store/stages";
 import { toolIds, unknownTool } from "../components/doctor";
 import { stderrLog } from "../components/progress";
 
@@ -159,8 +158,7 @@ async function update(storeUrl: string, fingerprint: string, name: string, input
     } catch {
         throw new Error(`${name}: no previous result in PULUMI_COMMAND_STDOUT`);
     }
-    await markUsed(store, fingerprint);
-    const { manifest: m, refused } = await readStage(store, fingerprint, trustedKeys());
+    const { manifest: m, refused } = await useStage(store, fingerprint);
     if (refused) throw new Error(`${name}: the stored stage ${fingerprint.slice(0, 12)} is refused: ${refused}`);
     if (m) {
         const bad = await verifyStage(store, m);

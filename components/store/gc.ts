@@ -4,7 +4,7 @@
 // reference names, and then the blobs no remaining manifest names. `pulumi destroy` of a
 // version removes its references, never a blob another stack may share.
 import { createHash } from "crypto";
-import { ObjectInfo, ObjectStore } from "./object-store";
+import { ObjectStore } from "./object-store";
 import { Manifest, checkFingerprint, readManifest, refsPrefix, usedKey } from "./stages";
 
 /** A stack's name as a key segment. */
@@ -63,7 +63,7 @@ export interface GcReport {
  */
 export async function gc(store: ObjectStore, opts: { minAgeHours: number; apply: boolean; keep?: string[]; now?: Date }): Promise<GcReport> {
     const now = opts.now ?? new Date();
-    const old = (o: ObjectInfo) => now.getTime() - o.modified.getTime() > opts.minAgeHours * 3600_000;
+    const old = (t: Date) => now.getTime() - t.getTime() > opts.minAgeHours * 3600_000;
     const keep = new Set(opts.keep ?? []);
     for (const r of await store.list(refsPrefix)) {
         const text = await store.readText(r.key);
@@ -87,15 +87,15 @@ export async function gc(store: ObjectStore, opts: { minAgeHours: number; apply:
         const mark = await store.readText(usedKey(fp));
         const times = [markTime(mark), marks.get(fp)?.modified].filter((t): t is Date => t !== undefined);
         const usedAt = times.length ? new Date(Math.max(...times.map((t) => t.getTime()))) : undefined;
-        const manifest = await readManifest(store, fp);
-        if (keep.has(fp) || !old(m) || (usedAt && !old({ ...m, modified: usedAt }))) {
+        if (keep.has(fp) || !old(m.modified) || (usedAt && !old(usedAt))) {
+            const manifest = await readManifest(store, fp);
             if (manifest) kept.push(manifest);
             continue;
         }
         candidates.push({ fp, key: m.key, mark });
     }
     // A mark whose stage is gone (a lookup of a stage never stored, or removed): nothing to keep.
-    const strayMarks = [...marks].filter(([fp, o]) => !manifests.has(fp) && old(o)).map(([, o]) => o.key);
+    const strayMarks = [...marks].filter(([fp, o]) => !manifests.has(fp) && old(o.modified)).map(([, o]) => o.key);
     const live = new Set(kept.flatMap((m) => m.files.map((f) => f.key)));
     const removedStages: string[] = [];
     const usedMeanwhile: string[] = [];
@@ -125,7 +125,7 @@ export async function gc(store: ObjectStore, opts: { minAgeHours: number; apply:
     let keptBlobs = 0;
     for (const b of await store.list("blobs/")) {
         // A file written aside by a killed upload is never live.
-        if ((b.complete && live.has(b.key)) || !old(b)) {
+        if ((b.complete && live.has(b.key)) || !old(b.modified)) {
             keptBlobs++;
             continue;
         }

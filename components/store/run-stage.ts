@@ -16,7 +16,7 @@ import { ToolId, requireTools } from "../doctor";
 import { Log, formatDuration, stderrLog } from "../progress";
 import { repoRoot } from "../recipe/paths";
 import { LocalStore, ObjectStore, writeAside } from "./object-store";
-import { Manifest, StoredFile, localBlob, markUsed, putStage, readStage, uploadFile, verifyStage } from "./stages";
+import { Manifest, StoredFile, localBlob, putStage, uploadFile, useStage, verifyStage } from "./stages";
 import { cannotSign, trustedKeys } from "./signing";
 
 export interface RunStage {
@@ -51,8 +51,7 @@ export function machineCache(): LocalStore {
 
 /** A stage's manifest, which must be in the store. */
 export async function storedStage(store: ObjectStore, fingerprint: string): Promise<Manifest> {
-    await markUsed(store, fingerprint);
-    const { manifest: m, refused } = await readStage(store, fingerprint, trustedKeys());
+    const { manifest: m, refused } = await useStage(store, fingerprint);
     if (refused) throw new Error(`stage ${fingerprint.slice(0, 12)} in ${store.url} is refused: ${refused}`);
     if (!m) throw new Error(`stage ${fingerprint.slice(0, 12)} is not in ${store.url}: build it first (npm run stage, or pulumi up)`);
     return m;
@@ -131,9 +130,8 @@ export async function runStage(r: RunStage, cwd: string = process.cwd()): Promis
 }
 
 async function lookOrBuild(r: RunStage, cwd: string, log: Log, took: () => string): Promise<Record<string, unknown>> {
-    await markUsed(r.store, r.fingerprint);
     const trusted = trustedKeys();
-    const { manifest: found, refused } = await readStage(r.store, r.fingerprint, trusted);
+    const { manifest: found, refused } = await useStage(r.store, r.fingerprint, trusted);
     if (refused) log(`refused from ${r.store.url}: ${refused}; building it again`);
     if (found) {
         const problem = await verifyStage(r.store, found);
@@ -154,8 +152,7 @@ async function lookOrBuild(r: RunStage, cwd: string, log: Log, took: () => strin
     let input: StoredFile | undefined;
     let inputManifest: Manifest | undefined;
     if (r.input) {
-        await markUsed(r.store, r.input);
-        const read = await readStage(r.store, r.input, trusted);
+        const read = await useStage(r.store, r.input, trusted);
         if (read.refused) throw new Error(`${r.stage}: its input ${r.input.slice(0, 12)} in ${r.store.url} is refused: ${read.refused}`);
         const m = (inputManifest = read.manifest);
         if (!m) throw new Error(`${r.stage}: its input ${r.input.slice(0, 12)} is not in ${r.store.url}: the stage before it must run first`);

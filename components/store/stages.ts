@@ -6,13 +6,12 @@
 // stands (a conditional write) and the other run prints it, so every stack that used the
 // fingerprint names the same bytes; gc removes the other run's blobs. Blobs are shared: a test stage names its
 // conversion's image, identical files are stored once.
-import { createHash, randomBytes } from "crypto";
+import { createHash, randomBytes, type KeyObject } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Readable } from "stream";
 import { pipeline } from "stream/promises";
 import { Log, transferProgress } from "../progress";
-import type { KeyObject } from "crypto";
 import { LocalStore, ObjectStore, checkKey, writeAside } from "./object-store";
 import { cannotSign, openManifest, signManifest, signingKey, trustedKeys } from "./signing";
 
@@ -85,6 +84,15 @@ export async function markUsed(store: ObjectStore, fingerprint: string): Promise
 export async function readStage(store: ObjectStore, fingerprint: string, trusted: Map<string, KeyObject> | undefined): Promise<{ manifest?: Manifest; refused?: string }> {
     const stored = await store.readText(manifestKey(fingerprint));
     return stored === undefined ? {} : parseStage(stored, fingerprint, trusted);
+}
+
+/**
+ * What every reader of a stage does (a stage found, a stage's input, place/export, update):
+ * marks it used, then reads it as a reader trusting `trusted` keys (by default the machine's).
+ */
+export async function useStage(store: ObjectStore, fingerprint: string, trusted = trustedKeys()): Promise<{ manifest?: Manifest; refused?: string }> {
+    await markUsed(store, fingerprint);
+    return readStage(store, fingerprint, trusted);
 }
 
 /** A stored manifest object's text as `readStage` judges it. */
