@@ -7,7 +7,7 @@ import { BootMode, bootName } from "./firstboot/mechanism";
 import { bootModeOf } from "./providers/provider";
 import { OsVars, hasKickstart } from "./recipe/os";
 import { BaseStage, baseInputs } from "./stages/base";
-import { ConversionStage, conversionInputs, conversionNeeds } from "./stages/conversion";
+import { ConversionStage, conversionInputs, conversionNeeds, seedName } from "./stages/conversion";
 import { FirstBootStage, firstBootInputs, firstBootNeeds } from "./stages/first-boot";
 import { packerNeeds } from "./stages/packer";
 import { Builder, VariantMode, VariantStage, variantInputs, variantNeeds } from "./stages/variant";
@@ -18,7 +18,7 @@ export interface ImagePlan {
     readonly builder: Builder;
     /** How its variant applies the role (config variantMode). */
     readonly mode: VariantMode;
-    /** <vm_name>-<version>_<provider>: the seed's artifact name. */
+    /** <vm_name>-<version>_<provider>: the seed's name of what is published (the conversion's own has no version: convertedName). */
     readonly artifactName: string;
     readonly variant: PlannedStage;
     readonly conversion: PlannedStage;
@@ -57,9 +57,11 @@ export function preflight(config: GoldConfig): OsPlan[] {
         const images = config.providers.map((provider): ImagePlan => {
             const builder = config.builders[provider.name];
             const mode = config.variantModes[provider.name];
-            const artifactName = `${id}-${config.version}_${provider.name}`;
+            const artifactName = seedName(os, provider, config.version);
             const variant = plan(variantInputs(recipe, os, provider, builder, mode, base?.fingerprint, providerVars(config, provider)), recipe);
-            const conversion = plan(conversionInputs(os, provider, artifactName, variant.fingerprint, config.settings[provider.name]), recipe);
+            // The version is not an input of the conversion (nor of anything before it): a new
+            // version of an unchanged recipe finds every stage in the store.
+            const conversion = plan(conversionInputs(os, provider, variant.fingerprint, config.settings[provider.name]), recipe);
             const ways = firstBootWays(config, provider);
             const boot = bootModeOf(provider, config.settings[provider.name], os);
             const test = config.firstBoot ? plan(firstBootInputs(os, provider, conversion.fingerprint, ways, boot), recipe) : undefined;
@@ -145,7 +147,6 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
             provider,
             plan: conversionPlan,
             variant,
-            name: artifactName,
             version: config.version,
             directory,
         });

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Converts a finished disk image into one artifact format:
-#   scripts/convert.sh FORMAT INPUT OUTPUT_DIR NAME VERSION [options]
+#   scripts/convert.sh FORMAT INPUT OUTPUT_DIR NAME [options]
+#
+# No version goes into the artifact: one conversion serves every version of its recipe (the
+# version is in the names the publishers give it: file names, image names, tags, catalogs).
 #
 #   vhd        NAME.vhd     dynamic VHD
 #   vhd-fixed  NAME.vhd     fixed VHD, virtual size rounded up to 1 MiB
@@ -39,7 +42,7 @@ set -euo pipefail
 formats="vhd vhd-fixed raw-tar qcow2 rootfs ova box"
 here=$(cd "$(dirname "$0")/.." && pwd)
 usage() {
-    echo "usage: $0 FORMAT INPUT OUTPUT_DIR NAME VERSION [--input-format F] [--os-description TEXT] [--guest-os-vsphere ID] [--guest-os-virtualbox ID] [--firmware bios|efi] [--secure-boot true|false]" >&2
+    echo "usage: $0 FORMAT INPUT OUTPUT_DIR NAME [--input-format F] [--os-description TEXT] [--guest-os-vsphere ID] [--guest-os-virtualbox ID] [--firmware bios|efi] [--secure-boot true|false]" >&2
     echo "  FORMAT is one of: $formats" >&2
 }
 die() {
@@ -54,16 +57,15 @@ bad() {
     exit 2
 }
 
-if [ "$#" -lt 5 ]; then
+if [ "$#" -lt 4 ]; then
     usage
     exit 2
 fi
 format=$1
 name=$4
-version=$5
 in_fmt=qcow2 os_desc="" vsphere_os="" vbox_os="" firmware="" secure_boot=""
 input_arg=$2 output_arg=$3
-shift 5
+shift 4
 while [ "$#" -gt 0 ]; do
     [ "$#" -ge 2 ] || bad "option $1 needs a value"
     case "$1" in
@@ -89,7 +91,6 @@ if [ ! -f "$input_arg" ] || [ ! -r "$input_arg" ]; then
 fi
 # Every value below is written into XML, Ruby, Dockerfile or JSON text: plain words only.
 [[ "$name" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] || bad "NAME '$name' must match [A-Za-z0-9][A-Za-z0-9._+-]*"
-[[ "$version" =~ ^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$ ]] || bad "VERSION '$version' must be a version such as 1.4.0 (letters, digits, '.', '+', '-')"
 [[ "$in_fmt" =~ ^(qcow2|raw|vmdk|vpc|vdi)$ ]] || bad "--input-format '$in_fmt' is not one of qcow2, raw, vmdk, vpc, vdi"
 [[ "$os_desc" =~ ^[A-Za-z0-9\ ._-]{0,64}$ ]] || bad "--os-description '$os_desc' must be letters, digits, spaces, '.', '_', '-'"
 [[ "$vsphere_os" =~ ^([A-Za-z0-9_]+Guest)?$ ]] || bad "--guest-os-vsphere '$vsphere_os' must be a vSphere guest id such as centos7_64Guest"
@@ -218,7 +219,6 @@ ovf_product() {
     <ProductSection ovf:required="false">
       <Info>Cloud-init customization: the machine's name and its user's SSH key, read at first boot</Info>
       <Product>$name</Product>
-      <Version>$version</Version>
       <Property ovf:key="instance-id" ovf:type="string" ovf:userConfigurable="true" ovf:value="id-ovf">
         <Label>Instance id</Label>
         <Description>Changing it makes cloud-init treat the VM as new</Description>
@@ -317,7 +317,7 @@ write_ovf() {
     <Name>$name</Name>
     <AnnotationSection>
       <Info>A human-readable annotation</Info>
-      <Annotation>$name version $version</Annotation>
+      <Annotation>$name</Annotation>
     </AnnotationSection>
 $product
     <OperatingSystemSection ovf:id="101"$os_attr>
@@ -451,7 +451,7 @@ rootfs)
     {
         echo "FROM scratch"
         echo "ADD rootfs.tar.gz /"
-        echo "LABEL org.opencontainers.image.title=\"$name\" org.opencontainers.image.version=\"$version\""
+        echo "LABEL org.opencontainers.image.title=\"$name\""
         echo "CMD [\"$shell\"]"
     } >"$partial/context/Dockerfile"
     extra=", \"context\": $(json_str "$out/context")"
@@ -481,7 +481,7 @@ box)
     mac="080027$(printf '%s' "$name" | sha256sum | cut -c1-6 | tr '[:lower:]' '[:upper:]')"
     {
         cat <<EOF
-# Packaged defaults of the $name box (version $version).
+# Packaged defaults of the $name box.
 Vagrant.configure("2") do |config|
   config.vm.base_mac = "$mac"
 EOF
@@ -522,5 +522,5 @@ rm -rf "$out.old"
 
 artifact="$out/${artifact#"$partial/"}"
 sum=$(awk -v f="${artifact#"$out/"}" '$2 == f { print $1; exit }' "$out/SHA256SUMS")
-printf '{"artifact": %s, "sha256": "%s", "bytes": %s, "format": "%s", "name": "%s", "version": "%s"%s}\n' \
-    "$(json_str "$artifact")" "$sum" "$(stat -c %s "$artifact")" "$format" "$name" "$version" "$extra"
+printf '{"artifact": %s, "sha256": "%s", "bytes": %s, "format": "%s", "name": "%s"%s}\n' \
+    "$(json_str "$artifact")" "$sum" "$(stat -c %s "$artifact")" "$format" "$name" "$extra"

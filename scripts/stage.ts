@@ -18,6 +18,7 @@ import { GoldConfig } from "../components/config";
 import { STACK_NAME, StackFile, loadStackConfig, readStackFile } from "../components/config/stack-file";
 import { OsPlan, preflight, stageNames } from "../components/pipeline";
 import { stagedArtifact } from "../components/store/run-stage";
+import { seedFileName } from "../components/stages/conversion";
 
 const PROGRAM = { name: "stage", run: "npm run stage --" };
 
@@ -110,11 +111,12 @@ function run(gold: GoldConfig, plans: OsPlan[]): void {
         const placed: string[] = [];
         if (v.materialize) {
             for (const p of plans) {
-                for (const i of stageNames(p).images) {
+                for (const [index, i] of stageNames(p).images.entries()) {
                     const result = JSON.parse(harness.stdouts[`${i.test ?? i.conversion}-run`]) as { fingerprint: string; sha256: string; key: string; store: string };
                     const { path: file } = await stagedArtifact(result.store, result.fingerprint);
                     const dir = path.join(repoRoot, "artifacts", gold.version, p.os.vm_name, i.provider);
-                    const target = path.join(dir, path.basename(result.key));
+                    // Stored without a version (every version shares it); placed under this version's seed name.
+                    const target = path.join(dir, seedFileName(p.os, p.images[index].provider, gold.version, path.basename(result.key)));
                     fs.mkdirSync(dir, { recursive: true });
                     fs.rmSync(target, { force: true });
                     try {

@@ -1,7 +1,9 @@
 locals {
   # The seed's artifact layout: artifacts/<version>/<vm_name>/<build>/<vm_name>-<version>_<build>.<ext>,
-  # where the build is "base" (the OS install) or a provider.
-  artifact = "${var.vm_name}-${var.version}_${var.build_name}"
+  # where the build is "base" (the OS install) or a provider. The Pulumi program's builds set
+  # version to "": they name no version (<vm_name>_<build>), since one build serves every
+  # version of its recipe (the version is in the names its publishers give).
+  artifact = var.version != "" ? "${var.vm_name}-${var.version}_${var.build_name}" : "${var.vm_name}_${var.build_name}"
   out_dir  = var.output_dir != "" ? var.output_dir : "${var.artifacts_dir}/${var.version}/${var.vm_name}/${var.build_name}"
 
   # The site mirror first (the only source of RHEL ISOs), then the public URL.
@@ -28,7 +30,6 @@ locals {
   # carry the tag: this is a YAML flow mapping, each value a JSON string (valid YAML).
   ansible_site_vars = {
     packer_namespace   = var.namespace
-    packer_version     = var.version
     packer_locale      = var.locale
     packer_keyboard    = var.keyboard
     packer_timezone    = var.timezone

@@ -9,7 +9,7 @@ variable "namespace" {
 variable "version" {
   type        = string
   default     = "0.0.0"
-  description = "Image version: one Pulumi stack per version (checked as semver by the Pulumi program)."
+  description = "Image version, in the names of a build run by hand (the seed's layout); empty: no version in any name (the Pulumi program's builds, shared by every version stack)."
 }
 
 variable "headless" {

@@ -100,7 +100,7 @@ export class BaseStage extends StageComponent {
                     // The image is this machine's: another machine running the stack may lack it.
                     const missing = `config baseImages.${os.vm_name}.path: ${image.path} does not exist on this machine (or is not a file)`;
                     return `{ [ -f ${q(image.path)} ] || { echo ${q(missing)} >&2; exit 2; }; } && ` + sh([
-                        "scripts/packer-build.sh", dir, "-only=qemu.base-disk", ...packerVarArgs(os.vm_name, version, args.siteOverrides),
+                        "scripts/packer-build.sh", dir, "-only=qemu.base-disk", ...packerVarArgs(os.vm_name, args.siteOverrides),
                         `-var=source_disk=${image.path}`, `-var=source_disk_checksum=${image.checksum}`,
                         `-var=ssh_username=${image.sshUsername}`, `-var=qemuargs=${JSON.stringify(image.qemuargs)}`,
                     ]);

@@ -27,11 +27,32 @@ export function osFacts(os: OsVars): string[] {
     ];
 }
 
+/**
+ * The converted artifact's name, <vm_name>_<provider>: no version. One conversion serves every
+ * version of its recipe; the version is in the names the publishers give (the seed's
+ * <vm_name>-<version>_<provider> file names, image names, tags, the Vagrant catalog).
+ */
+export function convertedName(os: OsVars, provider: ProviderModule): string {
+    return `${os.vm_name}_${provider.name}`;
+}
+
+/** The seed's name of what is published for a version: <vm_name>-<version>_<provider> (plus the artifact's extension). */
+export function seedName(os: OsVars, provider: ProviderModule, version: string): string {
+    return `${os.vm_name}-${version}_${provider.name}`;
+}
+
+/** The seed's file name, for a version, of a stored converted artifact (<vm_name>_<provider><ext>). */
+export function seedFileName(os: OsVars, provider: ProviderModule, version: string, stored: string): string {
+    const name = convertedName(os, provider);
+    if (!stored.startsWith(name)) throw new Error(`${stored} is not a conversion of ${os.vm_name} for ${provider.name} (${name}.*)`);
+    return seedName(os, provider, version) + stored.slice(name.length);
+}
+
 /** What the conversion reads: the provider's image (upstream), the script, the OS facts and the provider's options (its `settings`). */
-export function conversionInputs(os: OsVars, provider: ProviderModule, name: string, variantFingerprint: string, settings: Record<string, unknown>): StageInputs {
+export function conversionInputs(os: OsVars, provider: ProviderModule, variantFingerprint: string, settings: Record<string, unknown>): StageInputs {
     return {
         files: ["scripts/convert.sh", ...(provider.conversionFiles ?? [])],
-        values: { stage: "convert", format: provider.format, name, facts: [...osFacts(os), ...(provider.conversionOptions?.(settings, os) ?? [])] },
+        values: { stage: "convert", format: provider.format, name: convertedName(os, provider), facts: [...osFacts(os), ...(provider.conversionOptions?.(settings, os) ?? [])] },
         upstream: variantFingerprint,
     };
 }
@@ -47,8 +68,7 @@ export interface ConversionStageArgs {
     readonly plan: PlannedStage;
     /** The image to convert. */
     readonly variant: VariantStage;
-    /** Artifact base name: <vm_name>-<version>_<provider>. */
-    readonly name: string;
+    /** The stack's version: the directory the stage builds in (artifacts/<version>/…), never its bytes. */
     readonly version: string;
     /** Where the converted artifact goes: artifacts/<version>/<vm_name>/<provider>. */
     readonly directory: string;
@@ -73,7 +93,7 @@ export class ConversionStage extends StageComponent {
                 pageBlob: args.provider.format === "vhd-fixed",
                 // The options its plan fingerprinted (conversionInputs).
                 create: (dir) =>
-                    `scripts/convert.sh ${q(args.provider.format)} ${INPUT.path} ${q(dir)} ${q(args.name)} ${q(args.version)} --input-format ${INPUT.format} ${sh(args.plan.inputs.values.facts as string[])}`,
+                    `scripts/convert.sh ${q(args.provider.format)} ${INPUT.path} ${q(dir)} ${q(convertedName(args.os, args.provider))} --input-format ${INPUT.format} ${sh(args.plan.inputs.values.facts as string[])}`,
                 needs: conversionNeeds(args.provider),
                 timeout: "2h",
             },

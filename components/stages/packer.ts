@@ -44,13 +44,17 @@ function hcl(value: unknown): string {
     return JSON.stringify(value);
 }
 
-/** The variable files and -var options every Packer stage of one OS shares. */
-export function packerVarArgs(osId: string, version: string, siteOverrides: Partial<SiteVars>): string[] {
+/**
+ * The variable files and -var options every Packer stage of one OS shares. No version: a build
+ * makes the same bytes for every version of its recipe (its fingerprint has none), so its files
+ * name none either (templates/locals.pkr.hcl).
+ */
+export function packerVarArgs(osId: string, siteOverrides: Partial<SiteVars>): string[] {
     const site = recipePaths().siteFile;
     return [
         ...(fs.existsSync(site) ? [`-var-file=${site}`] : []),
         `-var-file=${osFile(osId, repoRoot)}`,
-        `-var=version=${version}`,
+        "-var=version=",
         ...Object.entries(siteOverrides)
             .sort(([a], [b]) => a.localeCompare(b))
             .map(([k, v]) => `-var=${k}=${hcl(v)}`),
@@ -69,6 +73,6 @@ export function isoBuildCommand(dir: string, args: PackerStageArgs, kickstartBui
             "node_modules/.bin/ts-node", "--transpile-only", "scripts/ks.ts", "--build", kickstartBuild, "--os", args.os.vm_name,
             "--site-json", JSON.stringify(args.siteOverrides), "--out", `${dir}.http`,
         ]),
-        sh(["scripts/packer-build.sh", dir, only, ...packerVarArgs(args.os.vm_name, args.version, args.siteOverrides), ...extra, `-var=http_directory=${dir}.http`]),
+        sh(["scripts/packer-build.sh", dir, only, ...packerVarArgs(args.os.vm_name, args.siteOverrides), ...extra, `-var=http_directory=${dir}.http`]),
     ].join(" && ");
 }

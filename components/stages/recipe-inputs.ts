@@ -24,9 +24,12 @@ export function packerFiles(recipe: Recipe): string[] {
 /** Provisioning every Packer stage runs: the playbook, its settings, cleanup and zero-fill. */
 export const PROVISIONING = ["ansible/site.yml", "ansible/ansible.cfg", "ansible/group_vars", "ansible/roles/cleanup", "scripts/cleanup.sh", "scripts/zero.sh"];
 
-/** The site variables that shape what a build makes. */
+/**
+ * The site variables that shape what a build makes. Not the version: no build reads it (Packer
+ * gets none, Ansible no packer_version), so every version of a recipe shares its stages.
+ */
 export function buildValues(recipe: Recipe): Record<string, unknown> {
-    return { site: Object.fromEntries(Object.entries(recipe.site).filter(([k]) => !RUN_ONLY.has(k))) };
+    return { site: Object.fromEntries(Object.entries(recipe.site).filter(([k]) => !RUN_ONLY.has(k) && k !== "version")) };
 }
 
 /** A kickstart as fingerprinted (with the placeholder key). */

@@ -81,7 +81,7 @@ export class VariantStage extends StageComponent {
                 log: packerLog,
                 create: (dir) => {
                     if (builder === "iso") return isoBuildCommand(dir, args, `virtual/${provider.name}`, `-only=${provider.isoBuilder}.iso`, buildVars);
-                    const words = ["scripts/packer-build.sh", dir, `-only=${VARIANT_SOURCE[mode]}`, ...packerVarArgs(os.vm_name, version, args.siteOverrides), ...buildVars];
+                    const words = ["scripts/packer-build.sh", dir, `-only=${VARIANT_SOURCE[mode]}`, ...packerVarArgs(os.vm_name, args.siteOverrides), ...buildVars];
                     if (args.sshUsername && mode === "boot") words.push(`-var=ssh_username=${args.sshUsername}`);
                     // The base's disk, made local by the store (found there by its fingerprint).
                     return `${sh(words)} -var=source_disk=${INPUT.path}`;

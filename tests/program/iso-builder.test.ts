@@ -45,9 +45,9 @@ test("each ISO build is its provider's builder's one source, fed by build_name",
 test("the conversion reads the disk the builder made, in the format the build reported (a VMDK from VirtualBox and VMware)", () => {
     // The format is the build's own report (scripts/packer-build.sh), kept in its manifest: the
     // store gives it to the conversion with the disk.
-    assert.match(command("RedHat-9.6-aws-convert-run"), /^scripts\/convert\.sh vhd "\$GOLD_INPUT" \S+ RedHat-9\.6-1\.4\.0_aws 1\.4\.0 --input-format "\$GOLD_INPUT_FORMAT" /);
-    assert.match(command("RedHat-9.6-vmware-convert-run"), /^scripts\/convert\.sh ova "\$GOLD_INPUT" \S+ \S+ 1\.4\.0 --input-format "\$GOLD_INPUT_FORMAT" /);
-    assert.match(command("RedHat-9.6-gcp-convert-run"), /^scripts\/convert\.sh raw-tar "\$GOLD_INPUT" \S+ \S+ 1\.4\.0 --input-format "\$GOLD_INPUT_FORMAT" /);
+    assert.match(command("RedHat-9.6-aws-convert-run"), /^scripts\/convert\.sh vhd "\$GOLD_INPUT" \S+ RedHat-9\.6_aws --input-format "\$GOLD_INPUT_FORMAT" /);
+    assert.match(command("RedHat-9.6-vmware-convert-run"), /^scripts\/convert\.sh ova "\$GOLD_INPUT" \S+ RedHat-9\.6_vmware --input-format "\$GOLD_INPUT_FORMAT" /);
+    assert.match(command("RedHat-9.6-gcp-convert-run"), /^scripts\/convert\.sh raw-tar "\$GOLD_INPUT" \S+ RedHat-9\.6_gcp --input-format "\$GOLD_INPUT_FORMAT" /);
     const fp = (name: string) => byType("command:local:Command").find((c) => c.name === name)!.inputs.triggers[0];
     for (const p of ["aws", "vmware", "gcp"]) {
         assert.ok(byType("command:local:Command").find((c) => c.name === `RedHat-9.6-${p}-convert-run`)!.inputs.create.includes(` --input ${fp(`RedHat-9.6-${p}-run`)} `), p);

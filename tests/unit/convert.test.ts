@@ -83,7 +83,7 @@ let counter = 0;
 async function convert(format: string, input: string, name: string, env: NodeJS.ProcessEnv = {}, options: string[] = []): Promise<{ out: string; report: Report; seconds: number; progress: Map<string, number[]>; stderr: string }> {
     const out = path.join(root, `out-${format}-${++counter}`);
     const started = Date.now();
-    const r = await run(script, [format, input, out, name, "1.0.0", ...FACTS, ...options], { env: { ...process.env, ...env } });
+    const r = await run(script, [format, input, out, name, ...FACTS, ...options], { env: { ...process.env, ...env } });
     const seconds = (Date.now() - started) / 1000;
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split("\n").filter((l) => l !== "");
@@ -126,11 +126,11 @@ const skipOpts = { skip: skipQemu };
 
 test("unknown format exits 2 and names the valid formats; missing input exits 2", async () => {
     const out = path.join(root, "bad");
-    let r = await run(script, ["amiga", "/nonexistent", out, "X", "1.0.0"]);
+    let r = await run(script, ["amiga", "/nonexistent", out, "X"]);
     assert.equal(r.code, 2);
     for (const f of FORMATS) assert.match(r.stderr, new RegExp(`(^|\\s)${f}(\\s|$)`, "m"));
     assert.equal(r.stdout, "");
-    r = await run(script, ["vhd", path.join(root, "does-not-exist.qcow2"), out, "X", "1.0.0"]);
+    r = await run(script, ["vhd", path.join(root, "does-not-exist.qcow2"), out, "X"]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /does-not-exist/);
     r = await run(script, ["vhd"]);
@@ -142,23 +142,20 @@ test("every value written into the OVF, Vagrantfile, Dockerfile or JSON is check
     const { mib } = await testDisks();
     const out = path.join(root, "hostile");
     const cases: [string[], RegExp][] = [
-        [["box", mib, out, "X", "1.0.0\nend; system('id'); #"], /VERSION [\s\S]* must be a version/],
-        [["ova", mib, out, "X", "1.0.0</Annotation><x>"], /VERSION [\s\S]* must be a version/],
-        [["rootfs", mib, out, "X", '1.0.0"\nRUN id'], /VERSION [\s\S]* must be a version/],
-        [["vhd", mib, out, 'X"}', "1.0.0"], /NAME .* must match/],
-        [["ova", mib, out, "X", "1.0.0", "--os-description", "a</Description><x>"], /--os-description .* must be letters/],
-        [["ova", mib, out, "X", "1.0.0", "--guest-os-vsphere", 'x"/><y'], /--guest-os-vsphere .* must be a vSphere guest id/],
-        [["box", mib, out, "X", "1.0.0", "--guest-os-virtualbox", "a b"], /--guest-os-virtualbox .* must be a VirtualBox OS type/],
-        [["ova", mib, out, "X", "1.0.0"], /format ova needs --guest-os-vsphere/],
-        [["box", mib, out, "X", "1.0.0"], /format box needs --guest-os-virtualbox/],
-        [["vhd", mib, out, "X", "1.0.0", "--input-format", "qcow2;id"], /--input-format .* is not one of/],
-        [["vhd", mib, out, "X", "1.0.0", "--bogus", "1"], /unknown option '--bogus'/],
-        [["vhd", mib, out, "X", "1.0.0", "--input-format"], /needs a value/],
-        [["ova", mib, out, "X", "1.0.0", ...FACTS, "--firmware", 'efi"/><x'], /--firmware 'efi"\/><x' is not one of bios, efi/],
-        [["ova", mib, out, "X", "1.0.0", ...FACTS, "--secure-boot", "1"], /--secure-boot '1' is not one of true, false/],
-        [["vhd", mib, out, "X", "1.0.0", "--firmware", "efi"], /--firmware and --secure-boot are for formats ova and box, not vhd/],
-        [["ova", mib, out, "X", "1.0.0", ...FACTS, "--firmware", "bios", "--secure-boot", "true"], /--secure-boot true needs --firmware efi/],
-        [["box", mib, out, "X", "1.0.0", ...FACTS, "--firmware", "efi", "--secure-boot", "true"], /--secure-boot true is for format ova only/],
+        [["vhd", mib, out, 'X"}'], /NAME .* must match/],
+        [["ova", mib, out, "X", "--os-description", "a</Description><x>"], /--os-description .* must be letters/],
+        [["ova", mib, out, "X", "--guest-os-vsphere", 'x"/><y'], /--guest-os-vsphere .* must be a vSphere guest id/],
+        [["box", mib, out, "X", "--guest-os-virtualbox", "a b"], /--guest-os-virtualbox .* must be a VirtualBox OS type/],
+        [["ova", mib, out, "X"], /format ova needs --guest-os-vsphere/],
+        [["box", mib, out, "X"], /format box needs --guest-os-virtualbox/],
+        [["vhd", mib, out, "X", "--input-format", "qcow2;id"], /--input-format .* is not one of/],
+        [["vhd", mib, out, "X", "--bogus", "1"], /unknown option '--bogus'/],
+        [["vhd", mib, out, "X", "--input-format"], /needs a value/],
+        [["ova", mib, out, "X", ...FACTS, "--firmware", 'efi"/><x'], /--firmware 'efi"\/><x' is not one of bios, efi/],
+        [["ova", mib, out, "X", ...FACTS, "--secure-boot", "1"], /--secure-boot '1' is not one of true, false/],
+        [["vhd", mib, out, "X", "--firmware", "efi"], /--firmware and --secure-boot are for formats ova and box, not vhd/],
+        [["ova", mib, out, "X", ...FACTS, "--firmware", "bios", "--secure-boot", "true"], /--secure-boot true needs --firmware efi/],
+        [["box", mib, out, "X", ...FACTS, "--firmware", "efi", "--secure-boot", "true"], /--secure-boot true is for format ova only/],
     ];
     for (const [args, message] of cases) {
         const r = await run(script, args);
@@ -174,7 +171,7 @@ test("--input-format reads a VMDK (the VirtualBox and VMware ISO builds' disk)",
     const vmdk = path.join(root, "in.vmdk");
     await ok("qemu-img", ["convert", "-f", "qcow2", "-O", "vmdk", mib, vmdk]);
     const out = path.join(root, "from-vmdk");
-    const r = await run(script, ["qcow2", vmdk, out, "FromVmdk-1_x", "1.0.0", "--input-format", "vmdk"]);
+    const r = await run(script, ["qcow2", vmdk, out, "FromVmdk_x", "--input-format", "vmdk"]);
     assert.equal(r.code, 0, r.stderr);
     await ok("qemu-img", ["compare", "-f", "qcow2", "-F", "qcow2", mib, JSON.parse(r.stdout).artifact]);
 });
@@ -184,7 +181,7 @@ test("a failure mid-way leaves no OUTPUT_DIR and no .partial, and keeps a previo
     fs.writeFileSync(notDisk, "this is not a disk image\n".repeat(100));
     for (const format of ["vhd", "raw-tar", "ova"]) {
         const out = path.join(root, `fail-${format}`);
-        const r = await run(script, [format, notDisk, out, "Broken-1_x", "1.0.0", ...FACTS]);
+        const r = await run(script, [format, notDisk, out, "Broken_x", ...FACTS]);
         assert.notEqual(r.code, 0);
         assert.equal(r.stdout, "", "no JSON on failure");
         assert.ok(!fs.existsSync(out), `${format}: no OUTPUT_DIR`);
@@ -192,15 +189,15 @@ test("a failure mid-way leaves no OUTPUT_DIR and no .partial, and keeps a previo
     }
     // A previous complete conversion survives a failed one.
     const { mib } = await testDisks();
-    const { out, report } = await convert("qcow2", mib, "Keep-1_openstack");
-    const r = await run(script, ["qcow2", notDisk, out, "Keep-1_openstack", "1.0.0"]);
+    const { out, report } = await convert("qcow2", mib, "Keep_openstack");
+    const r = await run(script, ["qcow2", notDisk, out, "Keep_openstack"]);
     assert.notEqual(r.code, 0);
     assert.equal(sha256File(report.artifact), report.sha256);
     assert.ok(!fs.existsSync(`${out}.partial`));
     // A stale .partial from a killed run is replaced, not mixed in.
     fs.mkdirSync(`${out}.partial`);
     fs.writeFileSync(path.join(`${out}.partial`, "junk"), "x");
-    await convert("qcow2", mib, "Keep-1_openstack");
+    await convert("qcow2", mib, "Keep_openstack");
     assert.ok(!fs.existsSync(path.join(out, "junk")));
 });
 
@@ -214,7 +211,7 @@ test("SIGTERM mid-conversion stops the running step at once and removes the part
     const pidFile = path.join(root, "slow.pid");
     fs.writeFileSync(path.join(bin, "qemu-img"), `#!/bin/sh\nif [ "$1" = convert ]; then : > "$(eval echo \\\${$#})"; echo $$ > "${pidFile}.tmp"; mv "${pidFile}.tmp" "${pidFile}"; exec sleep 120; fi\nexec ${real} "$@"\n`, { mode: 0o755 });
     const out = path.join(root, "killed");
-    const child = spawn(script, ["qcow2", mib, out, "Killed-1_openstack", "1.0.0"], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(script, ["qcow2", mib, out, "Killed_openstack"], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     child.stdout.on("data", (d) => (stdout += d));
     const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
@@ -224,7 +221,7 @@ test("SIGTERM mid-conversion stops the running step at once and removes the part
         await new Promise((r) => setTimeout(r, 50));
     }
     const stepPid = Number(fs.readFileSync(pidFile, "utf8"));
-    assert.ok(fs.existsSync(path.join(`${out}.partial`, "Killed-1_openstack.qcow2")), "work happens in .partial");
+    assert.ok(fs.existsSync(path.join(`${out}.partial`, "Killed_openstack.qcow2")), "work happens in .partial");
     const killedAt = Date.now();
     child.kill("SIGTERM");
     assert.equal(await closed, 143);
@@ -237,10 +234,10 @@ test("SIGTERM mid-conversion stops the running step at once and removes the part
 
 test("aws: dynamic VHD that holds the same data", skipOpts, async (t) => {
     const { mib } = await testDisks();
-    const { report, seconds, progress } = await convert("vhd", mib, "Test-1.0.0_aws");
+    const { report, seconds, progress } = await convert("vhd", mib, "Test_aws");
     t.diagnostic(`aws conversion: ${seconds} s`);
     assert.deepEqual([...progress.keys()], ["qcow2 to dynamic VHD"]);
-    assert.equal(path.basename(report.artifact), "Test-1.0.0_aws.vhd");
+    assert.equal(path.basename(report.artifact), "Test_aws.vhd");
     assert.equal(report.format, "vhd");
     const i = await info(report.artifact, "vpc");
     assert.equal(i.format, "vpc");
@@ -253,10 +250,10 @@ test("aws: dynamic VHD that holds the same data", skipOpts, async (t) => {
 test("azure: fixed VHD, virtual size a whole number of MiB, rounded up when the input is not", skipOpts, async (t) => {
     const { mib, odd } = await testDisks();
     for (const [input, expected] of [[mib, 100 * MiB], [odd, 101 * MiB]] as const) {
-        const { report, seconds, progress } = await convert("vhd-fixed", input, "Test-1.0.0_azure");
+        const { report, seconds, progress } = await convert("vhd-fixed", input, "Test_azure");
         t.diagnostic(`azure conversion (${path.basename(input)}): ${seconds} s`);
         assert.deepEqual([...progress.keys()], ["qcow2 to raw", "raw to fixed VHD"]);
-        assert.equal(path.basename(report.artifact), "Test-1.0.0_azure.vhd");
+        assert.equal(path.basename(report.artifact), "Test_azure.vhd");
         assert.equal(report.format, "vhd-fixed");
         const i = await info(report.artifact, "vpc");
         assert.equal(i.format, "vpc");
@@ -277,12 +274,12 @@ test("azure: fixed VHD, virtual size a whole number of MiB, rounded up when the 
 
 test("gcp: tar.gz with only disk.raw, GNU oldgnu sparse, a whole number of GiB, same data", skipOpts, async (t) => {
     const { odd, oddRaw } = await testDisks();
-    const { report, seconds, progress, stderr } = await convert("raw-tar", odd, "Test-1.0.0_gcp");
+    const { report, seconds, progress, stderr } = await convert("raw-tar", odd, "Test_gcp");
     t.diagnostic(`gcp conversion: ${seconds} s`);
     assert.deepEqual([...progress.keys()], ["qcow2 to raw"]);
     // The gzip after it is said as it starts (it takes minutes for a disk of gigabytes).
     assert.match(stderr, /^convert\.sh: qcow2 to raw: 100%\n(.*\n)*convert\.sh: disk\.raw into Test-1\.0\.0_gcp\.tar\.gz \(sparse tar, (pigz|gzip)\)\n/m);
-    assert.equal(path.basename(report.artifact), "Test-1.0.0_gcp.tar.gz");
+    assert.equal(path.basename(report.artifact), "Test_gcp.tar.gz");
     assert.equal((await ok("tar", ["-tzf", report.artifact])).trim(), "disk.raw");
     const headers = tarHeaders(report.artifact);
     assert.equal(headers.length, 1);
@@ -304,7 +301,7 @@ test("gcp: tar.gz with only disk.raw, GNU oldgnu sparse, a whole number of GiB, 
 
 test("openstack: compressed qcow2 that passes qemu-img check", skipOpts, async (t) => {
     const { mib } = await testDisks();
-    const { report, seconds, progress } = await convert("qcow2", mib, "Test-1.0.0_openstack");
+    const { report, seconds, progress } = await convert("qcow2", mib, "Test_openstack");
     t.diagnostic(`openstack conversion: ${seconds} s`);
     t.diagnostic(`its progress: ${JSON.stringify([...progress])}`);
     assert.ok(progress.get("qcow2 to compressed qcow2")!.length >= 3, "steps of 10 % as qemu-img goes");
@@ -312,7 +309,7 @@ test("openstack: compressed qcow2 that passes qemu-img check", skipOpts, async (
     const direct = path.join(root, "direct.qcow2");
     await ok("qemu-img", ["convert", "-f", "qcow2", "-O", "qcow2", "-c", mib, direct]);
     assert.equal(report.sha256, sha256File(direct));
-    assert.equal(path.basename(report.artifact), "Test-1.0.0_openstack.qcow2");
+    assert.equal(path.basename(report.artifact), "Test_openstack.qcow2");
     const i = await info(report.artifact);
     assert.equal(i.format, "qcow2");
     assert.equal(i["virtual-size"], 100 * MiB);
@@ -365,7 +362,7 @@ function checkOvf(ovf: string, diskFile: string, diskBytes: number, profile: "vm
 
 test("vmware: OVA with the .ovf first, a .mf whose SHA256 lines match, streamOptimized VMDK", skipOpts, async (t) => {
     const { mib } = await testDisks();
-    const name = "Test-1.0.0_vmware";
+    const name = "Test_vmware";
     const { report, seconds, progress } = await convert("ova", mib, name);
     assert.deepEqual([...progress.keys()], ["qcow2 to streamOptimized VMDK"]);
     t.diagnostic(`vmware conversion: ${seconds} s`);
@@ -392,11 +389,11 @@ test("vmware: OVA with the .ovf first, a .mf whose SHA256 lines match, streamOpt
 /** The OVF of an OVA converted with these options. */
 async function ovfWith(options: string[]): Promise<string> {
     const { mib } = await testDisks();
-    const { report } = await convert("ova", mib, "Test-1.0.0_vmware", {}, options);
+    const { report } = await convert("ova", mib, "Test_vmware", {}, options);
     const x = fs.mkdtempSync(path.join(root, "ova-fw-"));
     await ok("tar", ["-xf", report.artifact, "-C", x]);
-    const ovf = fs.readFileSync(path.join(x, "Test-1.0.0_vmware.ovf"), "utf8");
-    checkOvf(ovf, "Test-1.0.0_vmware-disk1.vmdk", fs.statSync(path.join(x, "Test-1.0.0_vmware-disk1.vmdk")).size, "vmware");
+    const ovf = fs.readFileSync(path.join(x, "Test_vmware.ovf"), "utf8");
+    checkOvf(ovf, "Test_vmware-disk1.vmdk", fs.statSync(path.join(x, "Test_vmware-disk1.vmdk")).size, "vmware");
     fs.rmSync(x, { recursive: true });
     return ovf;
 }
@@ -418,10 +415,10 @@ test("vmware: the firmware and Secure Boot the program passes, as vmw:Config of 
 
 test("virtualbox: Vagrant box with metadata.json, Vagrantfile, box.ovf and a streamOptimized VMDK", skipOpts, async (t) => {
     const { mib } = await testDisks();
-    const { report, seconds, progress } = await convert("box", mib, "Test-1.0.0_virtualbox");
+    const { report, seconds, progress } = await convert("box", mib, "Test_virtualbox");
     assert.deepEqual([...progress.keys()], ["qcow2 to streamOptimized VMDK"]);
     t.diagnostic(`virtualbox conversion: ${seconds} s`);
-    assert.equal(path.basename(report.artifact), "Test-1.0.0_virtualbox.box");
+    assert.equal(path.basename(report.artifact), "Test_virtualbox.box");
     assert.equal(report.format, "box");
     assert.deepEqual((await ok("tar", ["-tzf", report.artifact])).trim().split("\n").sort(), ["Vagrantfile", "box-disk001.vmdk", "box.ovf", "metadata.json"]);
     const x = path.join(root, "box-x");
@@ -445,7 +442,7 @@ test("virtualbox: Vagrant box with metadata.json, Vagrantfile, box.ovf and a str
 
 test("virtualbox: a box asked for EFI sets it in its packaged Vagrantfile", skipOpts, async () => {
     const { mib } = await testDisks();
-    const { report } = await convert("box", mib, "Test-1.0.0_virtualbox", {}, ["--firmware", "efi"]);
+    const { report } = await convert("box", mib, "Test_virtualbox", {}, ["--firmware", "efi"]);
     const x = fs.mkdtempSync(path.join(root, "box-efi-"));
     await ok("tar", ["-xzf", report.artifact, "-C", x, "Vagrantfile"]);
     const vagrantfile = fs.readFileSync(path.join(x, "Vagrantfile"), "utf8");
@@ -494,9 +491,9 @@ test("docker: root filesystem tarball keeps setuid bits and numeric owners, excl
     const disk = path.join(dir, "rootfs.qcow2");
     await ok("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", fsImg, disk]);
 
-    const { out, report, seconds } = await convert("rootfs", disk, "Test-1.0.0_docker");
+    const { out, report, seconds } = await convert("rootfs", disk, "Test_docker");
     t.diagnostic(`docker conversion (libguestfs, TCG): ${seconds} s`);
-    assert.equal(report.artifact, path.join(out, "Test-1.0.0_docker.tar.gz"));
+    assert.equal(report.artifact, path.join(out, "Test_docker.tar.gz"));
     assert.equal(report.context, path.join(out, "context"));
     assert.deepEqual(fs.readdirSync(path.join(out, "context")).sort(), ["Dockerfile", "rootfs.tar.gz"]);
     assert.equal(sha256File(path.join(out, "context", "rootfs.tar.gz")), report.sha256);
@@ -524,7 +521,7 @@ test("a swap cut short by kill -9 (only OUTPUT_DIR.old left) is undone by the ne
     fs.renameSync(out, `${out}.old`);
     const notDisk = path.join(root, "not-a-disk-2.qcow2");
     fs.writeFileSync(notDisk, "not a disk\n".repeat(100));
-    const r = await run(script, ["qcow2", notDisk, out, "Swap-1_openstack", "1.0.0"]);
+    const r = await run(script, ["qcow2", notDisk, out, "Swap-1_openstack"]);
     assert.notEqual(r.code, 0);
     assert.equal(sha256File(report.artifact), report.sha256, "the previous complete output is back");
     assert.ok(!fs.existsSync(`${out}.old`));

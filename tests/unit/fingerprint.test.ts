@@ -39,7 +39,7 @@ function all(
             const p = providerModule(name);
             const variant = fingerprint(variantInputs(recipe, os, p, builders[name] ?? "variant", modes[name] ?? "chroot", base), recipe);
             out.set(`${id} ${name}`, variant);
-            out.set(`${id} ${name} convert`, fingerprint(conversionInputs(os, p, `${id}-1.0.0_${name}`, variant, settings[name] ?? {}), recipe));
+            out.set(`${id} ${name} convert`, fingerprint(conversionInputs(os, p, variant, settings[name] ?? {}), recipe));
         }
     }
     return out;

@@ -93,11 +93,15 @@ test("group_vars gives a default to every variable Packer passes, and lists no p
     // The providers are the roles: a list here would be one more place to name them.
     for (const p of providerNames()) assert.ok(!JSON.stringify(vars).includes(`"${p}"`), `group_vars names ${p}`);
     // Defaults for every variable Packer passes (bare-metal runs pass none of them).
-    for (const v of ["packer_build_name", "packer_stage", "packer_os", "packer_namespace", "packer_version",
+    for (const v of ["packer_build_name", "packer_stage", "packer_os", "packer_namespace",
         "packer_locale", "packer_keyboard", "packer_timezone", "packer_repo_server", "repo_server", "gold_inject_failure"]) {
         assert.ok(v in vars, `group_vars/all.yml must give ${v} a default`);
     }
     assert.equal(vars.repo_server, "{{ packer_repo_server }}");
+    // No version reaches a build: every version of a recipe shares its stages (their fingerprints have none).
+    assert.ok(!("packer_version" in vars), "group_vars/all.yml must not define packer_version");
+    const locals = fs.readFileSync(path.join(ansibleDir, "..", "templates", "locals.pkr.hcl"), "utf8");
+    assert.doesNotMatch(locals, /packer_version/, "Packer passes no packer_version to Ansible");
 });
 
 test("only ansible.builtin and ansible.posix modules, by their FQCN", () => {
