@@ -3,7 +3,7 @@
 // real Ansible roles + cleanup + zero in a chroot for each variant (variantMode chroot), then
 // every conversion, then every first-boot test (each image read offline, then booted the way
 // its cloud starts a machine, a user let in with a key made for the test) — from a Debian 12
-// base disk built by debootstrap. Then every artifact is checked independently of
+// base disk built by mmdebstrap. Then every artifact is checked independently of
 // the code that made it. The artifact store, the state and the logs live outside the checkout
 // (GOLD_E2E_HOME, default a directory of the system's temp named after the checkout): a run
 // after artifacts/ is removed is a run on a fresh machine with the same state and store.
@@ -24,8 +24,8 @@ import { inspectImage } from "../../components/firstboot/inspect";
 import { brokenCopies, tamperRows, tamperTest } from "./tamper";
 import type { UefiVariable } from "../../components/firstboot/uefi-vars";
 
-const REQUIRED = ["packer", "qemu-system-x86_64", "qemu-img", "ansible-playbook", "debootstrap", "guestfish", "vagrant", "sfdisk", "mke2fs", "zstd", "genisoimage", "ssh"];
-const skip = process.getuid?.() !== 0 ? "needs root (debootstrap)" : REQUIRED.map(missingTool).find(Boolean);
+const REQUIRED = ["packer", "qemu-system-x86_64", "qemu-img", "ansible-playbook", "mmdebstrap", "eatmydata", "guestfish", "vagrant", "sfdisk", "mke2fs", "zstd", "genisoimage", "ssh"];
+const skip = process.getuid?.() !== 0 ? "needs root (mmdebstrap)" : REQUIRED.map(missingTool).find(Boolean);
 
 // GOLD_E2E_PROVIDERS=openstack,gcp runs a subset (the default is all seven).
 const providers = process.env.GOLD_E2E_PROVIDERS?.split(",") ?? providerNames();
@@ -72,7 +72,7 @@ before(async () => {
     fs.mkdirSync(home, { recursive: true });
     const started = Date.now();
     const disk = await baseDisk(path.join(work, "base-disk"));
-    timings["debian base disk (debootstrap, or cache)"] = (Date.now() - started) / 1000;
+    timings["debian base disk (mmdebstrap, or cache)"] = (Date.now() - started) / 1000;
     config = stackConfig(providers, disk, `file://${storeDir}`);
 });
 
