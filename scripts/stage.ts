@@ -2,10 +2,11 @@
 // fingerprints (it runs index.ts under the SDK's mocks, as the end-to-end test does, and runs
 // only the stage commands): one machine per OS or OS x provider, then one `pulumi up` finds
 // every stage in the store and only publishes.
-//   npm run stage -- --stack 1.4.0 [--os ID]... [--provider NAME]... [--base-only] [--no-build] [--materialize] [--list]
+//   npm run stage -- --stack 1.4.0 [--os ID]... [--provider NAME]... [--base-only] [--no-build] [--materialize] [--list] [--refs]
 // (--help explains each option). Config: Pulumi.<stack>.yaml (its secrets are not needed:
 // nothing is published); --os and --provider narrow the stack's oses and providers.
-// stdout: one JSON line {ok, stages: {name: found|built}, placed?}, or with --list {oses, include}.
+// stdout: one JSON line {ok, stages: {name: found|built}, placed?}, with --list {oses, include},
+// with --refs {refs, fingerprints}.
 // Exit 0 ok, 2 bad input (options, or the stack's config: one line on stderr), 1 a build failed.
 import * as fs from "fs";
 import * as os from "os";
@@ -16,7 +17,9 @@ import { badChoice } from "../components/recipe/choices";
 import { repoRoot } from "../components/recipe/paths";
 import { GoldConfig } from "../components/config";
 import { STACK_NAME, StackFile, loadStackConfig, readStackFile } from "../components/config/stack-file";
-import { OsPlan, preflight, stageNames } from "../components/pipeline";
+import { OsPlan, preflight, stageFingerprints, stageNames } from "../components/pipeline";
+import { openStore } from "../components/store";
+import { refsOwner, writeRefs } from "../components/store/gc";
 import { stagedArtifact } from "../components/store/run-stage";
 import { seedFileName } from "../components/stages/conversion";
 
@@ -32,6 +35,7 @@ const { values: v } = parseOrExit(PROGRAM, {
         "no-build": { help: "only look: a stage missing from the store is an error", flag: true },
         materialize: { help: "place the tested artifacts in artifacts/<version>/<os>/<provider>/ with .sha256 and SHA256SUMS", flag: true },
         list: { help: "print the stack's OSes and OS x provider pairs (a CI matrix) as JSON, and run nothing", flag: true },
+        refs: { help: "write the stack's references to its store (the set `pulumi up` writes), so gc keeps every stage it will use while machines build them; run nothing", flag: true },
     },
     examples: ["npm run stage -- --stack dev --list", "npm run stage -- --stack dev --os Rocky-9.8 --provider aws", "npm run stage -- --stack 1.4.0 --base-only --os Rocky-9.8"],
 }, process.argv.slice(2));
@@ -52,6 +56,8 @@ const narrow = (key: string, given: string[] | undefined) => {
     if (outside) fail(badChoice(`--${key === "oses" ? "os" : "provider"}`, outside, all, `is not in the stack's ${key}`).message);
     config[key] = given;
 };
+// The references name every stage of the stack, the very set its `pulumi up` writes (and its destroy removes).
+if (v.refs && (v.os.length || v.provider.length)) fail("--refs writes the whole stack's references: without --os and --provider");
 narrow("oses", v.os.length ? v.os : undefined);
 narrow("providers", v.provider.length ? v.provider : undefined);
 config.publish = false;
@@ -61,7 +67,19 @@ if (v.list) {
     process.stdout.write(JSON.stringify(list) + "\n", () => process.exit(0));
 }
 
-if (!v.list) run(...checkedConfig());
+if (v.refs) writeStackRefs(...checkedConfig());
+else if (!v.list) run(...checkedConfig());
+
+function writeStackRefs(gold: GoldConfig, plans: OsPlan[]): void {
+    const fingerprints = [...new Set(stageFingerprints(plans))].sort();
+    writeRefs(openStore(gold.artifactStore), refsOwner(project, stack), fingerprints).then(
+        (key) => process.stdout.write(JSON.stringify({ refs: key, fingerprints: fingerprints.length }) + "\n", () => process.exit(0)),
+        (e: Error) => {
+            process.stderr.write(`stage: writing the references to ${gold.artifactStore} failed: ${e.message}\n`);
+            process.exit(1);
+        },
+    );
+}
 
 /**
  * The stack's config as the program reads it (index.ts throws every config and recipe error

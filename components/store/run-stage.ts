@@ -92,9 +92,24 @@ export function mainFile(m: Manifest): StoredFile {
     return m.files.find((f) => f.key === m.result.key && (f.path === m.result.file || m.result.file === undefined)) ?? m.files.find((f) => f.key === m.result.key)!;
 }
 
+/**
+ * Credentials a build never gets: the store's and the clouds' (the store CLI alone uses them),
+ * the manifest signing key, the CI's OIDC token request (it would mint new credentials), Pulumi's.
+ * Packer, Ansible, QEMU and a guest's play see none of them; a role that needs a secret gets it
+ * from its own provider settings.
+ */
+const CREDENTIALS = /^(AWS_|AZURE_|ARM_|GOOGLE_|CLOUDSDK_|GCLOUD_|OS_(AUTH|PASSWORD|CLOUD|TOKEN|APPLICATION_CREDENTIAL|CLIENT_CONFIG_FILE)|PULUMI_|ACTIONS_ID_TOKEN_REQUEST_|ACTIONS_RUNTIME_TOKEN$|GITHUB_TOKEN$|GH_TOKEN$|DOCKER_PASSWORD$|GOLD_STORE_SIGNING_KEY$|GOLD_TARGET_)/;
+
+/** The environment a stage's build runs with: this process's, without CREDENTIALS, plus the stage's own. */
+export function buildEnvironment(parent: NodeJS.ProcessEnv, own: Record<string, string>): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(parent)) if (v !== undefined && !CREDENTIALS.test(k)) env[k] = v;
+    return { ...env, ...own };
+}
+
 function bash(command: string, env: Record<string, string>, cwd: string): Promise<string> {
     return new Promise((resolve, reject) => {
-        const child = spawn("/bin/bash", ["-c", command], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+        const child = spawn("/bin/bash", ["-c", command], { cwd, env: buildEnvironment(process.env, env), stdio: ["ignore", "pipe", "inherit"] });
         let out = "";
         child.stdout.on("data", (d) => (out += d));
         // The stage's own signals reach the build (packer-build.sh stops Packer and QEMU).

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
+import { CHECKS } from "../../components/doctor/checks";
 import { parse } from "yaml";
 import { declaredConfig } from "../../components/config";
 import { listOses } from "../../components/recipe/os";
@@ -77,12 +78,27 @@ function aptPackages(text: string): string[] {
     return m[1].replace(/\\\n/g, " ").split(/\s+/).filter((w) => /^[a-z0-9][a-z0-9+.-]+$/.test(w)).sort();
 }
 
-test("the README's set-up command installs what CI installs, and runs the same test command", () => {
+/** The Debian packages a doctor's fix names first (`apt-get install A B, or …`). */
+function fixPackages(fix: string): string[] {
+    const m = /^apt-get install ([a-z0-9+. -]+?)(?:[,(]|$)/.exec(fix);
+    return m ? m[1].trim().split(/\s+/) : [];
+}
+
+test("one package list: the README's set-up, CI and the workflow's build jobs all run scripts/install-tools.sh, which installs every package the doctor's fixes name", () => {
     const readme = read("README.md");
     const ci = read(".ci/run");
-    assert.deepEqual(aptPackages(readme), aptPackages(ci));
-    assert.match(ci, /^npm ci\b.*\nnpm test$/m);
-    assert.match(readme, /```sh\napt-get update && apt-get install[^`]*\nnpm ci\nnpm test\n```/);
-    // Negative control: a package CI installs and the README forgot is seen.
-    assert.notDeepEqual(aptPackages(readme.replace("genisoimage podman", "genisoimage")), aptPackages(ci));
+    const action = read(".github/actions/build-tools/action.yml");
+    assert.match(readme, /```sh\nscripts\/install-tools\.sh[^\n]*\nnpm ci\nnpm test\n```/);
+    assert.match(ci, /^scripts\/install-tools\.sh\nnpm ci\b.*\nnpm test$/m);
+    assert.match(action, /scripts\/install-tools\.sh/);
+    const setUp = /\*\*Set up and run every test\*\*[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+    assert.ok(setUp.includes("npm test"), "the README's set-up block");
+    for (const text of [setUp, ci, action]) assert.doesNotMatch(text, /apt-get\b[^\n]*\binstall/, "no second package list");
+    const installed = aptPackages(read("scripts/install-tools.sh"));
+    const named = Object.values(CHECKS).flatMap((c) => fixPackages(c.fix));
+    assert.ok(named.includes("packer") && named.includes("swtpm"), named.join(" "));
+    assert.deepEqual(named.filter((p) => !installed.includes(p)), []);
+    // Negative control: a package the doctor names and the list forgot is seen.
+    const forgot = aptPackages(read("scripts/install-tools.sh").replace(" swtpm util-linux", " util-linux"));
+    assert.deepEqual(named.filter((p) => !forgot.includes(p)), ["swtpm"]);
 });
