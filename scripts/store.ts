@@ -253,19 +253,22 @@ async function main(): Promise<unknown> {
             const target = openObject(v.to, targetEnv());
             const file = mainFile(m);
             const there = await target.store.stat(target.key);
-            // Keyed by content: an export of the same sha256 is not sent again.
-            // (A directory target's copy carries no sha256: it is sent again, and hashed on the way out.)
-            if (!(there?.complete && there.bytes === file.bytes && there.sha256 === file.sha256)) {
+            // Not sent again only when it is still the very object the previous export wrote of
+            // these bytes (the service's version it recorded): metadata on the target is anyone's.
+            const before = v.previous ? (JSON.parse(v.previous) as { url?: unknown; sha256?: unknown; version?: unknown }) : {};
+            const same = before.url === v.to && before.sha256 === file.sha256 && typeof before.version === "string" && there?.complete && there.bytes === file.bytes && there.version === before.version;
+            let version = same ? (before.version as string) : undefined;
+            if (!same) {
                 const local = await localBlob(store, cache(), file, stderrLog, { verify: true });
-                await uploadFile(target.store, target.key, local, { page: yes(v["page-blob"]), sha256: file.sha256, log: stderrLog });
+                version = await uploadFile(target.store, target.key, local, { page: yes(v["page-blob"]), sha256: file.sha256, log: stderrLog });
             }
             // An update to another target: the previous copy (a URL this command made) goes.
-            const previous = v.previous ? (JSON.parse(v.previous) as { url?: unknown }).url : undefined;
+            const previous = before.url;
             if (typeof previous === "string" && previous !== v.to && !storeUrlProblem(previous) && parseStoreUrl(previous).kind !== "file") {
                 const old = openObject(previous, targetEnv());
                 await old.store.remove(old.key);
             }
-            return { url: v.to, location: target.store.location(target.key), sha256: file.sha256, bytes: file.bytes };
+            return { url: v.to, location: target.store.location(target.key), sha256: file.sha256, bytes: file.bytes, ...(version ? { version } : {}) };
         }
         case "remove": {
             const target = openObject(a.values.url, targetEnv());

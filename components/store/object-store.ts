@@ -22,6 +22,13 @@ export interface ObjectInfo {
     readonly sha256?: string;
     /** An Azure page blob (what Azure imports a disk from; other stores have none). */
     readonly page?: boolean;
+    /**
+     * The service's identity of this write of the object (S3's and Azure's ETag, GCS's
+     * generation): set by the service, never by a writer, and new at every write of the key. A
+     * manifest records it as its blobs are stored; a blob written again behind the manifest's
+     * back (other bytes, the same metadata) has another. A directory has none (its files are hashed).
+     */
+    readonly version?: string;
 }
 
 export interface UploadOptions {
@@ -44,8 +51,8 @@ export interface ObjectStore {
     /** The store's URL, as configured (artifactStore). */
     readonly url: string;
     stat(key: string): Promise<ObjectInfo | undefined>;
-    /** Streams a local file up as `key`. */
-    upload(key: string, file: string, opts?: UploadOptions): Promise<void>;
+    /** Streams a local file up as `key`; the service's version of what it wrote (ObjectInfo.version), as the write's answer gave it. */
+    upload(key: string, file: string, opts?: UploadOptions): Promise<string | undefined>;
     uploadText(key: string, text: string): Promise<void>;
     /** Writes a small text object only where the key holds none: false when one exists (the first writer wins). */
     createText(key: string, text: string): Promise<boolean>;
@@ -115,7 +122,8 @@ export class LocalStore implements ObjectStore {
         return st?.isFile() ? { key, bytes: st.size, modified: st.mtime, complete: true } : undefined;
     }
 
-    async upload(key: string, file: string, opts: UploadOptions = {}): Promise<void> {
+    /** A directory has no service to name a version: its files are hashed (undefined). */
+    async upload(key: string, file: string, opts: UploadOptions = {}): Promise<string | undefined> {
         await writeAside(this.file(key), async (tmp) => {
             try {
                 fs.linkSync(file, tmp);
@@ -127,6 +135,7 @@ export class LocalStore implements ObjectStore {
                 await pipeline(from, fs.createWriteStream(tmp));
             }
         });
+        return undefined;
     }
 
     async uploadText(key: string, text: string): Promise<void> {

@@ -12,7 +12,7 @@ import * as path from "path";
 import { Readable } from "stream";
 import { pipeline } from "stream/promises";
 import { Log, transferProgress } from "../progress";
-import { LocalStore, ObjectStore, checkKey, writeAside } from "./object-store";
+import { LocalStore, ObjectInfo, ObjectStore, checkKey, writeAside } from "./object-store";
 import { cannotSign, openManifest, signManifest, signingKey, trustedKeys } from "./signing";
 
 export interface StoredFile {
@@ -21,6 +21,12 @@ export interface StoredFile {
     readonly sha256: string;
     readonly bytes: number;
     readonly key: string;
+    /**
+     * The service's version of the blob as this stage stored it (ObjectInfo.version): what
+     * verification compares, never the writer's metadata. None in a directory store (hashed)
+     * and in manifests from before it (their blobs are hashed when verified).
+     */
+    readonly version?: string;
 }
 
 export interface Manifest {
@@ -165,8 +171,13 @@ export async function verifyStage(store: ObjectStore, m: Manifest): Promise<stri
         if (!info) return `${f.key} is missing`;
         if (!info.complete) return `${f.key} was never finished (its upload did not mark it complete)`;
         if (info.bytes !== f.bytes) return `${f.key} is ${info.bytes} bytes, the manifest says ${f.bytes}`;
-        const sha256 = store instanceof LocalStore ? (await hashStream(await store.open(f.key))).sha256 : info.sha256;
-        if (sha256 !== f.sha256) return `${f.key}: sha256 ${sha256 ?? "(none recorded)"} does not match the manifest's ${f.sha256}`;
+        // What the service says, or the bytes themselves; never the sha256 a writer put in metadata.
+        if (f.version !== undefined && !(store instanceof LocalStore)) {
+            if (info.version !== f.version) return `${f.key} was written again after its stage was stored (the service's version ${info.version ?? "(none)"}, the manifest's ${f.version})`;
+            continue;
+        }
+        const { sha256 } = await hashStream(await store.open(f.key));
+        if (sha256 !== f.sha256) return `${f.key}: its bytes have sha256 ${sha256}, the manifest says ${f.sha256}`;
     }
     return undefined;
 }
@@ -175,10 +186,21 @@ export async function verifyStage(store: ObjectStore, m: Manifest): Promise<stri
 const transferName = (key: string) => key.slice(key.lastIndexOf("/") + 1);
 
 /** `store.upload`, its progress told to `log` (a line every 10 %; nothing for a small file). */
-export async function uploadFile(store: ObjectStore, key: string, file: string, opts: { page?: boolean; sha256?: string; log?: Log; what?: string } = {}): Promise<void> {
+export async function uploadFile(store: ObjectStore, key: string, file: string, opts: { page?: boolean; sha256?: string; log?: Log; what?: string } = {}): Promise<string | undefined> {
     const meter = transferProgress(opts.log, opts.what ?? `upload ${transferName(key)}`, fs.statSync(file).size);
-    await store.upload(key, file, { page: opts.page, sha256: opts.sha256, progress: meter.update });
+    const version = await store.upload(key, file, { page: opts.page, sha256: opts.sha256, progress: meter.update });
     meter.end();
+    return version;
+}
+
+/**
+ * The service's version of a blob already at `key` whose bytes are `sha256`: hashed, not taken
+ * from its metadata, and unchanged while it was (undefined when it is not those bytes).
+ */
+async function versionOfExisting(store: ObjectStore, key: string, sha256: string, before: ObjectInfo): Promise<string | undefined> {
+    if ((await hashStream(await store.open(key))).sha256 !== sha256) return undefined;
+    const after = await store.stat(key);
+    return after && after.version === before.version ? (before.version ?? "") : undefined;
 }
 
 /**
@@ -267,16 +289,31 @@ export async function putStage(store: ObjectStore, s: PutStage): Promise<{ manif
         const key = files.find((f) => f.sha256 === sha256)?.key ?? blobKey(sha256, blobName(rel));
         files.push({ path: rel, sha256, bytes: st.size, key });
     }
-    const uploaded = new Set<string>();
+    const versions = new Map<string, string | undefined>();
     // Small files first: the artifact, the long upload, last.
     for (const f of [...files].sort((x, y) => x.bytes - y.bytes)) {
-        if (uploaded.has(f.key)) continue;
-        uploaded.add(f.key);
+        if (versions.has(f.key)) continue;
         const there = await store.stat(f.key);
         const page = Boolean(s.pageBlob) && path.join(dir, f.path) === artifact;
+        // A blob of that content there already (another stage made the same bytes) is kept when
+        // its bytes are these (hashed: its metadata is any writer's). A directory's is hashed when verified.
         // (A disk for Azure's import must be a page blob: the same bytes as a block blob are uploaded again.)
-        if (there?.complete && there.bytes === f.bytes && (store instanceof LocalStore || there.sha256 === f.sha256) && (!page || there.page)) continue;
-        await uploadFile(store, f.key, path.join(dir, f.path), { page, sha256: f.sha256, log: s.log });
+        if (there?.complete && there.bytes === f.bytes && (!page || there.page)) {
+            if (store instanceof LocalStore) {
+                versions.set(f.key, undefined);
+                continue;
+            }
+            const kept = await versionOfExisting(store, f.key, f.sha256, there);
+            if (kept !== undefined) {
+                versions.set(f.key, kept || undefined);
+                continue;
+            }
+        }
+        versions.set(f.key, await uploadFile(store, f.key, path.join(dir, f.path), { page, sha256: f.sha256, log: s.log }));
+    }
+    for (const [i, f] of files.entries()) {
+        const version = versions.get(f.key);
+        if (version !== undefined) files[i] = { ...f, version };
     }
     let main = files.find((f) => path.join(dir, f.path) === artifact);
     if (!main && s.input && s.input.sha256 === s.result.sha256) main = { ...s.input, path: "input" };

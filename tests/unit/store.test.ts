@@ -137,13 +137,19 @@ for (const kind of ["directory", "s3", "azblob", "gs"] as const) {
             fs.writeFileSync(other, randomBytes(2 * MiB));
             await store.upload(String(first.key), other, { page: kind === "azblob" });
             const m = (await readManifest(store, f))!;
-            // Hashed (a directory), or without the sha256 its upload records (object storage).
-            assert.match(String(await verifyStage(store, m)), /sha256 ([0-9a-f]{64}|\(none recorded\)) does not match the manifest's/);
-            // (A page blob's sha256 is the one computed from what was sent: its uploader cannot be made to lie.)
-            if (kind === "s3" || kind === "gs") {
-                // Other bytes under the right sha256 (metadata lies, bits rot): found, but never read unchecked.
+            // Hashed (a directory), or written again after the manifest recorded the service's version.
+            const refused = /written again after its stage was stored \(the service's version|its bytes have sha256 [0-9a-f]{64}, the manifest says/;
+            assert.match(String(await verifyStage(store, m)), refused);
+            if (kind !== "directory") {
+                // Other bytes written behind the writer's back with its metadata intact (the right
+                // sha256: metadata is anyone's to set): refused, the service's version tells.
                 await store.upload(String(first.key), other, { sha256: String(first.sha256) });
-                assert.equal(await verifyStage(store, m), undefined);
+                assert.equal((await store.stat(String(first.key)))?.sha256, first.sha256, "control: the metadata a writer checks is intact");
+                assert.match(String(await verifyStage(store, m)), /written again after its stage was stored/);
+                // A manifest from before versions: its blobs are hashed, and refused the same.
+                const old = { ...m, files: m.files.map(({ version: _v, ...rest }) => rest) };
+                assert.ok(m.files.every((x) => typeof x.version === "string" && x.version.length > 0), "every blob's version recorded");
+                assert.match(String(await verifyStage(store, old)), /its bytes have sha256 [0-9a-f]{64}, the manifest says/);
                 await assert.rejects(localBlob(store, cache(), mainFile(m)), /has sha256 [0-9a-f]{64}, not [0-9a-f]{64}: refused/);
                 await store.upload(String(first.key), other, {});
             }

@@ -48,14 +48,14 @@ export class S3Store implements ObjectStore {
     async stat(key: string): Promise<ObjectInfo | undefined> {
         try {
             const r = await this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
-            return { key, bytes: r.ContentLength ?? 0, modified: r.LastModified ?? new Date(0), complete: true, sha256: r.Metadata?.sha256 };
+            return { key, bytes: r.ContentLength ?? 0, modified: r.LastModified ?? new Date(0), complete: true, sha256: r.Metadata?.sha256, version: r.ETag };
         } catch (e) {
             if (statusOf(e) === 404) return undefined;
             throw e;
         }
     }
 
-    async upload(key: string, file: string, opts: UploadOptions = {}): Promise<void> {
+    async upload(key: string, file: string, opts: UploadOptions = {}): Promise<string | undefined> {
         // Multipart from a stream: parts of 64 MiB, four at a time; an interrupted upload leaves
         // no object (its parts are invisible, and expire under the bucket's lifecycle rule).
         const upload = new Upload({
@@ -66,7 +66,8 @@ export class S3Store implements ObjectStore {
         });
         // In Node the SDK reports each part as it completes (64 MiB steps), not bytes on the wire.
         if (opts.progress) upload.on("httpUploadProgress", (p) => opts.progress!(p.loaded ?? 0));
-        await upload.done();
+        // The ETag S3 computed of what it received (MD5 of the bytes, or of the parts' MD5s).
+        return (await upload.done()).ETag;
     }
 
     async uploadText(key: string, text: string): Promise<void> {

@@ -108,6 +108,8 @@ export interface UploadResult {
     bytes: number;
     uploadedBytes: number;
     sha256: string;
+    /** The blob's ETag after its last write (the metadata that marks it finished), as Azure answered it. */
+    etag?: string;
 }
 
 export function checkVhdSize(file: string, size: number): void {
@@ -159,8 +161,8 @@ export async function uploadPageBlob(opts: UploadOptions): Promise<UploadResult>
     }
     const sha256 = hash.digest("hex");
     // Recorded on the blob so a later run (or a person) can check the upload without the file.
-    await blob.setMetadata({ sha256 });
-    return { url: blob.url, bytes: size, uploadedBytes, sha256 };
+    const marked = await blob.setMetadata({ sha256 });
+    return { url: blob.url, bytes: size, uploadedBytes, sha256, etag: marked.etag };
 }
 
 /**

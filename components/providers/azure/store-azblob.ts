@@ -35,26 +35,27 @@ export class AzureBlobStore implements ObjectStore {
     async stat(key: string): Promise<ObjectInfo | undefined> {
         try {
             const p = await this.container.getBlobClient(this.name(key)).getProperties();
-            return { key, bytes: p.contentLength ?? 0, modified: p.lastModified ?? new Date(0), complete: p.blobType !== "PageBlob" || Boolean(p.metadata?.sha256), sha256: p.metadata?.sha256, page: p.blobType === "PageBlob" };
+            return { key, bytes: p.contentLength ?? 0, modified: p.lastModified ?? new Date(0), complete: p.blobType !== "PageBlob" || Boolean(p.metadata?.sha256), sha256: p.metadata?.sha256, page: p.blobType === "PageBlob", version: p.etag };
         } catch (e) {
             if (statusOf(e) === 404) return undefined;
             throw e;
         }
     }
 
-    async upload(key: string, file: string, opts: UploadOptions = {}): Promise<void> {
+    async upload(key: string, file: string, opts: UploadOptions = {}): Promise<string | undefined> {
         if (opts.page) {
             // Its sha256 is set last, as computed from what was sent: the mark of a finished page blob.
             const sent = await uploadPageBlob({ file, container: this.loc.container, blob: this.name(key), service: this.service, progress: opts.progress });
             if (opts.sha256 && sent.sha256 !== opts.sha256) throw new Error(`${file} changed while it was uploaded (sha256 ${sent.sha256}, expected ${opts.sha256})`);
-            return;
+            return sent.etag;
         }
-        await this.container.getBlockBlobClient(this.name(key)).uploadFile(file, {
+        const done = await this.container.getBlockBlobClient(this.name(key)).uploadFile(file, {
             blockSize: 64 * 1024 * 1024,
             concurrency: 4,
             ...(opts.sha256 ? { metadata: { sha256: opts.sha256 } } : {}),
             ...(opts.progress ? { onProgress: (p: { loadedBytes: number }) => opts.progress!(p.loadedBytes) } : {}),
         });
+        return done.etag;
     }
 
     async uploadText(key: string, text: string): Promise<void> {

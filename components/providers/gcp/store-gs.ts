@@ -32,17 +32,20 @@ export class GcsStore implements ObjectStore {
         const [exists] = await f.exists();
         if (!exists) return undefined;
         const [meta] = await f.getMetadata();
-        return { key, bytes: Number(meta.size), modified: new Date(String(meta.updated)), complete: true, sha256: meta.metadata?.sha256 as string | undefined };
+        return { key, bytes: Number(meta.size), modified: new Date(String(meta.updated)), complete: true, sha256: meta.metadata?.sha256 as string | undefined, version: meta.generation === undefined ? undefined : String(meta.generation) };
     }
 
-    async upload(key: string, file: string, opts: UploadOptions = {}): Promise<void> {
-        await this.bucket.upload(file, {
+    async upload(key: string, file: string, opts: UploadOptions = {}): Promise<string | undefined> {
+        const [, meta] = await this.bucket.upload(file, {
             destination: this.name(key),
             resumable: true,
             chunkSize: 64 * 1024 * 1024,
             ...(opts.sha256 ? { metadata: { metadata: { sha256: opts.sha256 } } } : {}),
             ...(opts.progress ? { onUploadProgress: (e: { bytesWritten: number }) => opts.progress!(e.bytesWritten) } : {}),
         });
+        // GCS's generation of this write (a new one at every write of the name).
+        const generation = (meta as { generation?: unknown } | undefined)?.generation;
+        return generation === undefined ? undefined : String(generation);
     }
 
     async uploadText(key: string, text: string): Promise<void> {
