@@ -25,6 +25,12 @@ import { seedFileName } from "../components/stages/conversion";
 
 const PROGRAM = { name: "stage", run: "npm run stage --" };
 
+/**
+ * How long a set written ahead of the stack's `pulumi up` keeps its stages: a workflow run's
+ * builds and its publish fit in it; the stack's own set supersedes it when it is written.
+ */
+const REFS_PENDING_HOURS = 7 * 24;
+
 const { values: v } = parseOrExit(PROGRAM, {
     summary: "Builds the stack's stages into the artifact store (or finds them there), outside Pulumi; prints one JSON line.",
     options: {
@@ -35,7 +41,7 @@ const { values: v } = parseOrExit(PROGRAM, {
         "no-build": { help: "only look: a stage missing from the store is an error", flag: true },
         materialize: { help: "place the tested artifacts in artifacts/<version>/<os>/<provider>/ with .sha256 and SHA256SUMS", flag: true },
         list: { help: "print the stack's OSes and OS x provider pairs (a CI matrix) as JSON, and run nothing", flag: true },
-        refs: { help: "write the stack's references to its store (the set `pulumi up` writes), so gc keeps every stage it will use while machines build them; run nothing", flag: true },
+        refs: { help: "write the stack's references to its store ahead of its `pulumi up` (pending for 7 days, or until the stack writes its own), so gc keeps every stage it will use while machines build them; run nothing", flag: true },
     },
     examples: ["npm run stage -- --stack dev --list", "npm run stage -- --stack dev --os Rocky-9.8 --provider aws", "npm run stage -- --stack 1.4.0 --base-only --os Rocky-9.8"],
 }, process.argv.slice(2));
@@ -72,8 +78,8 @@ else if (!v.list) run(...checkedConfig());
 
 function writeStackRefs(gold: GoldConfig, plans: OsPlan[]): void {
     const fingerprints = [...new Set(stageFingerprints(plans))].sort();
-    writeRefs(openStore(gold.artifactStore), refsOwner(project, stack), fingerprints).then(
-        (key) => process.stdout.write(JSON.stringify({ refs: key, fingerprints: fingerprints.length }) + "\n", () => process.exit(0)),
+    writeRefs(openStore(gold.artifactStore), refsOwner(project, stack), fingerprints, { pendingHours: REFS_PENDING_HOURS }).then(
+        (key) => process.stdout.write(JSON.stringify({ refs: key, fingerprints: fingerprints.length, pendingHours: REFS_PENDING_HOURS }) + "\n", () => process.exit(0)),
         (e: Error) => {
             process.stderr.write(`stage: writing the references to ${gold.artifactStore} failed: ${e.message}\n`);
             process.exit(1);

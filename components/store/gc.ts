@@ -17,11 +17,41 @@ export function refsKey(owner: string, fingerprints: string[]): string {
     return `${refsPrefix}${owner}/${createHash("sha256").update(set.join("\n")).digest("hex").slice(0, 16)}.json`;
 }
 
-export async function writeRefs(store: ObjectStore, owner: string, fingerprints: string[]): Promise<string> {
+/**
+ * Writes a stack's references. A pending set (`pendingHours`: what the workflow's plan writes
+ * before machines build, `npm run stage -- --refs`) keeps its stages only until then, unless the
+ * stack's own `pulumi up` writes its set, which supersedes every pending set of the stack (a
+ * plan whose stack never ran, or ran another set, leaves nothing kept for good).
+ */
+export async function writeRefs(store: ObjectStore, owner: string, fingerprints: string[], opts: { pendingHours?: number; now?: Date } = {}): Promise<string> {
     fingerprints.forEach(checkFingerprint);
     const key = refsKey(owner, fingerprints);
-    await store.uploadText(key, JSON.stringify({ stack: owner, fingerprints: [...new Set(fingerprints)].sort(), written: new Date().toISOString() }, null, 2) + "\n");
+    const now = opts.now ?? new Date();
+    const pendingUntil = opts.pendingHours === undefined ? undefined : new Date(now.getTime() + opts.pendingHours * 3600_000).toISOString();
+    // The stack's own set of the same stages is there already: a pending one must not replace it.
+    if (pendingUntil) {
+        const there = await store.readText(key);
+        if (there !== undefined && !parseRefs(key, there).pendingUntil) return key;
+    }
+    await store.uploadText(key, JSON.stringify({ stack: owner, fingerprints: [...new Set(fingerprints)].sort(), written: now.toISOString(), ...(pendingUntil ? { pendingUntil } : {}) }, null, 2) + "\n");
+    if (!pendingUntil) {
+        for (const r of await store.list(`${refsPrefix}${owner}/`)) {
+            if (r.key === key) continue;
+            const other = parseRefs(r.key, await store.readText(r.key));
+            if (other.pendingUntil) await store.remove(r.key);
+        }
+    }
     return key;
+}
+
+/** A references file: its fingerprints, and until when it holds them if it is pending. */
+function parseRefs(key: string, text: string | undefined): { fingerprints: string[]; pendingUntil?: Date } {
+    try {
+        const r = JSON.parse(text ?? "{}");
+        return { fingerprints: r.fingerprints ?? [], ...(r.pendingUntil ? { pendingUntil: new Date(r.pendingUntil) } : {}) };
+    } catch {
+        throw new Error(`${key} is not a references file: fix or remove it before a gc`);
+    }
 }
 
 /** Fingerprints in a `pulumi stack export` (the stage commands' triggers), for stacks that predate refs. */
@@ -47,6 +77,8 @@ function markTime(text: string | undefined): Date | undefined {
 
 export interface GcReport {
     readonly referenced: number;
+    /** Pending reference sets past their time (removed with the rest): they kept nothing. */
+    readonly expiredRefs?: string[];
     /** `usedMeanwhile`: stages a reader marked while gc ran, kept. */
     readonly stages: { kept: number; removed: string[]; usedMeanwhile: string[] };
     readonly blobs: { kept: number; removed: string[]; bytes: number };
@@ -65,13 +97,15 @@ export async function gc(store: ObjectStore, opts: { minAgeHours: number; apply:
     const now = opts.now ?? new Date();
     const old = (t: Date) => now.getTime() - t.getTime() > opts.minAgeHours * 3600_000;
     const keep = new Set(opts.keep ?? []);
+    const expiredRefs: string[] = [];
     for (const r of await store.list(refsPrefix)) {
-        const text = await store.readText(r.key);
-        try {
-            for (const fp of JSON.parse(text ?? "{}").fingerprints ?? []) keep.add(fp);
-        } catch {
-            throw new Error(`${r.key} is not a references file: fix or remove it before a gc`);
+        const refs = parseRefs(r.key, await store.readText(r.key));
+        // A pending set past its time (a plan whose stack never wrote its own): it keeps nothing.
+        if (refs.pendingUntil && refs.pendingUntil.getTime() < now.getTime()) {
+            expiredRefs.push(r.key);
+            continue;
         }
+        for (const fp of refs.fingerprints) keep.add(fp);
     }
     const listed = await store.list("stages/");
     const marks = new Map(listed.filter((o) => o.key.endsWith("/used")).map((o) => [o.key.split("/")[1], o]));
@@ -143,6 +177,13 @@ export async function gc(store: ObjectStore, opts: { minAgeHours: number; apply:
         for (const k of removedBlobs) if (!spared.has(k)) await store.remove(k);
         removedBlobs.splice(0, removedBlobs.length, ...removedBlobs.filter((k) => !spared.has(k)));
         for (const k of strayMarks) await store.remove(k);
+        for (const k of expiredRefs) await store.remove(k);
     }
-    return { referenced: keep.size, stages: { kept: kept.length + usedMeanwhile.length, removed: removedStages, usedMeanwhile }, blobs: { kept: keptBlobs, removed: removedBlobs, bytes }, deleted: opts.apply };
+    return {
+        referenced: keep.size,
+        ...(expiredRefs.length ? { expiredRefs } : {}),
+        stages: { kept: kept.length + usedMeanwhile.length, removed: removedStages, usedMeanwhile },
+        blobs: { kept: keptBlobs, removed: removedBlobs, bytes },
+        deleted: opts.apply,
+    };
 }

@@ -23,10 +23,11 @@ export interface ObjectInfo {
     /** An Azure page blob (what Azure imports a disk from; other stores have none). */
     readonly page?: boolean;
     /**
-     * The service's identity of this write of the object (S3's and Azure's ETag, GCS's
-     * generation): set by the service, never by a writer, and new at every write of the key. A
-     * manifest records it as its blobs are stored; a blob written again behind the manifest's
-     * back (other bytes, the same metadata) has another. A directory has none (its files are hashed).
+     * What the service says of this write of the object: S3's ETag (the MD5 S3 computed of the
+     * bytes, or of its parts'), Azure's ETag and GCS's generation (new at every write). Set by
+     * the service, never by a writer. A manifest records it as its blobs are stored; a blob
+     * written again behind the manifest's back (other bytes, the same metadata) has another,
+     * and is then hashed. A directory has none (its files are hashed).
      */
     readonly version?: string;
 }

@@ -172,12 +172,14 @@ export async function verifyStage(store: ObjectStore, m: Manifest): Promise<stri
         if (!info.complete) return `${f.key} was never finished (its upload did not mark it complete)`;
         if (info.bytes !== f.bytes) return `${f.key} is ${info.bytes} bytes, the manifest says ${f.bytes}`;
         // What the service says, or the bytes themselves; never the sha256 a writer put in metadata.
-        if (f.version !== undefined && !(store instanceof LocalStore)) {
-            if (info.version !== f.version) return `${f.key} was written again after its stage was stored (the service's version ${info.version ?? "(none)"}, the manifest's ${f.version})`;
-            continue;
-        }
+        // The same version: the very object stored. Another (written again, or a copied store):
+        // its bytes decide.
+        const rewritten = f.version !== undefined && !(store instanceof LocalStore) && info.version !== f.version;
+        if (f.version !== undefined && !rewritten && !(store instanceof LocalStore)) continue;
         const { sha256 } = await hashStream(await store.open(f.key));
-        if (sha256 !== f.sha256) return `${f.key}: its bytes have sha256 ${sha256}, the manifest says ${f.sha256}`;
+        if (sha256 === f.sha256) continue;
+        if (rewritten) return `${f.key} was written again after its stage was stored (the service's version ${info.version ?? "(none)"}, the manifest's ${f.version}), and its bytes have sha256 ${sha256}, not ${f.sha256}`;
+        return `${f.key}: its bytes have sha256 ${sha256}, the manifest says ${f.sha256}`;
     }
     return undefined;
 }
@@ -296,13 +298,10 @@ export async function putStage(store: ObjectStore, s: PutStage): Promise<{ manif
         const there = await store.stat(f.key);
         const page = Boolean(s.pageBlob) && path.join(dir, f.path) === artifact;
         // A blob of that content there already (another stage made the same bytes) is kept when
-        // its bytes are these (hashed: its metadata is any writer's). A directory's is hashed when verified.
+        // its bytes are these (hashed: its metadata is any writer's, its size proves nothing);
+        // else it is written again (a stage that named it would never verify, nor its rebuilds).
         // (A disk for Azure's import must be a page blob: the same bytes as a block blob are uploaded again.)
         if (there?.complete && there.bytes === f.bytes && (!page || there.page)) {
-            if (store instanceof LocalStore) {
-                versions.set(f.key, undefined);
-                continue;
-            }
             const kept = await versionOfExisting(store, f.key, f.sha256, there);
             if (kept !== undefined) {
                 versions.set(f.key, kept || undefined);

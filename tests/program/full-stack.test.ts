@@ -268,9 +268,13 @@ test("Docker: the image its test built and ran, loaded from the test's archive i
     const test = one("command:local:Command", `${oses[0]}-docker-test-run`).inputs.triggers[0];
     const [fetch, ...rest] = image.inputs.create.split(" && ");
     assert.ok(fetch.includes(`scripts/store.ts fetch --store artifacts/store --fingerprint ${test} --to artifacts/1.4.0/${oses[0]}/docker/context-`), fetch);
-    assert.ok(!image.inputs.create.includes("docker build"), "not built again: the tested image is pushed");
+    // Not built again: the tested image's layers, under this version's label (a Dockerfile of one FROM, no context).
+    const builds = image.inputs.create.split(" && ").filter((c: string) => c.includes("docker build"));
+    assert.equal(builds.length, 1);
+    assert.match(builds[0], /^printf .* \| docker build -q --build-arg GOLD_TESTED="\$tested" .* -t \S+ - >&2$/, "no build from the conversion's context");
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), "gold-docker-"));
-    fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\necho "$*" >> ${bin}/calls\n`, { mode: 0o755 });
+    // A docker that records its arguments (and the Dockerfile a build reads from stdin).
+    fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\necho "$*" >> ${bin}/calls\ncase "$1" in build) cat > ${bin}/dockerfile ;; esac\n`, { mode: 0o755 });
     // The rest of the create, on a fetched test stage: its report names the tested image's tag.
     const dir = /--to (\S+)/.exec(fetch)![1];
     const loadRest = (report: unknown) => {
@@ -283,7 +287,8 @@ test("Docker: the image its test built and ran, loaded from the test's archive i
     assert.equal(loaded.status, 0, loaded.stderr);
     const calls = fs.readFileSync(path.join(bin, "calls"), "utf8").trim().split("\n");
     assert.equal(calls[0], `load -q -i ${dir}/image.tar.gz`);
-    assert.match(calls[1], /^tag localhost\/gold-tested:aaaaaaaaaaaa registry\.example\.com:5000\/gold\/base:[a-z0-9_.-]+$/);
+    assert.match(calls[1], /^build -q --build-arg GOLD_TESTED=localhost\/gold-tested:aaaaaaaaaaaa --label org\.opencontainers\.image\.version=1\.4\.0 -t registry\.example\.com:5000\/gold\/base:[a-z0-9_.-]+ -$/);
+    assert.equal(fs.readFileSync(path.join(bin, "dockerfile"), "utf8"), "ARG GOLD_TESTED\nFROM $GOLD_TESTED\n", "the Dockerfile adds nothing to the tested image");
     assert.equal(calls[2], "image rm localhost/gold-tested:aaaaaaaaaaaa");
     assert.match(calls[3], /^image inspect --format /);
     assert.ok(!fs.existsSync(dir), "the fetched stage removed");

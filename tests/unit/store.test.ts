@@ -18,7 +18,8 @@ import { openObject, openStore } from "../../components/store";
 import { gc, writeRefs } from "../../components/store/gc";
 import { LocalStore, ObjectStore } from "../../components/store/object-store";
 import { mainFile, runStage, storedStage } from "../../components/store/run-stage";
-import { blobKey, localBlob, markUsed, readManifest, restoreStage, usedKey, verifyStage } from "../../components/store/stages";
+import { blobKey, hashStream, localBlob, markUsed, readManifest, restoreStage, usedKey, verifyStage } from "../../components/store/stages";
+import { pipeline } from "node:stream/promises";
 import { repoRoot } from "../../components/recipe/paths";
 import { Server, startAzurite, startFakeGcs, startS3rver } from "../support/store-servers";
 import { tempDir } from "../support/tools";
@@ -157,6 +158,34 @@ for (const kind of ["directory", "s3", "azblob", "gs"] as const) {
             assert.equal(builds(count), 2, "built again");
             assert.equal(await verifyStage(store, (await readManifest(store, f))!), undefined);
             assert.notEqual(rebuilt.sha256, first.sha256);
+        });
+
+        test("a blob written again with the same bytes (a copied store, a re-upload) is found, hashed; an existing blob is reused only when its bytes are right", async () => {
+            const f = fp("rewritten");
+            const count = path.join(scratch, "count-rewritten");
+            const dir = path.join(scratch, "build-rewritten");
+            const first = await stage(f, dir, count);
+            const m = (await readManifest(store, f))!;
+            const same = path.join(scratch, "same.img");
+            await pipeline(await store.open(String(first.key)), fs.createWriteStream(same));
+            await store.upload(String(first.key), same, { page: kind === "azblob", sha256: String(first.sha256) });
+            // (Azure's ETag and GCS's generation are new at every write; S3's ETag is the MD5 S3 computed of the bytes.)
+            if (kind === "azblob" || kind === "gs") assert.notEqual((await store.stat(String(first.key)))?.version, mainFile(m).version, "another version");
+            assert.equal(await verifyStage(store, m), undefined, "the same bytes: found");
+            // Another stage of the same content finds that blob there, tampered (other bytes, the
+            // right metadata): it is not reused but written again, and both stages verify.
+            const other = path.join(scratch, "other-rewritten.img");
+            fs.writeFileSync(other, randomBytes(fs.statSync(same).size));
+            await store.upload(String(first.key), other, { sha256: String(first.sha256) });
+            const g = fp("same content");
+            const gdir = path.join(scratch, "build-same-content");
+            const again = await runStage({
+                store, cache: cache(), fingerprint: g, stage: `t-${kind}`, dir: gdir, pageBlob: kind === "azblob", log: () => undefined,
+                command: `mkdir -p ${gdir} && cp ${same} ${gdir}/disk.img && printf '{"artifact": "%s", "sha256": "%s", "bytes": %s}' ${gdir}/disk.img ${first.sha256} $(stat -c %s ${same})`,
+            });
+            assert.equal(again.key, first.key, "the same content, the same blob key");
+            assert.equal(await verifyStage(store, (await readManifest(store, g))!), undefined, "the new stage's blob is its bytes");
+            assert.equal((await hashStream(await store.open(String(first.key)))).sha256, first.sha256, "the tampered blob was written again, not reused");
         });
 
         test("kill -9 during the upload: nothing a later run trusts; the retry stores the build without building it again", async () => {
@@ -560,6 +589,41 @@ test("gc ages a stage by its last use: an old stage used recently stays, one unu
     const gone = await gc(store, { minAgeHours: 72, apply: true });
     assert.deepEqual(gone.stages.removed, [`stages/${f}/manifest.json`]);
     assert.equal(await store.stat(String(built.key)), undefined);
+});
+
+test("a pending set of references (a plan's, ahead of its stack) keeps its stages until its time; the stack's own set supersedes it and is never made pending", async () => {
+    const dir = path.join(work, "pending-store");
+    const store = new LocalStore(`file://${dir}`, dir);
+    const f = fp("pending");
+    const build = path.join(work, "build-pending");
+    await runStage({ store, cache: new LocalStore("cache", path.join(work, "pending-cache")), fingerprint: f, stage: "pending", dir: build, command: buildCommand(build, path.join(work, "count-pending")), log: () => undefined });
+    const owner = "gold-images.1.5.0";
+    const written = new Date(Date.now() - 3600_000);
+    const pending = await writeRefs(store, owner, [f], { pendingHours: 24, now: written });
+    // Everything old (a 0 h minimum age): only references keep the stage.
+    const later = (hours: number) => new Date(written.getTime() + hours * 3600_000);
+    const kept = await gc(store, { minAgeHours: 0, apply: true, now: later(23) });
+    assert.deepEqual(kept.stages.removed, [], "within its time, the pending set keeps the stage");
+    assert.ok(await store.stat(pending));
+    // The stack's own set of the same stages: permanent; a later plan of the same set leaves it so.
+    assert.equal(await writeRefs(store, owner, [f]), pending, "the same set, the same key");
+    assert.equal(JSON.parse((await store.readText(pending))!).pendingUntil, undefined);
+    await writeRefs(store, owner, [f], { pendingHours: 24, now: written });
+    assert.equal(JSON.parse((await store.readText(pending))!).pendingUntil, undefined, "a plan does not make the stack's set pending");
+    assert.deepEqual((await gc(store, { minAgeHours: 0, apply: false, now: later(48) })).stages.removed, [], "the stack's set keeps it for good");
+    // A plan of another set, then the stack's own: the pending one goes.
+    const other = fp("other set");
+    const next = await writeRefs(store, owner, [f, other], { pendingHours: 24, now: written });
+    assert.ok(await store.stat(next));
+    await writeRefs(store, owner, [f]);
+    assert.equal(await store.stat(next), undefined, "superseded by the stack's own set");
+    // Control: a pending set alone, past its time, keeps nothing, and goes with the rest.
+    await store.remove(pending);
+    const lone = await writeRefs(store, owner, [f], { pendingHours: 24, now: written });
+    const expired = await gc(store, { minAgeHours: 0, apply: true, now: later(25) });
+    assert.deepEqual(expired.expiredRefs, [lone]);
+    assert.deepEqual(expired.stages.removed, [`stages/${f}/manifest.json`]);
+    assert.equal(await store.stat(lone), undefined);
 });
 
 test("the GCS adapter's requests: resumable upload, metadata, media, list, delete (a fake server: see the README)", () => {

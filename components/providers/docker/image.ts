@@ -25,7 +25,8 @@ export interface DockerImageArgs extends PublishInputs {
 
 /**
  * A container image of the OS's root filesystem in the local engine: the image its first-boot
- * test built and ran, loaded from the archive the test stored (the same image, the same id); an
+ * test built and ran, loaded from the archive the test stored (the same layers), labelled with
+ * this version (a config of its own, so each version has its own digest); an
  * untested one (config firstBoot skip-unsafe) built from the conversion's context, marked. Made
  * by a command that restores its files from the store (the docker provider's Image would hash a
  * context directory of gigabytes at every preview). When a registry is configured, pushed as a
@@ -43,7 +44,10 @@ export class DockerImage extends pulumi.ComponentResource {
         const tag = `${args.vmName}-${args.version}`.toLowerCase().replace(/[^a-z0-9_.-]/g, "-");
         const repository = s.registry ? `${s.registry}/${s.repository}` : s.repository!;
         const image = `${repository}:${tag}`;
-        const labels = Object.entries(marks(args)).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
+        // The version is the publisher's (the conversion and its test serve every version): a
+        // label of this version's own image, whose config, and so its digest, is then its own —
+        // versions that share a tested image never share a digest one version's delete removes.
+        const labels = [...Object.entries(marks(args)), ["org.opencontainers.image.version", args.version]].flatMap(([k, v]) => ["--label", `${k}=${v}`]);
         const built = new command.local.Command(
             `${name}-image`,
             {
@@ -59,7 +63,8 @@ export class DockerImage extends pulumi.ComponentResource {
                               sh([...STORE_CLI, "fetch", "--store", args.store.url, "--fingerprint", args.stage.fingerprint, "--to", dir]) + " >/dev/null",
                               `tested=$(${sh(["node", "-e", TESTED_REF])} < ${sh([`${dir}/result.json`])})`,
                               sh(["docker", "load", "-q", "-i", `${dir}/${TESTED_ARCHIVE}`]) + " >&2",
-                              `docker tag "$tested" ${sh([image])}`,
+                              // The tested image's layers as they are, under this version's label (no context: nothing is added).
+                              `printf '%s\\n' 'ARG GOLD_TESTED' 'FROM $GOLD_TESTED' | docker build -q --build-arg GOLD_TESTED="$tested" ${sh([...labels, "-t", image, "-"])} >&2`,
                               `docker image rm "$tested" >&2`,
                           ];
                     return [...make, sh(["rm", "-rf", "--", dir]), sh(["docker", "image", "inspect", "--format", `{"imageName": ${JSON.stringify(image)}, "id": {{json .Id}}}`, image])].join(" && ");
