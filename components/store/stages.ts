@@ -174,11 +174,11 @@ export async function verifyStage(store: ObjectStore, m: Manifest): Promise<stri
         // What the service says, or the bytes themselves; never the sha256 a writer put in metadata.
         // The same version: the very object stored. Another (written again, or a copied store):
         // its bytes decide.
-        const rewritten = f.version !== undefined && !(store instanceof LocalStore) && info.version !== f.version;
-        if (f.version !== undefined && !rewritten && !(store instanceof LocalStore)) continue;
+        const recorded = f.version !== undefined && !(store instanceof LocalStore);
+        if (recorded && info.version === f.version) continue;
         const { sha256 } = await hashStream(await store.open(f.key));
         if (sha256 === f.sha256) continue;
-        if (rewritten) return `${f.key} was written again after its stage was stored (the service's version ${info.version ?? "(none)"}, the manifest's ${f.version}), and its bytes have sha256 ${sha256}, not ${f.sha256}`;
+        if (recorded) return `${f.key} was written again after its stage was stored (the service's version ${info.version ?? "(none)"}, the manifest's ${f.version}), and its bytes have sha256 ${sha256}, not ${f.sha256}`;
         return `${f.key}: its bytes have sha256 ${sha256}, the manifest says ${f.sha256}`;
     }
     return undefined;
