@@ -196,13 +196,14 @@ export async function uploadFile(store: ObjectStore, key: string, file: string, 
 }
 
 /**
- * The service's version of a blob already at `key` whose bytes are `sha256`: hashed, not taken
- * from its metadata, and unchanged while it was (undefined when it is not those bytes).
+ * A blob already at `key`, kept when its bytes are `sha256` (hashed, not taken from its
+ * metadata) and it was not written again while hashed: its service version (none in a
+ * directory). Undefined: it is not those bytes.
  */
-async function versionOfExisting(store: ObjectStore, key: string, sha256: string, before: ObjectInfo): Promise<string | undefined> {
+async function keepExisting(store: ObjectStore, key: string, sha256: string, before: ObjectInfo): Promise<{ version?: string } | undefined> {
     if ((await hashStream(await store.open(key))).sha256 !== sha256) return undefined;
     const after = await store.stat(key);
-    return after && after.version === before.version ? (before.version ?? "") : undefined;
+    return after && after.version === before.version ? { version: before.version } : undefined;
 }
 
 /**
@@ -302,9 +303,9 @@ export async function putStage(store: ObjectStore, s: PutStage): Promise<{ manif
         // else it is written again (a stage that named it would never verify, nor its rebuilds).
         // (A disk for Azure's import must be a page blob: the same bytes as a block blob are uploaded again.)
         if (there?.complete && there.bytes === f.bytes && (!page || there.page)) {
-            const kept = await versionOfExisting(store, f.key, f.sha256, there);
-            if (kept !== undefined) {
-                versions.set(f.key, kept || undefined);
+            const kept = await keepExisting(store, f.key, f.sha256, there);
+            if (kept) {
+                versions.set(f.key, kept.version);
                 continue;
             }
         }
