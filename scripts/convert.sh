@@ -121,7 +121,7 @@ need() {
 }
 need qemu-img sha256sum tar
 case "$format" in
-rootfs) need guestfish ;;
+rootfs) need guestfish lzop ;;
 esac
 
 MiB=$((1024 * 1024))
@@ -437,8 +437,13 @@ rootfs)
     start=$SECONDS
     rootfs_tar="$partial/.rootfs.tar"
     say "the root file system out of the image (libguestfs tar-out)"
+    # lzop'd by the appliance: without KVM its bytes cross the emulated channel at a few MB/s, and
+    # a third of them (lzop is cheap even emulated) took 64 s against 170 for 800 MB here. The
+    # decompressed stream is the very tar an uncompressed tar-out writes.
     step guestfish --ro --format="$in_fmt" -a "$input" "${mount_opts[@]}" \
-        tar-out / "$rootfs_tar" numericowner:true xattrs:true "excludes:$excludes" >&2
+        tar-out / "$rootfs_tar.lzo" compress:lzop numericowner:true xattrs:true "excludes:$excludes" >&2
+    step lzop -d -o "$rootfs_tar" "$rootfs_tar.lzo"
+    rm -f "$rootfs_tar.lzo"
     say "libguestfs tar-out took $((SECONDS - start)) s"
     listing=$(tar -tf "$rootfs_tar")
     grep -qx -e './etc' -e './etc/' <<<"$listing" || die "the root filesystem tarball has no /etc: wrong root device?"

@@ -4,7 +4,7 @@
 #   scripts/install-tools.sh
 # packer: templates; qemu-utils: disks and conversions; ansible, ansible-lint: roles;
 # the shellcheck package: scripts; openssh-client: build keys; libguestfs-tools + linux-image-amd64: the
-# offline reads and the docker rootfs (guestfish needs a kernel); vagrant: the catalog checked by
+# offline reads and the docker rootfs (guestfish needs a kernel; lzop: the rootfs out of it); vagrant: the catalog checked by
 # `vagrant box add`; e2fsprogs, fdisk: test filesystems and the end-to-end base disk; mmdebstrap,
 # eatmydata, zstd: the Debian base disk (and its cache); debootstrap: the boot-support test's
 # root tree; qemu-system-x86: the builds and first-boot tests; genisoimage: the clouds'
@@ -16,5 +16,5 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get -o DPkg::Lock::Timeout=600 update -qq
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq packer qemu-utils qemu-system-x86 ansible ansible-lint shellcheck \
-    openssh-client libguestfs-tools linux-image-amd64 vagrant e2fsprogs fdisk tar debootstrap mmdebstrap eatmydata zstd \
+    openssh-client libguestfs-tools linux-image-amd64 lzop vagrant e2fsprogs fdisk tar debootstrap mmdebstrap eatmydata zstd \
     genisoimage podman iproute2 git dosfstools ovmf swtpm util-linux kmod jq >/dev/null

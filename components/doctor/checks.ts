@@ -197,6 +197,11 @@ export const CHECKS = {
         fix: "apt-get install libguestfs-tools linux-image-amd64",
         probe: guestfish,
     },
+    lzop: {
+        title: "lzop (the docker rootfs leaves guestfish lzop'd)",
+        fix: "apt-get install lzop",
+        probe: () => versionOf("lzop", ["--version"], /^lzop/),
+    },
     genisoimage: {
         title: "genisoimage (provisioning media of the first-boot test)",
         fix: "apt-get install genisoimage",

@@ -8,7 +8,7 @@ import { VariantStage } from "./variant";
 import { INPUT, StageComponent } from "./stage-command";
 
 /** What scripts/convert.sh needs beyond qemu-img for a format (the doctor's checks). */
-const FORMAT_NEEDS: Partial<Record<ArtifactFormat, ToolId[]>> = { rootfs: ["guestfish"] };
+const FORMAT_NEEDS: Partial<Record<ArtifactFormat, ToolId[]>> = { rootfs: ["guestfish", "lzop"] };
 
 /** What a provider's conversion needs on the machine (the doctor's checks). */
 export function conversionNeeds(provider: ProviderModule): ToolId[] {

@@ -24,6 +24,12 @@ export interface TamperRow {
     readonly check: RegExp;
     /** Refused by the offline read, before any boot. */
     readonly offline: boolean;
+    /**
+     * Rows with the same key break one copy together and share its boot (a boot is minutes under
+     * TCG): only for breaks whose checks cannot fail because of each other's break, each of
+     * which must then fail, and nothing else.
+     */
+    readonly sharedBoot?: string;
 }
 
 const FOREIGN = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMalloryMalloryMalloryMalloryMalloryMallory00 mallory@elsewhere";
@@ -103,11 +109,13 @@ export function tamperRows(buildKey: string): TamperRow[] {
         },
         {
             what: "sshd allows password login",
-            provider: "openstack",
+            provider: "azure",
             // Read before the image's own drop-in (the first value sshd reads wins).
             guestfish: () => `write /etc/ssh/sshd_config.d/00-aaa.conf "PasswordAuthentication yes\\n"`,
             check: /sshd: keys only/,
             offline: false,
+            // The guest's sshd settings and what the agent told the wire server: apart.
+            sharedBoot: "azure: sshd and the ready report",
         },
         {
             what: "Azure's ready report never sent (cloud-init's health report cut out)",
@@ -121,6 +129,7 @@ export function tamperRows(buildKey: string): TamperRow[] {
             verify: (work) => assert.match(fs.readFileSync(path.join(work, "azure.py"), "utf8"), /def _post_health_report\(self, document[^)]*\)( -> None)?:\n +return\n/, "the report is cut out"),
             check: /reported Ready to the wire server/,
             offline: false,
+            sharedBoot: "azure: sshd and the ready report",
         },
         {
             // The same GRUB, built by Debian but not signed (grub-efi-amd64-bin's monolithic image).
@@ -144,11 +153,12 @@ export function tamperRows(buildKey: string): TamperRow[] {
 }
 
 export interface TamperCase {
-    readonly row: TamperRow;
+    /** The rows broken in this copy (one, or those that share a boot). */
+    readonly rows: readonly TamperRow[];
     /** The image the copy is made from, and its qemu-img format. */
     readonly image: string;
     readonly format: "qcow2" | "vpc";
-    /** The row's own directory: its copy, its files, its serial log. */
+    /** The copy's own directory: the copy, its files, its serial log. */
     readonly work: string;
 }
 
@@ -171,20 +181,39 @@ export async function brokenCopies(cases: readonly TamperCase[]): Promise<string
         "run",
         ...cases.flatMap((c, i) => {
             const disk = `/dev/sd${String.fromCharCode(97 + i)}`;
-            return [`mount ${disk}1 /`, "exists /etc/os-release", c.row.guestfish(c.work, disk), "umount-all"];
+            return [`mount ${disk}1 /`, "exists /etc/os-release", ...c.rows.map((r) => r.guestfish(c.work, disk)), "umount-all"];
         }),
     ].join("\n");
     const g = await run("guestfish", ["--rw"], { input: script + "\n", env: { ...process.env, LIBGUESTFS_BACKEND: "direct" } });
     assert.equal(g.code, 0, `guestfish: ${g.stderr}`);
     assert.equal(g.stdout.split("\n").filter((l) => l === "true").length, cases.length, `every copy's root file system was mounted: ${g.stdout}`);
-    for (const c of cases) c.row.verify?.(c.work);
+    for (const c of cases) for (const r of c.rows) r.verify?.(c.work);
     return copies;
 }
 
-/** One row: its broken copy (made by `brokenCopies`) through the provider's first-boot test. */
+/** The rows in copies: each alone, but those that share a boot together (the same provider). */
+export function tamperCases(rows: readonly TamperRow[], workOf: (i: number) => string, disk: (p: TamperRow["provider"]) => { image: string; format: "qcow2" | "vpc" }): TamperCase[] {
+    const groups: TamperRow[][] = [];
+    for (const row of rows) {
+        const group = row.sharedBoot && groups.find((g) => g[0].sharedBoot === row.sharedBoot);
+        if (group) {
+            assert.equal(row.provider, group[0].provider, `${row.sharedBoot}: one image`);
+            group.push(row);
+        } else groups.push([row]);
+    }
+    return groups.map((g, i) => ({ rows: g, ...disk(g[0].provider), work: workOf(i) }));
+}
+
+/** What a broken copy's test failed: every failed check, or why it never got to its checks. */
+export function failuresOf(r: FirstBootResult): string[] {
+    const failed = r.checks.filter((c) => !c.ok).map((c) => `check failed: ${c.name}: ${c.detail}`);
+    return failed.length ? failed : r.failure ? [r.failure] : [];
+}
+
+/** One copy (made by `brokenCopies`) through the provider's first-boot test. */
 export async function tamperTest(c: TamperCase, copy: string, buildKey: string): Promise<FirstBootResult> {
-    const provider = providerModule(c.row.provider);
-    if (provider.firstBoot.kind !== "vm") throw new Error(`${c.row.provider}: not a machine image`);
+    const provider = providerModule(c.rows[0].provider);
+    if (provider.firstBoot.kind !== "vm") throw new Error(`${provider.name}: not a machine image`);
     return firstBoot({
         provider: provider.name,
         firstBoot: provider.firstBoot,

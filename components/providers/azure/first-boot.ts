@@ -154,8 +154,9 @@ const CONTRACT: Check[] = [
 /** Azure's verdict on provisioning: a Ready report for this goal state (incarnation 1, this container and instance). */
 async function readyReported(g: Guest, reports: readonly HealthReport[]): Promise<CheckResult[]> {
     const ready = () => reports.some((r) => r.state === "Ready" && r.incarnation === "1" && r.containerId === g.uuid && r.instanceId === g.instanceId);
-    // Checked once the guest's own checks are done: cloud-init has long finished by then.
-    for (let i = 0; i < 60 && !ready(); i++) await new Promise((r) => setTimeout(r, 1000));
+    // Checked once the guest's own checks are done: the agent reports Ready while it provisions,
+    // long before that; a report still in flight gets 20 s (a missing one costs no more).
+    for (let i = 0; i < 20 && !ready(); i++) await new Promise((r) => setTimeout(r, 1000));
     const name = "reported Ready to the wire server for this goal state (Azure fails the VM with OSProvisioningTimedOut otherwise)";
     return [ready() ? { name, ok: true } : { name, ok: false, detail: `reports seen: ${JSON.stringify(reports).slice(0, 400) || "none"}` }];
 }
