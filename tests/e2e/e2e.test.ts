@@ -279,8 +279,9 @@ test("the tamper table: each copy of an image broken one way fails its first-boo
     const cases = tamperCases(rows, (i) => path.join(scratch, `tamper-${i}`), diskArtifact);
     const copies = await brokenCopies(cases);
     timings["tamper: every broken copy made (one guestfish session)"] = (Date.now() - made) / 1000;
-    // Two at a time: a core each (a row is the offline read, and a boot for some).
-    const queue = cases.map((c, i) => ({ c, copy: copies[i] }));
+    // Two at a time: a core each (a copy is an offline read, and a boot for some: those first,
+    // so that the reads fill the other core meanwhile).
+    const queue = cases.map((c, i) => ({ c, copy: copies[i] })).sort((a, b) => Number(a.c.rows[0].offline) - Number(b.c.rows[0].offline));
     const worker = async () => {
         for (let next = queue.shift(); next; next = queue.shift()) {
             const { rows } = next.c;

@@ -25,11 +25,12 @@ export interface TamperRow {
     /** Refused by the offline read, before any boot. */
     readonly offline: boolean;
     /**
-     * Rows with the same key break one copy together and share its boot (a boot is minutes under
-     * TCG): only for breaks whose checks cannot fail because of each other's break, each of
-     * which must then fail, and nothing else.
+     * Rows with the same key break one copy together and share its test (one offline read, one
+     * boot: each is a TCG guest): only breaks whose checks cannot fail because of another's
+     * break (the build key is also a key in an authorized_keys: it stays alone), each of which
+     * must then fail, and nothing else.
      */
-    readonly sharedBoot?: string;
+    readonly sharedCopy?: string;
 }
 
 const FOREIGN = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMalloryMalloryMalloryMalloryMalloryMallory00 mallory@elsewhere";
@@ -57,6 +58,7 @@ export function tamperRows(buildKey: string): TamperRow[] {
             guestfish: () => `write /etc/ssh/ssh_host_ed25519_key.pub "${FOREIGN.replace("mallory@elsewhere", "root@build")}"\nwrite /etc/ssh/ssh_host_ed25519_key "not a key, but there"`,
             check: /offline: no SSH host keys in the image/,
             offline: true,
+            sharedCopy: "openstack: offline",
         },
         {
             what: "a machine-id baked into the image",
@@ -64,6 +66,7 @@ export function tamperRows(buildKey: string): TamperRow[] {
             guestfish: () => `write /etc/machine-id "0123456789abcdef0123456789abcdef\\n"`,
             check: /offline: an empty machine-id/,
             offline: true,
+            sharedCopy: "openstack: offline",
         },
         {
             what: "the build key left in root's authorized_keys",
@@ -78,6 +81,7 @@ export function tamperRows(buildKey: string): TamperRow[] {
             guestfish: () => `mkdir-p /home/mallory/.ssh\nwrite /home/mallory/.ssh/authorized_keys "${FOREIGN}\\n"`,
             check: /offline: no SSH key in any authorized_keys/,
             offline: true,
+            sharedCopy: "openstack: offline",
         },
         {
             what: "a user with a password",
@@ -85,6 +89,7 @@ export function tamperRows(buildKey: string): TamperRow[] {
             guestfish: () => `write-append /etc/passwd "mallory:x:1999:1999::/home/mallory:/bin/bash\\n"\nwrite-append /etc/shadow "mallory:${HASH}:19000:0:99999:7:::\\n"`,
             check: /offline: no user with a password/,
             offline: true,
+            sharedCopy: "openstack: offline",
         },
         {
             what: "passwordless sudo for a user",
@@ -92,6 +97,7 @@ export function tamperRows(buildKey: string): TamperRow[] {
             guestfish: () => `write /etc/sudoers.d/mallory "mallory ALL=(ALL) NOPASSWD: ALL\\n"\nchmod 0440 /etc/sudoers.d/mallory`,
             check: /offline: no passwordless sudo/,
             offline: true,
+            sharedCopy: "openstack: offline",
         },
         {
             what: "cloud-init switched off (/etc/cloud/cloud-init.disabled)",
@@ -99,6 +105,7 @@ export function tamperRows(buildKey: string): TamperRow[] {
             guestfish: () => `touch /etc/cloud/cloud-init.disabled`,
             check: /offline: the way in enabled .*cloud-init\.disabled switches cloud-init off/,
             offline: true,
+            sharedCopy: "openstack: offline",
         },
         {
             what: "Azure's provisioning agent masked (cloud-init.service → /dev/null)",
@@ -115,7 +122,7 @@ export function tamperRows(buildKey: string): TamperRow[] {
             check: /sshd: keys only/,
             offline: false,
             // The guest's sshd settings and what the agent told the wire server: apart.
-            sharedBoot: "azure: sshd and the ready report",
+            sharedCopy: "azure: sshd and the ready report",
         },
         {
             what: "Azure's ready report never sent (cloud-init's health report cut out)",
@@ -129,7 +136,7 @@ export function tamperRows(buildKey: string): TamperRow[] {
             verify: (work) => assert.match(fs.readFileSync(path.join(work, "azure.py"), "utf8"), /def _post_health_report\(self, document[^)]*\)( -> None)?:\n +return\n/, "the report is cut out"),
             check: /reported Ready to the wire server/,
             offline: false,
-            sharedBoot: "azure: sshd and the ready report",
+            sharedCopy: "azure: sshd and the ready report",
         },
         {
             // The same GRUB, built by Debian but not signed (grub-efi-amd64-bin's monolithic image).
@@ -191,13 +198,13 @@ export async function brokenCopies(cases: readonly TamperCase[]): Promise<string
     return copies;
 }
 
-/** The rows in copies: each alone, but those that share a boot together (the same provider). */
+/** The rows in copies: each alone, but those that share a copy together (the same provider). */
 export function tamperCases(rows: readonly TamperRow[], workOf: (i: number) => string, disk: (p: TamperRow["provider"]) => { image: string; format: "qcow2" | "vpc" }): TamperCase[] {
     const groups: TamperRow[][] = [];
     for (const row of rows) {
-        const group = row.sharedBoot && groups.find((g) => g[0].sharedBoot === row.sharedBoot);
+        const group = row.sharedCopy && groups.find((g) => g[0].sharedCopy === row.sharedCopy);
         if (group) {
-            assert.equal(row.provider, group[0].provider, `${row.sharedBoot}: one image`);
+            assert.equal(row.provider, group[0].provider, `${row.sharedCopy}: one image`);
             group.push(row);
         } else groups.push([row]);
     }
