@@ -16,7 +16,9 @@ fast() {
     # The type check too: the end-to-end test runs the sources (ts-node) and need not wait for it.
     for suite in build test:unit validate; do
         if npm run --silent "$suite" >"$logs/$suite.log" 2>&1; then
-            echo "== npm run $suite: passed ($(grep -E '^# (pass|skipped|duration_ms) ' "$logs/$suite.log" | tr -d '#' | xargs); log: $logs/$suite.log)"
+            local summary
+            summary=$(grep -E '^# (pass|skipped|duration_ms) ' "$logs/$suite.log" | tr -d '#' | xargs)
+            echo "== npm run $suite: passed (${summary:+$summary; }log: $logs/$suite.log)"
         else
             # The failing tests first, each with its error (CI may show only part of a long log).
             echo "== npm run $suite: FAILED; the failing tests, then the summary (whole log: $logs/$suite.log)"
