@@ -291,13 +291,13 @@ test("the tamper table: each copy of an image broken one way fails its first-boo
             const what = rows.map((row) => row.what).join(" + ");
             timings[`tamper: ${what}`] = seconds;
             assert.equal(r.ok, false, `${what}: the broken copy passed`);
-            // Each row's check fails, and (rows sharing a boot) no check that none of them breaks.
+            // Each row's check fails, and (rows sharing a copy) no check that none of them breaks.
             const failures = failuresOf(r);
             for (const row of rows) {
                 const failure = failures.find((f) => row.check.test(f));
                 assert.ok(failure, `${row.what}: its check did not fail: ${failures.join("; ") || r.failure}`);
                 assert.equal(r.login === "none (refused before booting)", row.offline, `${row.what}: ${row.offline ? "refused before its boot" : "booted"} (${r.login})`);
-                table.push(`| ${row.what} | ${row.provider} | ${failure.replace(/^check failed: /, "").slice(0, 100)} | ${seconds.toFixed(0)} s${rows.length > 1 ? " (one boot)" : ""} |`);
+                table.push(`| ${row.what} | ${row.provider} | ${failure.replace(/^check failed: /, "").slice(0, 100)} | ${seconds.toFixed(0)} s${rows.length > 1 ? " (one copy, one test)" : ""} |`);
             }
             if (rows.length > 1) for (const f of failures) assert.ok(rows.some((row) => row.check.test(f)), `${what}: a failure none of its breaks explains: ${f}`);
             else assert.match(r.failure ?? "", rows[0].check, `${what}: ${r.failure}`);

@@ -160,7 +160,7 @@ export function tamperRows(buildKey: string): TamperRow[] {
 }
 
 export interface TamperCase {
-    /** The rows broken in this copy (one, or those that share a boot). */
+    /** The rows broken in this copy (one, or those that share it). */
     readonly rows: readonly TamperRow[];
     /** The image the copy is made from, and its qemu-img format. */
     readonly image: string;
