@@ -20,6 +20,7 @@ function taker(dir: string, name: string): ChildProcess {
     });
 }
 
+const closed = (p: ChildProcess) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(null) : p.on("close", r)));
 const order = (dir: string) => (fs.existsSync(path.join(dir, "order")) ? fs.readFileSync(path.join(dir, "order"), "utf8").split("\n").filter(Boolean) : []);
 const tickets = (dir: string) => fs.readdirSync(path.join(dir, "locks", "queue")).filter((f) => !f.endsWith(".new"));
 
@@ -41,7 +42,7 @@ async function queueOf(waiters: string[]): Promise<string[]> {
         fs.writeFileSync(path.join(dir, `release-${name}`), "");
         if (name !== waiters.at(-1)) await until(`the slot passed on after ${name}`, () => order(dir).length > ["holder", ...waiters].indexOf(name) + 1);
     }
-    await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.on("close", r)))));
+    await Promise.all(procs.map(closed));
     const seen = order(dir);
     assert.deepEqual(tickets(dir), [], "no ticket left");
     fs.rmSync(dir, { recursive: true, force: true });
@@ -58,14 +59,10 @@ test("a waiter killed while it waited (its ticket left) holds up nobody", async 
     const dir = tempDir("slots");
     const holder = taker(dir, "holder");
     await until("the holder took the slot", () => order(dir).includes("holder"));
-    const dead = spawn("/bin/bash", ["-c", ". scripts/slots.sh; take_slot qemu; echo dead >> \"$ORDER\""], {
-        cwd: repoRoot,
-        env: { ...process.env, GOLD_LOCK_DIR: path.join(dir, "locks"), GOLD_PARALLEL_BUILDS: "1", ORDER: path.join(dir, "order") },
-        stdio: "ignore",
-    });
+    const dead = taker(dir, "dead");
     await until("the first waiter is queued", () => tickets(dir).length === 1);
     dead.kill("SIGKILL");
-    await new Promise((r) => dead.on("close", r));
+    await closed(dead);
     assert.equal(tickets(dir).length, 1, "kill -9 leaves its ticket (the control: nothing removed it)");
     const next = taker(dir, "next");
     await until("the next waiter is queued", () => tickets(dir).length === 2);
@@ -73,7 +70,7 @@ test("a waiter killed while it waited (its ticket left) holds up nobody", async 
     await until("the next waiter took the slot past the dead one's ticket", () => order(dir).includes("next"));
     assert.deepEqual(tickets(dir), [], "the dead waiter's ticket was removed");
     fs.writeFileSync(path.join(dir, "release-next"), "");
-    await Promise.all([holder, next].map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.on("close", r)))));
+    await Promise.all([holder, next].map(closed));
     assert.deepEqual(order(dir), ["holder", "next"]);
     fs.rmSync(dir, { recursive: true, force: true });
 });
