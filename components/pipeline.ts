@@ -138,6 +138,7 @@ export function buildOs(config: GoldConfig, p: OsPlan): OsImages {
             base,
             sshUsername: builder === "variant" && image ? image.sshUsername : undefined,
             providerVars: providerVars(config, provider),
+            buildMirrors: provider.buildMirrors?.(config.settings[provider.name]) ?? [],
         });
         const directory = `artifacts/${config.version}/${id}/${provider.name}`;
         const conversion = new ConversionStage(name.conversion, {

@@ -30,7 +30,7 @@
 # /run/gold-chroot), never under OUTPUT_DIR: removing a stage's files cannot descend into a
 # bound /dev.
 #
-# Needs root (mount, losetup, chroot), util-linux, qemu-img, ansible (community.general).
+# Needs root (mount, losetup, chroot, unshare), util-linux, iproute2, qemu-img, ansible (community.general).
 set -euo pipefail
 
 die() {
@@ -250,7 +250,8 @@ done
 target=$(inside /run)
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$target"
 
-# Name resolution for the package managers: the host's, lent.
+# Name resolution: the host's, lent (the play runs in a network namespace where no resolver is
+# reachable, but a package script that reads resolv.conf finds one).
 resolv="$(inside /etc)/resolv.conf"
 lent=$(cat /etc/resolv.conf 2>/dev/null || true)
 give_back_resolv() {
@@ -277,9 +278,18 @@ args = json.loads(sys.argv[1])
 assert isinstance(args, list) and all(isinstance(a, str) for a in args), "GOLD_ANSIBLE_ARGS must be a JSON list of strings"
 sys.stdout.write("".join(a + "\0" for a in args))' "$GOLD_ANSIBLE_ARGS")
 
-say "provisioning with Ansible (chroot connection)"
+# The play's network, as restricted as a QEMU build's: a namespace of its own with only
+# loopback, where 127.0.0.1:3128 leads to the build proxy's Unix socket (GOLD_BUILD_PROXY_SOCKET,
+# set by scripts/build-proxy.ts run); without that socket the play reaches nothing at all.
+isolated=(unshare --net -- bash -c 'ip link set lo up && exec "$@"' netns)
+if [ -n "${GOLD_BUILD_PROXY_SOCKET:-}" ]; then
+    isolated+=("$here/node_modules/.bin/ts-node" --transpile-only "$here/scripts/build-proxy.ts" forward --socket "$GOLD_BUILD_PROXY_SOCKET" --)
+    play_args+=(--extra-vars '{"gold_build_proxy": "http://127.0.0.1:3128"}')
+fi
+
+say "provisioning with Ansible (chroot connection, network namespace)"
 SYSTEMD_OFFLINE=1 ANSIBLE_CONFIG="$here/ansible/ansible.cfg" ANSIBLE_HOST_KEY_CHECKING=False \
-    ansible-playbook -i "$root," -c community.general.chroot "${play_args[@]}" "$here/ansible/site.yml"
+    "${isolated[@]}" ansible-playbook -i "$root," -c community.general.chroot "${play_args[@]}" "$here/ansible/site.yml"
 
 say "provisioning with shell script: scripts/cleanup.sh"
 chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin GOLD_STAGE="${GOLD_STAGE:-variant}" \

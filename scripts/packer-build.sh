@@ -142,13 +142,19 @@ steps() {
     done
 }
 
+# The build's network: a QEMU or chroot build reaches only the mirrors its variables name,
+# through the allow-list proxy that lives as long as Packer (scripts/build-proxy.ts; its
+# refusals go to build.log). The VirtualBox and VMware builds keep their hypervisor's NAT.
+proxied=("$here/node_modules/.bin/ts-node" --transpile-only "$here/scripts/build-proxy.ts" run --)
+case " $* " in *virtualbox-iso.* | *vmware-iso.*) proxied=() ;; esac
+
 cd "$here"
 # There before the follower opens it (it would find no file if it started first).
 : >"$ui"
-# timeout puts itself and what it starts (Packer, its plugins, QEMU) in a process group of
-# their own, named by its pid: the group a stop or a later retry signals.
+# timeout puts itself and what it starts (the proxy, Packer, its plugins, QEMU) in a process
+# group of their own, named by its pid: the group a stop or a later retry signals.
 PACKER_LOG=1 PACKER_LOG_PATH="$log" timeout --signal=INT --kill-after=120 "${GOLD_BUILD_TIMEOUT:-14400}" \
-    packer build -color=false -var "output_dir=$partial" "$@" templates >"$ui" 2>&1 &
+    "${proxied[@]}" packer build -color=false -var "output_dir=$partial" "$@" templates >"$ui" 2>&1 &
 pid=$!
 echo "$pid" >"$pidfile"
 # Follows build.log (Packer keeps writing it whatever becomes of this wrapper's stderr) until

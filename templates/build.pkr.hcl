@@ -54,6 +54,7 @@ build {
       "--extra-vars", jsonencode({
         packer_build_name = lookup(local.build_name, source.name, var.build_name)
         packer_stage      = lookup(local.stage, source.name, "full")
+        gold_build_proxy  = local.guest_proxy
       }),
       "--extra-vars", local.ansible_unsafe_vars,
     ], var.ansible_extra_args)

@@ -45,9 +45,19 @@ locals {
     join(", ", [for k, v in var.provider_vars : "${jsonencode(k)}: !unsafe ${jsonencode(v)}"]),
   )
 
-  # QEMU's SSH forward on loopback: Packer 1.6.6 writes it without an address (all
-  # interfaces); a -netdev of our own replaces its default one.
-  loopback_ssh = [["-netdev", "user,id=user.0,hostfwd=tcp:127.0.0.1:{{ .SSHHostPort }}-:22"]]
+  # A QEMU build's network (a -netdev of our own replaces Packer's default one): restricted,
+  # so the guest reaches no address of its choosing (no host port, no metadata service, no
+  # DNS); Packer's SSH forward from loopback (1.6.6 would listen on all interfaces); and two
+  # ways in, each connection relayed by bash: the build proxy at 10.0.2.100:3128 (its allow
+  # list: scripts/build-proxy.ts) and, for an install, Packer's HTTP server at 10.0.2.101
+  # (QEMU refuses a guest forward on 10.0.2.2, the address {{ .HTTPIP }} gives).
+  guest_proxy  = var.build_proxy_port > 0 ? "http://10.0.2.100:3128" : ""
+  guest_http   = "10.0.2.101"
+  relay        = "bash -c 'exec 3<>/dev/tcp/127.0.0.1/%s; cat <&3 & exec cat >&3'"
+  netdev       = "user,id=user.0,restrict=on,hostfwd=tcp:127.0.0.1:{{ .SSHHostPort }}-:22${var.build_proxy_port > 0 ? ",guestfwd=tcp:10.0.2.100:3128-cmd:${format(local.relay, var.build_proxy_port)}" : ""}"
+  netdev_disk  = [["-netdev", local.netdev]]
+  netdev_iso   = [["-netdev", "${local.netdev},guestfwd=tcp:${local.guest_http}:{{ .HTTPPort }}-cmd:${format(local.relay, "{{ .HTTPPort }}")}"]]
+  boot_command = [for c in var.boot_command : replace(c, "{{ .HTTPIP }}", local.guest_http)]
 
   # A non-root build user (e.g. a vendor cloud image) runs the scripts through sudo.
   script_command = var.ssh_username == "root" ? "chmod +x {{ .Path }}; {{ .Vars }} {{ .Path }}" : "chmod +x {{ .Path }}; sudo -E env {{ .Vars }} {{ .Path }}"

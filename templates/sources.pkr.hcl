@@ -1,13 +1,13 @@
 # Shared machine settings per builder; build.pkr.hcl names one source per build.
 
 # OS install from the ISO with the kickstart served by Packer's HTTP server, on loopback:
-# the guest reaches it at 10.0.2.2 ({{ .HTTPIP }}), which QEMU's user network maps to it.
+# the guest reaches it at 10.0.2.101, forwarded to it (locals.pkr.hcl: the build network).
 source "qemu" "iso" {
   iso_urls           = local.iso_urls
   iso_checksum       = var.iso_checksum
   http_directory     = var.http_directory
   http_bind_address  = "127.0.0.1"
-  boot_command       = var.boot_command
+  boot_command       = local.boot_command
   boot_wait          = var.boot_wait
   accelerator        = var.accelerator
   headless           = var.headless
@@ -19,7 +19,7 @@ source "qemu" "iso" {
   net_device         = "virtio-net"
   disk_discard       = "unmap"
   disk_detect_zeroes = "unmap"
-  qemuargs           = concat(local.loopback_ssh, var.qemuargs)
+  qemuargs           = concat(local.netdev_iso, var.qemuargs)
 
   communicator         = "ssh"
   ssh_username         = var.ssh_username
@@ -48,7 +48,7 @@ source "qemu" "disk" {
   net_device         = "virtio-net"
   disk_discard       = "unmap"
   disk_detect_zeroes = "unmap"
-  qemuargs           = concat(local.loopback_ssh, var.qemuargs)
+  qemuargs           = concat(local.netdev_disk, var.qemuargs)
 
   communicator         = "ssh"
   ssh_username         = var.ssh_username

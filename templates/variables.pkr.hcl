@@ -145,6 +145,18 @@ variable "provider_vars" {
   description = "The provider's build settings from its config, for its role (e.g. guest_repo)."
 }
 
+variable "build_proxy_port" {
+  type        = number
+  default     = 0
+  description = "Port on 127.0.0.1 of the build's allow-list proxy (scripts/build-proxy.ts sets it as PKR_VAR_build_proxy_port); 0: none, and a QEMU guest reaches no mirror at all."
+}
+
+variable "build_mirrors" {
+  type        = list(string)
+  default     = []
+  description = "Mirrors a provider's role fetches from besides the OS file's (e.g. Google's guest environment repository): on the build proxy's allow list."
+}
+
 variable "qemuargs" {
   type        = list(list(string))
   default     = []

@@ -97,6 +97,11 @@ export interface ProviderModule<S = Record<string, unknown>> {
     readonly format: ArtifactFormat;
     /** Settings its role reads (Ansible's provider_vars), from its config: part of its variant's fingerprint. */
     readonly buildVars?: (settings: S) => Record<string, string>;
+    /**
+     * URLs its role fetches from besides the OS file's mirrors: on its build's allow list
+     * (components/isolation). Not fingerprinted: they decide where a build may go, not what it makes.
+     */
+    readonly buildMirrors?: (settings: S) => readonly string[];
     /** Repository files (besides its role) that its variant reads. */
     readonly variantFiles?: readonly string[];
     /** Repository files (besides scripts/convert.sh) that its conversion reads. */

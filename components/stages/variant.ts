@@ -58,6 +58,8 @@ export interface VariantStageArgs extends PackerStageArgs {
     readonly sshUsername?: string;
     /** The provider's build settings for its role (its module's buildVars). */
     readonly providerVars?: Record<string, string>;
+    /** URLs its role fetches from besides the OS file's mirrors (its module's buildMirrors): the build's allow list. */
+    readonly buildMirrors?: readonly string[];
 }
 
 /** One provider's image of one OS, provisioned with that provider's role, cleaned and zeroed. */
@@ -65,7 +67,11 @@ export class VariantStage extends StageComponent {
     constructor(name: string, args: VariantStageArgs, opts?: pulumi.ComponentResourceOptions) {
         const { os, provider, version, builder, base, mode } = args;
         if (builder === "variant" && !base) throw new Error(`${name}: builder "variant" needs the OS's base`);
-        const buildVars = [`-var=build_name=${provider.name}`, ...(Object.keys(args.providerVars ?? {}).length ? [`-var=provider_vars=${JSON.stringify(args.providerVars)}`] : [])];
+        const buildVars = [
+            `-var=build_name=${provider.name}`,
+            ...(Object.keys(args.providerVars ?? {}).length ? [`-var=provider_vars=${JSON.stringify(args.providerVars)}`] : []),
+            ...(args.buildMirrors?.length ? [`-var=build_mirrors=${JSON.stringify(args.buildMirrors)}`] : []),
+        ];
         super(
             "gold:stage:Variant",
             name,

@@ -19,10 +19,10 @@ extra_repos = {
   AppStream = "https://mirror.stream.centos.org/9-stream/AppStream/x86_64/os/"
 }
 # isolinux menu (BIOS): the default entry is "Test this media & install CentOS Stream 9";
-# <up> selects "Install CentOS Stream 9", <tab> opens its kernel line. A boot ISO holds no packages,
-# so inst.repo= names the install tree (the same URL as install_url).
+# <up> selects "Install CentOS Stream 9", <tab> opens its kernel line. A boot ISO holds no packages:
+# the kickstart's url (install_url, through the build proxy) names the install tree, as for Rocky.
 boot_command = [
-  "<up><tab> inst.text inst.repo=https://mirror.stream.centos.org/9-stream/BaseOS/x86_64/os/ inst.ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg<enter><wait>"
+  "<up><tab> inst.text inst.ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg<enter><wait>"
 ]
 guest_os_type_virtualbox = "RedHat_64"
 guest_os_type_vmware     = "centos9-64"

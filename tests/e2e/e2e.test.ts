@@ -106,6 +106,20 @@ test("the program's own commands build the base, every provider's variant and ev
     assert.deepEqual(fs.existsSync(baseDir) ? fs.readdirSync(baseDir).filter((f) => /^[0-9a-f]{12}$/.test(f)) : [], []);
 });
 
+test("every build ran on the restricted network: inside the base's QEMU guest and each variant's chroot, the mirror answered only through the build proxy, which refused the metadata service", { skip }, async (t) => {
+    if (!needsFirstRun(t)) return;
+    const state = stateOf();
+    for (const stage of ["Debian-12-base", ...providers.map((p) => `Debian-12-${p}`)]) {
+        const file = storedFile(stage, "build.log", state);
+        assert.ok(file, `${stage}: build.log is stored`);
+        const log = fs.readFileSync(file, "utf8");
+        // The proxy's own lines, then the role's verdict from inside the build (ansible/roles/build_network).
+        assert.match(log, /build-proxy: the build reaches only deb\.debian\.org:80[ ,]/, `${stage}: the build proxy ran with the OS file's mirror only`);
+        assert.match(log, /build-proxy: refused GET 169\.254\.169\.254: 169\.254\.169\.254:80 is not on the build's allow list/, `${stage}: the proxy refused the guest's request for the metadata service`);
+        assert.match(log, /build network: restricted/, `${stage}: role build_network passed inside the build`);
+    }
+});
+
 async function sh(cmd: string): Promise<string> {
     const r = await run("bash", ["-c", cmd]);
     assert.equal(r.code, 0, `${cmd}\n${r.stderr}`);

@@ -140,6 +140,18 @@ const ROWS: Row[] = [
         more: [{ args: ["add", "--help"], code: 0, stdout: /^usage: ts-node scripts\/vagrant-catalog\.ts add --catalog FILE --name NS\/BOX / }],
     },
     {
+        name: "build-proxy",
+        file: "scripts/build-proxy.ts",
+        noArgs: { code: 2, usageError: true, stderr: /^build-proxy: a command is required; valid choices: run, forward / },
+        bad: { args: ["forward", "--socket", "s", "--port", "http", "--", "true"], names: /^build-proxy forward: --port: 'http' is not valid; it must be a port number/ },
+        more: [
+            { args: ["run", "--help"], code: 0, stdout: /^usage: ts-node scripts\/build-proxy\.ts run \[COMMAND\.\.\.\]/ },
+            { args: ["run"], code: 2, usageError: true, stderr: /^build-proxy: a command to run is required after --/ },
+            // A mirror the proxy cannot serve stops the build before it starts, naming the variable.
+            { args: ["run", "--", "true", "-var=repo_server=ftp://mirror.example.com/repos"], code: 2, usageError: true, stderr: /^build-proxy: build network: repo_server = 'ftp:\/\/mirror\.example\.com\/repos' is ftp/ },
+        ],
+    },
+    {
         name: "glance-image",
         file: "components/providers/openstack/glance-image.ts",
         noArgs: { code: 2, usageError: true, stderr: /^glance-image: a command is required; valid choices: create, delete / },

@@ -27,6 +27,8 @@ export default defineProvider({
     title: "Google Cloud Platform",
     fields,
     requiredToPublish: ["project", "bucket"],
+    // Google's repository and keys (ansible/roles/gcp/defaults), and a mirror the config names.
+    buildMirrors: (s) => ["https://packages.cloud.google.com/", ...(s.guestRepo ? [s.guestRepo] : []), ...(s.guestRepoGpgKey?.startsWith("http") ? [s.guestRepoGpgKey] : [])],
     buildVars: (s) => ({ ...(s.guestRepo ? { guest_repo: s.guestRepo } : {}), ...(s.guestRepoGpgKey ? { guest_repo_gpgkey: s.guestRepoGpgKey } : {}) }),
     check: (s, ctx) => {
         for (const os of ctx.oses) {
