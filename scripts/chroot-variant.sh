@@ -281,15 +281,11 @@ sys.stdout.write("".join(a + "\0" for a in args))' "$GOLD_ANSIBLE_ARGS")
 # The play's network, as restricted as a QEMU build's: a namespace of its own with only
 # loopback, where 127.0.0.1:3128 leads to the build proxy's Unix socket (GOLD_BUILD_PROXY_SOCKET,
 # set by scripts/build-proxy.ts run); without that socket the play reaches nothing at all.
-isolated=(unshare --net -- bash -c 'ip link set lo up && exec "$@"' netns)
-if [ -n "${GOLD_BUILD_PROXY_SOCKET:-}" ]; then
-    isolated+=("$here/node_modules/.bin/ts-node" --transpile-only "$here/scripts/build-proxy.ts" forward --socket "$GOLD_BUILD_PROXY_SOCKET" --)
-    play_args+=(--extra-vars '{"gold_build_proxy": "http://127.0.0.1:3128"}')
-fi
+[ -z "${GOLD_BUILD_PROXY_SOCKET:-}" ] || play_args+=(--extra-vars '{"gold_build_proxy": "http://127.0.0.1:3128"}')
 
 say "provisioning with Ansible (chroot connection, network namespace)"
 SYSTEMD_OFFLINE=1 ANSIBLE_CONFIG="$here/ansible/ansible.cfg" ANSIBLE_HOST_KEY_CHECKING=False \
-    "${isolated[@]}" ansible-playbook -i "$root," -c community.general.chroot "${play_args[@]}" "$here/ansible/site.yml"
+    "$here/scripts/isolated-build.sh" --netns ansible-playbook -i "$root," -c community.general.chroot "${play_args[@]}" "$here/ansible/site.yml"
 
 say "provisioning with shell script: scripts/cleanup.sh"
 chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin GOLD_STAGE="${GOLD_STAGE:-variant}" \

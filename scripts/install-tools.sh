@@ -9,7 +9,7 @@
 # eatmydata, zstd: the Debian base disk (and its cache); debootstrap: the boot-support test's
 # root tree; qemu-system-x86: the builds and first-boot tests; genisoimage: the clouds'
 # provisioning media (config drive, ovf-env.xml); podman: the docker image's first run;
-# iproute2: the listeners test (ss); git: the fresh-clone test; dosfstools: the base disk's EFI
+# iproute2: the listeners test (ss), a chroot build's network namespace (ip); git: the fresh-clone test; dosfstools: the base disk's EFI
 # system partition; ovmf, swtpm: UEFI first boots (Secure Boot, a TPM); util-linux, kmod: loop
 # devices and mounts of the chroot variants; jq: the workflow's matrix, dry-run by its test.
 set -euo pipefail

@@ -143,9 +143,9 @@ steps() {
 }
 
 # The build's network: a QEMU or chroot build reaches only the mirrors its variables name,
-# through the allow-list proxy that lives as long as Packer (scripts/build-proxy.ts; its
+# through the allow-list proxy that lives as long as Packer (scripts/isolated-build.sh; its
 # refusals go to build.log). The VirtualBox and VMware builds keep their hypervisor's NAT.
-proxied=("$here/node_modules/.bin/ts-node" --transpile-only "$here/scripts/build-proxy.ts" run --)
+proxied=("$here/scripts/isolated-build.sh")
 case " $* " in *virtualbox-iso.* | *vmware-iso.*) proxied=() ;; esac
 
 cd "$here"

@@ -21,10 +21,12 @@ export interface KickstartOptions extends BuildKey {
     readonly site?: SiteVars;
     /** Checked overrides of the site variables (config `site`), when `site` is absent. */
     readonly siteOverrides?: Record<string, unknown>;
+    /** The installer's proxy for its repositories: a QEMU build's (components/isolation GUEST_PROXY). */
+    readonly installProxy?: string;
 }
 
 export function renderKickstart(opts: KickstartOptions): string {
-    return new Recipe({ providers: opts.providers, root: opts.root, site: opts.site, siteOverrides: opts.siteOverrides }).kickstart(opts.build, opts.os, opts);
+    return new Recipe({ providers: opts.providers, root: opts.root, site: opts.site, siteOverrides: opts.siteOverrides }).kickstart(opts.build, opts.os, opts, opts.installProxy);
 }
 
 /** Writes <outDir>/ks.cfg for a Packer http_directory; returns the file's path. */

@@ -18,6 +18,8 @@ export interface KickstartParts {
     readonly site: SiteVars;
     /** root's authorized keys: the build key (virtual builds) and the definition's keys. */
     readonly authorizedKeys: string[];
+    /** The installer's proxy for its repositories (url/repo --proxy), or "" for none. */
+    readonly installProxy: string;
 }
 
 const environments = new Map<string, nunjucks.Environment>();
@@ -44,6 +46,7 @@ export function renderTemplate(p: KickstartParts): string {
         site: { locale: p.site.locale, keyboard: p.site.keyboard, timezone: p.site.timezone },
         install_url: installUrl,
         repos,
+        install_proxy: p.installProxy,
         authorized_keys: p.authorizedKeys,
         comment_lines: p.def.comment ? p.def.comment.split("\n") : [],
         lists_firmware_partition: listsFirmwarePartition,

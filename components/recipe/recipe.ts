@@ -88,8 +88,11 @@ export class Recipe {
         return def;
     }
 
-    /** The kickstart of a build ("virtual/<provider>", "metal/<host>", "virtual") for an OS, rendered once. */
-    kickstart(build: string, osId: string, key: BuildKey = {}): string {
+    /**
+     * The kickstart of a build ("virtual/<provider>", "metal/<host>", "virtual") for an OS, rendered
+     * once; installProxy: the proxy its installer reaches the repositories through (a QEMU build's).
+     */
+    kickstart(build: string, osId: string, key: BuildKey = {}, installProxy = ""): string {
         const id = resolveBuild(build, this.providers, this.root);
         if (!this.kickstartOses.includes(osId)) {
             // An OS file without a kickstart (its base starts from a disk image) is known, but not served.
@@ -98,10 +101,10 @@ export class Recipe {
         }
         const def = this.definition(id);
         const authorizedKeys = [...(def.build_key ? [readBuildKey({ ...key, root: this.root })] : []), ...def.ssh_keys];
-        const cacheKey = JSON.stringify([id.id, osId, authorizedKeys]);
+        const cacheKey = JSON.stringify([id.id, osId, authorizedKeys, installProxy]);
         let text = this.kickstarts.get(cacheKey);
         if (text === undefined) {
-            text = renderTemplate({ root: this.root, build: id, os: this.os(osId), def, site: this.site, authorizedKeys });
+            text = renderTemplate({ root: this.root, build: id, os: this.os(osId), def, site: this.site, authorizedKeys, installProxy });
             this.kickstarts.set(cacheKey, text);
         }
         return text;

@@ -22,7 +22,7 @@ export interface BaseImage {
 export function baseInputs(recipe: Recipe, os: OsVars, image?: BaseImage): StageInputs {
     const from = image
         ? { image: { path: image.path, checksum: image.checksum === "none" ? diskIdentity(image.path) : image.checksum, qemuargs: image.qemuargs, user: image.sshUsername } }
-        : { kickstart: kickstartInput(recipe, "virtual", os) };
+        : { kickstart: kickstartInput(recipe, "virtual", os, "qemu") };
     return {
         files: [...packerFiles(recipe), ...PROVISIONING, "ansible/roles/base", osInput(recipe, os)],
         values: { ...buildValues(recipe), stage: "base", ...from },
@@ -96,7 +96,7 @@ export class BaseStage extends StageComponent {
                 os: os.vm_name,
                 log: packerLog,
                 create: (dir) => {
-                    if (!image) return isoBuildCommand(dir, args, "virtual", "-only=qemu.base");
+                    if (!image) return isoBuildCommand(dir, args, "virtual", "qemu", "base");
                     // The image is this machine's: another machine running the stack may lack it.
                     const missing = `config baseImages.${os.vm_name}.path: ${image.path} does not exist on this machine (or is not a file)`;
                     return `{ [ -f ${q(image.path)} ] || { echo ${q(missing)} >&2; exit 2; }; } && ` + sh([

@@ -6,6 +6,7 @@ import { OsVars, osFile } from "../recipe/os";
 import { recipePaths, repoRoot } from "../recipe/paths";
 import { SiteVars } from "../recipe/site";
 import { sh } from "../shell";
+import { installProxy } from "../isolation/guest";
 
 /** What every Packer stage of one OS is given. */
 export interface PackerStageArgs {
@@ -66,13 +67,14 @@ export function packerVarArgs(osId: string, siteOverrides: Partial<SiteVars>): s
  * <dir>.http for Packer's HTTP server with the same site variables as the fingerprinted one,
  * then the build of one source.
  */
-export function isoBuildCommand(dir: string, args: PackerStageArgs, kickstartBuild: string, only: string, extra: string[] = []): string {
+export function isoBuildCommand(dir: string, args: PackerStageArgs, kickstartBuild: string, builder: IsoBuilder, source: "base" | "iso", extra: string[] = []): string {
+    const proxy = installProxy(builder);
     return [
         sh(["scripts/gen-keys.sh"]) + " >&2",
         sh([
             "node_modules/.bin/ts-node", "--transpile-only", "scripts/ks.ts", "--build", kickstartBuild, "--os", args.os.vm_name,
-            "--site-json", JSON.stringify(args.siteOverrides), "--out", `${dir}.http`,
+            "--site-json", JSON.stringify(args.siteOverrides), ...(proxy ? ["--proxy", proxy] : []), "--out", `${dir}.http`,
         ]),
-        sh(["scripts/packer-build.sh", dir, only, ...packerVarArgs(args.os.vm_name, args.siteOverrides), ...extra, `-var=http_directory=${dir}.http`]),
+        sh(["scripts/packer-build.sh", dir, `-only=${builder}.${source}`, ...packerVarArgs(args.os.vm_name, args.siteOverrides), ...extra, `-var=http_directory=${dir}.http`]),
     ].join(" && ");
 }

@@ -4,6 +4,8 @@
 import * as path from "path";
 import { OsVars, osFile } from "../recipe/os";
 import { Recipe } from "../recipe/recipe";
+import { installProxy } from "../isolation/guest";
+import type { IsoBuilder } from "../providers/provider";
 
 // A public key of no one's: the kickstart is fingerprinted with it, so a machine's own build
 // key (keys/packer.pub, different on every machine) does not make every image look changed.
@@ -33,8 +35,8 @@ export function buildValues(recipe: Recipe): Record<string, unknown> {
 }
 
 /** A kickstart as fingerprinted (with the placeholder key). */
-export function kickstartInput(recipe: Recipe, build: string, os: OsVars): string {
-    return recipe.kickstart(build, os.vm_name, { sshPublicKey: PLACEHOLDER_KEY });
+export function kickstartInput(recipe: Recipe, build: string, os: OsVars, builder: IsoBuilder): string {
+    return recipe.kickstart(build, os.vm_name, { sshPublicKey: PLACEHOLDER_KEY }, installProxy(builder));
 }
 
 /** The OS file, repo-relative. */

@@ -35,7 +35,7 @@ export function variantInputs(recipe: Recipe, os: OsVars, provider: ProviderModu
     }
     return {
         files: [...files, "ansible/roles/base", osInput(recipe, os)],
-        values: { ...values, stage: "iso", kickstart: kickstartInput(recipe, `virtual/${provider.name}`, os) },
+        values: { ...values, stage: "iso", kickstart: kickstartInput(recipe, `virtual/${provider.name}`, os, provider.isoBuilder) },
     };
 }
 
@@ -86,7 +86,7 @@ export class VariantStage extends StageComponent {
                 provider: provider.name,
                 log: packerLog,
                 create: (dir) => {
-                    if (builder === "iso") return isoBuildCommand(dir, args, `virtual/${provider.name}`, `-only=${provider.isoBuilder}.iso`, buildVars);
+                    if (builder === "iso") return isoBuildCommand(dir, args, `virtual/${provider.name}`, provider.isoBuilder, "iso", buildVars);
                     const words = ["scripts/packer-build.sh", dir, `-only=${VARIANT_SOURCE[mode]}`, ...packerVarArgs(os.vm_name, args.siteOverrides), ...buildVars];
                     if (args.sshUsername && mode === "boot") words.push(`-var=ssh_username=${args.sshUsername}`);
                     // The base's disk, made local by the store (found there by its fingerprint).

@@ -114,14 +114,15 @@ test("proxy: serves the allow list only; a name that resolves to a link-local ad
 });
 
 /** Runs role build_network against this machine (connection local) with the proxy of `allow`. */
-async function probe(mirror: string, proxyUrl: string, wrap: string[] = []): Promise<{ status: number; out: string }> {
+async function probe(mirror: string, proxyUrl: string, wrap: string[] = [], env: Record<string, string> = {}): Promise<{ status: number; out: string }> {
     const dir = tempDir("build-network");
     const play = path.join(dir, "play.yml");
     fs.writeFileSync(play, "- hosts: all\n  gather_facts: false\n  roles: [build_network]\n");
     const vars = JSON.stringify({ gold_os: { install_url: mirror }, gold_build_proxy: proxyUrl, build_network_timeout: 2, ansible_python_interpreter: "/usr/bin/python3" });
     const r = await run(wrap[0] ?? "ansible-playbook", [...wrap.slice(1), ...(wrap.length ? ["ansible-playbook"] : []), "-i", "localhost,", "-c", "local", "-e", vars, play], {
-        env: { ...process.env, ANSIBLE_ROLES_PATH: path.join(repoRoot, "ansible", "roles"), ANSIBLE_NOCOLOR: "1" },
+        env: { ...process.env, ANSIBLE_ROLES_PATH: path.join(repoRoot, "ansible", "roles"), ANSIBLE_NOCOLOR: "1", ...env },
     });
+    fs.rmSync(dir, { recursive: true, force: true });
     return { status: r.code ?? -1, out: r.stdout + r.stderr };
 }
 
@@ -140,16 +141,16 @@ test("role build_network: fails on an open network (negative control), passes wh
         assert.notEqual(open.status, 0, open.out);
         assert.match(open.out, /The build's network is not restricted:.*without the proxy: http:\/\/127\.0\.0\.1:\d+\/debian\/ answered 200/s);
 
-        // A namespace with loopback only, the proxy's socket relayed to its 127.0.0.1:3128 (as
-        // scripts/chroot-variant.sh runs a chroot build's play).
-        const ts = [path.join(repoRoot, "node_modules/.bin/ts-node"), "--transpile-only", path.join(repoRoot, "scripts/build-proxy.ts")];
-        const netns = ["unshare", "--net", "--", "bash", "-c", 'ip link set lo up && exec "$@"', "netns", ...ts, "forward", "--socket", socket, "--"];
-        const closed = await probe(mirror, "http://127.0.0.1:3128", netns);
+        // A namespace with loopback only, the proxy's socket relayed to its 127.0.0.1:3128: how
+        // scripts/chroot-variant.sh runs a chroot build's play.
+        const netns = [path.join(repoRoot, "scripts/isolated-build.sh"), "--netns"];
+        const closed = await probe(mirror, "http://127.0.0.1:3128", netns, { GOLD_BUILD_PROXY_SOCKET: socket });
         assert.equal(closed.status, 0, closed.out);
         assert.match(closed.out, /build network: restricted/);
     } finally {
         await proxy.close();
         up.http.close();
         up.echo.close();
+        fs.rmSync(dir, { recursive: true, force: true });
     }
 });

@@ -142,13 +142,13 @@ const ROWS: Row[] = [
     {
         name: "build-proxy",
         file: "scripts/build-proxy.ts",
-        noArgs: { code: 2, usageError: true, stderr: /^build-proxy: a command is required; valid choices: run, forward / },
-        bad: { args: ["forward", "--socket", "s", "--port", "http", "--", "true"], names: /^build-proxy forward: --port: 'http' is not valid; it must be a port number/ },
+        noArgs: { code: 2, usageError: true, stderr: /^build-proxy: a command is required; valid choices: serve, forward / },
+        bad: { args: ["forward", "--socket", "s", "--port", "http"], names: /^build-proxy forward: --port: 'http' is not valid; it must be a port number/ },
         more: [
-            { args: ["run", "--help"], code: 0, stdout: /^usage: ts-node scripts\/build-proxy\.ts run \[COMMAND\.\.\.\]/ },
-            { args: ["run"], code: 2, usageError: true, stderr: /^build-proxy: a command to run is required after --/ },
+            { args: ["serve", "--help"], code: 0, stdout: /^usage: ts-node scripts\/build-proxy\.ts serve --ready DIR \[PACKER_OPTIONS\.\.\.\]/ },
+            { args: ["serve", "--", "-var-file=x"], code: 2, usageError: true, stderr: /^build-proxy serve: --ready is required/ },
             // A mirror the proxy cannot serve stops the build before it starts, naming the variable.
-            { args: ["run", "--", "true", "-var=repo_server=ftp://mirror.example.com/repos"], code: 2, usageError: true, stderr: /^build-proxy: build network: repo_server = 'ftp:\/\/mirror\.example\.com\/repos' is ftp/ },
+            { args: ["serve", "--ready", "/nonexistent", "--", "-var=repo_server=ftp://mirror.example.com/repos"], code: 2, usageError: true, stderr: /^build-proxy: build network: repo_server = 'ftp:\/\/mirror\.example\.com\/repos' is ftp/ },
         ],
     },
     {

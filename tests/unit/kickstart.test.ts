@@ -15,6 +15,8 @@ import { loadSite } from "../../components/recipe/site";
 import { providerNames } from "../../components/providers";
 import { fixtureRoot, TEST_KEY, TEST_REPO_SERVER, testSite } from "../support/kickstart-fixtures";
 import { tempDir } from "../support/tools";
+import { GUEST_PROXY } from "../../components/isolation/guest";
+import { isoBuildCommand } from "../../components/stages/packer";
 
 const site = testSite();
 const providers = providerNames();
@@ -377,4 +379,18 @@ test("CLI --list offers what it renders: every build, and only the OSes with a k
     const without = listOses().filter((o) => !hasKickstart(loadOs(o)));
     assert.ok(without.length > 0, "the recipe has an OS without a kickstart (Debian-12, a base from a disk image)");
     assert.deepEqual(listed.oses.filter((o: string) => without.includes(o)), []);
+});
+
+test("a QEMU build's installer reaches its repositories through the build proxy; a VirtualBox, VMware or metal install directly", () => {
+    const os = "Rocky-9.8";
+    const lines = (text: string) => text.split("\n").filter((l) => /^(url|repo) /.test(l));
+    const proxied = lines(renderKickstart({ providers, build: "virtual/openstack", os, site, sshPublicKey: TEST_KEY, installProxy: GUEST_PROXY }));
+    assert.ok(proxied.length >= 2 && proxied.every((l) => l.endsWith(` --proxy=${GUEST_PROXY}`)), proxied.join("\n"));
+    for (const direct of [lines(render("virtual/openstack", os)), lines(render("metal/host1", os))]) {
+        assert.ok(direct.length >= 2 && direct.every((l) => !l.includes("--proxy")), direct.join("\n"));
+    }
+    // The command of an ISO build asks for the proxy when its builder is QEMU only.
+    const args = { stack: "s", os: loadOs(os), store: "file:///tmp/s", version: "1.0.0", siteOverrides: {}, accelerator: "tcg" };
+    assert.match(isoBuildCommand("artifacts/x", args, "virtual/openstack", "qemu", "iso"), /scripts\/ks\.ts .*--proxy http:\/\/10\.0\.2\.100:3128 .*-only=qemu\.iso/);
+    assert.doesNotMatch(isoBuildCommand("artifacts/x", args, "virtual/virtualbox", "virtualbox-iso", "iso"), /--proxy/);
 });

@@ -73,7 +73,7 @@ test("fstab naming a file system that is not on the disk is refused (never looke
 test("control: the same disk with a real /proc gets as far as the play (then fails: the tiny image has no Python), and is released", { skip }, () => {
     const r = build("plain", disk("plain", { ...root, "proc/": "", "sys/": "", "dev/pts/": "", "run/": "", "usr/sbin/": "" }));
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /provisioning with Ansible \(chroot connection\)/);
+    assert.match(r.stderr, /provisioning with Ansible \(chroot connection, network namespace\)/);
     assert.doesNotMatch(r.stderr, /leads outside it/);
     assert.deepEqual(leftovers(r.out), { mounts: [], loops: [], state: false });
 });

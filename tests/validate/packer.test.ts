@@ -93,7 +93,7 @@ test("packer validate rejects a bad checksum, build name and accelerator", { ski
     }
 });
 
-test("Packer's HTTP server and QEMU's SSH forward listen on loopback only", { skip: skip ?? missingTool("ss") ?? missingTool("qemu-system-x86_64"), timeout: 180_000 }, async () => {
+test("Packer's HTTP server and QEMU's SSH forward listen on loopback only; the guest's network is restricted, with the build proxy and the HTTP server forwarded in", { skip: skip ?? missingTool("ss") ?? missingTool("qemu-system-x86_64"), timeout: 180_000 }, async () => {
     // A blank "ISO": nothing boots, but Packer serves the kickstart and QEMU forwards SSH.
     const iso = path.join(fixtures.dir, "blank.iso");
     fs.writeFileSync(iso, Buffer.alloc(1024 * 1024));
@@ -107,7 +107,8 @@ test("Packer's HTTP server and QEMU's SSH forward listen on loopback only", { sk
         [
             "build", "-only=qemu.base", `-var-file=${osFile("Rocky-9.8")}`, `-var=ssh_private_key_file=${fixtures.key}`,
             `-var=iso_url=file://${iso}`, `-var=iso_checksum=sha256:${sum}`, `-var=http_directory=${http}`, `-var=output_dir=${out}`,
-            "-var=accelerator=tcg", "-var=memory=256", "-var=cpus=1", "-var=disk_size=2048", "-var=boot_wait=1s", "-var=ssh_timeout=10m", "templates",
+            "-var=accelerator=tcg", "-var=memory=256", "-var=cpus=1", "-var=disk_size=2048", "-var=boot_wait=1s", "-var=ssh_timeout=10m",
+            "-var=build_proxy_port=54321", "templates",
         ],
         { cwd: paths.root, stdio: "ignore", detached: true, env: { ...process.env, PACKER_CACHE_DIR: path.join(fixtures.dir, "cache") } },
     );
@@ -125,6 +126,16 @@ test("Packer's HTTP server and QEMU's SSH forward listen on loopback only", { sk
         assert.ok(listeners.some((l) => l.includes("qemu")), `QEMU listens:\n${listeners.join("\n")}`);
         assert.ok(listeners.some((l) => l.includes("packer")), `Packer's HTTP server listens:\n${listeners.join("\n")}`);
         for (const l of listeners) assert.match(l.split(/\s+/)[3], /^127\.0\.0\.1:\d+$/, `listening beyond loopback: ${l}`);
+        // QEMU as Packer started it (templates/locals.pkr.hcl): restricted, and the two ways in
+        // relay to this machine's loopback: the proxy's port, and the port Packer's HTTP server got.
+        const httpPort = listeners.find((l) => l.includes("packer"))!.split(/\s+/)[3].split(":")[1];
+        const qemuPid = /pid=(\d+)/.exec(listeners.find((l) => l.includes("qemu"))!)![1];
+        const argv = fs.readFileSync(`/proc/${qemuPid}/cmdline`, "utf8").split("\0");
+        const netdev = argv[argv.indexOf("-netdev") + 1];
+        assert.match(netdev, /^user,id=user\.0,restrict=on,hostfwd=tcp:127\.0\.0\.1:\d+-:22,/, netdev);
+        assert.ok(netdev.includes(`guestfwd=tcp:10.0.2.100:3128-cmd:bash -c 'exec 3<>/dev/tcp/127.0.0.1/54321;`), netdev);
+        assert.ok(netdev.includes(`guestfwd=tcp:10.0.2.101:${httpPort}-cmd:bash -c 'exec 3<>/dev/tcp/127.0.0.1/${httpPort};`), netdev);
+        assert.equal(argv.filter((a) => a === "-netdev").length, 1, "one network, ours");
     } finally {
         try {
             process.kill(-packer.pid!, "SIGKILL");
