@@ -87,8 +87,6 @@ const DEFINITION = map({
     network: NETWORK,
     rootpw: ROOTPW,
     build_key: bool(),
-    // The installer's HTTP proxy for its repositories: a QEMU build's proxy (its only way out).
-    install_proxy: str(/^http:\/\/[A-Za-z0-9.-]+:[0-9]{1,5}$/),
     clients: map({
         ips: z.array(z.string({ error: "is not allowed" }).refine((a) => isIP(a) !== 0, { error: (iss) => `${quoted(iss.input)} is not an IP address` }), { error: "must be a list" }),
         macs: names(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/),
