@@ -2,9 +2,9 @@
 // variables the build gets (the OS file, the site file, -var options), so a build run without
 // Pulumi (scripts/packer-build.sh by hand) gets the same list as the program's.
 import * as fs from "fs";
-import * as net from "net";
 import { HclExpression, HclValue, parseVarFile } from "../recipe/hcl";
 import { variableDefaults } from "../recipe/site";
+import { mirrorProblem } from "./addresses";
 
 /** One host and port a build may reach through the build proxy. */
 export interface AllowedHost {
@@ -17,43 +17,12 @@ export interface AllowedHost {
 /** Variables whose values are mirror URLs: install_url, each extra repo, the site mirror, a role's own mirrors. */
 const URL_VARIABLES = ["install_url", "repo_server", "extra_repos", "build_mirrors"] as const;
 
-/**
- * Addresses a mirror can never be, whatever the config says: link-local (169.254.0.0/16 holds
- * every cloud's instance metadata service; fe80::/10), unspecified and multicast.
- */
-export function forbiddenAddress(address: string): string | undefined {
-    const v4 = net.isIPv4(address) ? address : address.toLowerCase().startsWith("::ffff:") && net.isIPv4(address.slice(7)) ? address.slice(7) : undefined;
-    if (v4) {
-        const [a, b] = v4.split(".").map(Number);
-        if (a === 169 && b === 254) return "link-local (instance metadata)";
-        if (a === 0) return "unspecified";
-        if (a >= 224) return "multicast or reserved";
-        return undefined;
-    }
-    if (net.isIPv6(address)) {
-        const first = parseInt(address.split(":")[0] || "0", 16);
-        if (address === "::" || address === "::0") return "unspecified";
-        if ((first & 0xffc0) === 0xfe80) return "link-local";
-        if ((first & 0xff00) === 0xff00) return "multicast";
-    }
-    return undefined;
-}
-
 /** The host and port of one mirror URL, or what is wrong with it (named by its variable). */
 function hostOf(url: string, from: string): AllowedHost {
-    let u: URL;
-    try {
-        u = new URL(url);
-    } catch {
-        throw new Error(`build network: ${from} = '${url}' is not a URL; valid: an http:// or https:// URL`);
-    }
-    if (u.protocol !== "http:" && u.protocol !== "https:") {
-        throw new Error(`build network: ${from} = '${url}' is ${u.protocol.slice(0, -1)}; a build reaches its mirrors through an HTTP proxy, valid: http:// or https://`);
-    }
-    const host = u.hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
-    const bad = net.isIP(host) ? forbiddenAddress(host) : undefined;
-    if (bad) throw new Error(`build network: ${from} = '${url}' names a ${bad} address, which no build may reach`);
-    return { host, port: Number(u.port || (u.protocol === "https:" ? 443 : 80)), from };
+    const problem = mirrorProblem(url);
+    if (problem) throw new Error(`build network: ${from} = '${url}' ${problem}`);
+    const u = new URL(url);
+    return { host: u.hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase(), port: Number(u.port || (u.protocol === "https:" ? 443 : 80)), from };
 }
 
 /**

@@ -5,7 +5,8 @@
 import * as dns from "dns";
 import * as http from "http";
 import * as net from "net";
-import { AllowedHost, forbiddenAddress } from "./allow-list";
+import { forbiddenAddress } from "./addresses";
+import type { AllowedHost } from "./allow-list";
 
 /** Marks the proxy's own refusals, so a guest tells them from a mirror's 403. */
 export const REFUSED_HEADER = "x-gold-build-proxy";

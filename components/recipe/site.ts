@@ -3,10 +3,12 @@ import { z } from "zod";
 import { checked, choice, flag, list, object, text, whole } from "./fields";
 import { HclValue, parseHcl, parseVarFile } from "./hcl";
 import { recipePaths, repoRoot } from "./paths";
+import { mirrorProblem } from "../isolation/addresses";
 
 // Values that reach a kickstart line, a shell, Packer or Ansible: plain words only (no
 // spaces, quotes, `$`, braces — nothing a template or a shell would read as code).
 const URL_OR_EMPTY = /^$|^(https?|ftp):\/\/[A-Za-z0-9._~:@%\/+,;=?&#!-]+$/;
+const MIRROR_OR_EMPTY = /^$|^https?:\/\/[A-Za-z0-9._~:@%\/+,;=?&#!-]+$/;
 const DURATION = /^([0-9]+(ms|s|m|h))+$/;
 // ansible-playbook options a site may add: verbosity, --diff, and tag selection.
 const ANSIBLE_ARG = /^(-v{1,4}|--diff|--(skip-)?tags=[A-Za-z0-9_,-]+)$/;
@@ -21,7 +23,10 @@ export const SITE_FIELDS = {
     version: text(/^[0-9A-Za-z.+-]+$/, "a version", 64),
     headless: flag(),
     iso_server: text(URL_OR_EMPTY, "an http(s):// or ftp:// URL, or empty", 512),
-    repo_server: text(URL_OR_EMPTY, "an http(s):// or ftp:// URL, or empty", 512),
+    // A build reaches it through its proxy (components/isolation): http(s) only, never link-local.
+    repo_server: text(MIRROR_OR_EMPTY, "an http(s):// URL, or empty", 512).refine((v) => v === "" || !mirrorProblem(v), {
+        error: (iss) => `an http(s):// URL, or empty; '${iss.input}' ${mirrorProblem(String(iss.input))}`,
+    }),
     locale: text(/^[A-Za-z0-9_.@-]+$/, "a locale such as en_US.UTF-8", 64),
     keyboard: text(/^[A-Za-z0-9_-]+$/, "a keyboard layout such as us or de-latin1", 64),
     timezone: text(/^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+){0,2}$/, "a time zone such as UTC or Europe/Berlin", 64),

@@ -94,7 +94,11 @@ const CASES: [string, Record<string, unknown>, RegExp, string?][] = [
     ["namespace with a slash", { ...ok, site: { namespace: "acme/gold" } }, /config site\.namespace: "acme\/gold" is not valid; it must be a name of letters, digits/],
     ["a NUL in a value", { ...ok, site: { timezone: "UTC\u0000" } }, /config site\.timezone: "UTC\\u0000" is not valid; it must be a time zone/],
     ["a 100 kB value, shown cut", { ...ok, site: { keyboard: "a".repeat(100_000) } }, /config site\.keyboard: "a{10,}… \(100000 characters\) is not valid; it must be a keyboard layout such as us or de-latin1, at most 64 characters$/],
-    ["Jinja in repo_server", { ...ok, site: { repo_server: "http://x/{{ lookup('pipe','id') }}" } }, /config site\.repo_server: .* is not valid; it must be an http\(s\):\/\/ or ftp:\/\/ URL, or empty/],
+    ["Jinja in repo_server", { ...ok, site: { repo_server: "http://x/{{ lookup('pipe','id') }}" } }, /config site\.repo_server: .* is not valid; it must be an http\(s\):\/\/ URL, or empty/],
+    // A build reaches the site mirror through its proxy: never the metadata service, never ftp.
+    ["the metadata service as the site mirror", { ...ok, site: { repo_server: "http://169.254.169.254/latest" } }, /config site\.repo_server: .* an http\(s\):\/\/ URL, or empty; 'http:\/\/169\.254\.169\.254\/latest' names a link-local \(instance metadata\) address, which no build may reach/],
+    ["an ftp site mirror", { ...ok, site: { repo_server: "ftp://mirror.example.com/repos" } }, /config site\.repo_server: "ftp:\/\/mirror\.example\.com\/repos" is not valid; it must be an http\(s\):\/\/ URL, or empty/],
+    ["the metadata service as gcp's guest repository", { ...ok, gcp: { guestRepo: "http://169.254.169.254/computeMetadata" } }, /config gcp\.guestRepo: .* names a link-local \(instance metadata\) address/],
     ["Jinja in the locale of an OS without kickstart", { ...ok, oses: ["Debian-12"], baseImages: { "Debian-12": { path: "/nonexistent.qcow2" } }, site: { locale: "{{ lookup('pipe','id') }}" } }, /config site\.locale: .* is not valid; it must be a locale/],
     ["a mirror URL with a space", { ...ok, site: { iso_server: "ftp://mirror example" } }, /config site\.iso_server: .* it must be an http\(s\):\/\/ or ftp:\/\/ URL/],
     ["a duration without unit", { ...ok, site: { ssh_timeout: "60" } }, /config site\.ssh_timeout: "60" is not valid; it must be a duration such as 60m/],

@@ -1,5 +1,6 @@
 // Google Cloud Platform: disk.raw in an oldgnu tar.gz, uploaded to a bucket and imported as an image.
 import { list, text } from "../../recipe/fields";
+import { mirrorProblem } from "../../isolation/addresses";
 import { imageTitle, publishInputs } from "../../publish/names";
 import { BIOS, Settings, defineProvider } from "../provider";
 import { uefiWithTpm } from "../firmware";
@@ -12,7 +13,9 @@ const fields = {
     bucket: text(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, "a GCS bucket name").optional(),
     family: text(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "lowercase letters, digits and '-', at most 63").optional(),
     /** A mirror of Google's guest environment repository for EL (default: packages.cloud.google.com). */
-    guestRepo: text(/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._~%\/-]*)?$/, "an http(s):// URL of a yum repository", 1024).optional(),
+    guestRepo: text(/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._~%\/-]*)?$/, "an http(s):// URL of a yum repository", 1024)
+        .refine((v) => !mirrorProblem(v), { error: (iss) => `an http(s):// URL of a yum repository; '${iss.input}' ${mirrorProblem(String(iss.input))}` })
+        .optional(),
     /** Its signing key, when the mirror's differs. */
     guestRepoGpgKey: text(/^(https?|file):\/\/[A-Za-z0-9._~%\/:-]+$/, "an http(s):// or file:// URL of a GPG key", 1024).optional(),
     /** Features added to the ones each OS's file gives (./features.ts), e.g. SEV_CAPABLE. */
