@@ -280,7 +280,7 @@ sys.stdout.write("".join(a + "\0" for a in args))' "$GOLD_ANSIBLE_ARGS")
 
 # The play's network, as restricted as a QEMU build's: a namespace of its own with only
 # loopback, where 127.0.0.1:3128 leads to the build proxy's Unix socket (GOLD_BUILD_PROXY_SOCKET,
-# set by scripts/build-proxy.ts run); without that socket the play reaches nothing at all.
+# set by scripts/isolated-build.sh); without that socket the play reaches nothing at all.
 [ -z "${GOLD_BUILD_PROXY_SOCKET:-}" ] || play_args+=(--extra-vars '{"gold_build_proxy": "http://127.0.0.1:3128"}')
 
 say "provisioning with Ansible (chroot connection, network namespace)"

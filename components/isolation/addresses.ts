@@ -2,26 +2,39 @@
 // configured (the site's repo_server, a provider's mirror setting) and again by the proxy.
 import * as net from "net";
 
+type Family = "ipv4" | "ipv6";
+
 /**
- * What an address can never be, whatever the config says: link-local (169.254.0.0/16 holds
- * every cloud's instance metadata service; fe80::/10), unspecified and multicast.
+ * What an address can never be, whatever the config says, and why. Checked with Node's
+ * BlockList, which also matches an IPv4 rule against its IPv4-mapped IPv6 forms
+ * (`::ffff:169.254.169.254`, `::ffff:a9fe:a9fe`): a DNS answer of that form reaches the IPv4
+ * address on a dual-stack socket.
  */
+const FORBIDDEN: ReadonlyArray<readonly [why: string, network: string, prefix: number, family: Family]> = [
+    // Every cloud's instance metadata service is in 169.254.0.0/16 (AWS, Azure, GCP, OpenStack).
+    ["link-local (instance metadata)", "169.254.0.0", 16, "ipv4"],
+    ["instance metadata (AWS IPv6)", "fd00:ec2::254", 128, "ipv6"],
+    ["instance metadata (Alibaba Cloud)", "100.100.100.200", 32, "ipv4"],
+    // The metadata service through a NAT64 gateway (RFC 6052's well-known prefix).
+    ["link-local through NAT64 (instance metadata)", "64:ff9b::a9fe:0", 112, "ipv6"],
+    ["unspecified", "0.0.0.0", 8, "ipv4"],
+    ["multicast or reserved", "224.0.0.0", 3, "ipv4"],
+    ["unspecified", "::", 128, "ipv6"],
+    ["link-local", "fe80::", 10, "ipv6"],
+    ["multicast", "ff00::", 8, "ipv6"],
+];
+
+const rules = FORBIDDEN.map(([why, network, prefix, family]) => {
+    const list = new net.BlockList();
+    list.addSubnet(network, prefix, family);
+    return [why, list] as const;
+});
+
+/** Why no build may reach this IP address, or undefined when it may. */
 export function forbiddenAddress(address: string): string | undefined {
-    const v4 = net.isIPv4(address) ? address : address.toLowerCase().startsWith("::ffff:") && net.isIPv4(address.slice(7)) ? address.slice(7) : undefined;
-    if (v4) {
-        const [a, b] = v4.split(".").map(Number);
-        if (a === 169 && b === 254) return "link-local (instance metadata)";
-        if (a === 0) return "unspecified";
-        if (a >= 224) return "multicast or reserved";
-        return undefined;
-    }
-    if (net.isIPv6(address)) {
-        const first = parseInt(address.split(":")[0] || "0", 16);
-        if (/^::0*$/.test(address)) return "unspecified";
-        if ((first & 0xffc0) === 0xfe80) return "link-local";
-        if ((first & 0xff00) === 0xff00) return "multicast";
-    }
-    return undefined;
+    const family = net.isIPv4(address) ? "ipv4" : net.isIPv6(address) ? "ipv6" : undefined;
+    if (!family) return undefined;
+    return rules.find(([, list]) => list.check(address, family))?.[0];
 }
 
 /** What keeps a build from using this mirror URL through its proxy, or undefined. */

@@ -8,6 +8,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
 import { test } from "node:test";
+import { forbiddenAddress } from "../../components/isolation/addresses";
 import { allowList, packerVariables } from "../../components/isolation/allow-list";
 import { REFUSED_HEADER, startProxy } from "../../components/isolation/proxy";
 import { osFile } from "../../components/recipe/os";
@@ -35,6 +36,28 @@ test("allow list: a mirror no build may use is an error naming the variable, the
     assert.throws(() => hosts(["-var=repo_server=http://[fe80::1]/repos"]), /repo_server = .* link-local/);
     assert.throws(() => hosts(["-var=repo_server=ftp://mirror.example.com/repos"]), /repo_server = 'ftp:\/\/mirror\.example\.com\/repos' is ftp.*valid: http:\/\/ or https:\/\//);
     assert.throws(() => hosts(['-var=extra_repos={"x": "not a url"}']), /extra_repos\.x = 'not' is not a URL/);
+});
+
+test("forbidden addresses: every form of the metadata service is refused; mirrors' addresses are not", () => {
+    const refused: Record<string, RegExp> = {
+        "169.254.169.254": /instance metadata/,
+        "::ffff:169.254.169.254": /instance metadata/,
+        // The same IPv4-mapped address written in hex: a DNS AAAA answer can take this form.
+        "::ffff:a9fe:a9fe": /instance metadata/,
+        "fd00:ec2::254": /AWS/,
+        "100.100.100.200": /Alibaba/,
+        "64:ff9b::a9fe:a9fe": /NAT64/,
+        "fe80::1": /link-local/,
+        "0.0.0.0": /unspecified/,
+        "::": /unspecified/,
+        "239.1.1.1": /multicast/,
+        "ff02::1": /multicast/,
+    };
+    for (const [address, why] of Object.entries(refused)) assert.match(forbiddenAddress(address) ?? "(allowed)", why, address);
+    // The controls: a site mirror on loopback or a private network, a public mirror, IPv6 ones.
+    for (const address of ["127.0.0.1", "10.1.2.3", "151.101.2.132", "100.64.0.1", "::1", "2a04:4e42::644", "fd00:ec2::253", "::ffff:10.1.2.3"]) {
+        assert.equal(forbiddenAddress(address), undefined, address);
+    }
 });
 
 /** An HTTP server on loopback that answers every request with its path; and a TCP echo. */
