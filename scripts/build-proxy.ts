@@ -71,7 +71,7 @@ runMain(PROGRAM, async () => {
         throw new UsageError((e as Error).message);
     }
     const proxy = await startProxy({ allow, log, socket: path.join(ready, "proxy.sock") });
-    log(`build-proxy: the build reaches only ${allow.map((a) => `${a.host}:${a.port}`).join(", ") || "nothing"} (guest proxy 10.0.2.100:3128 -> 127.0.0.1:${proxy.port})`);
+    log(`build-proxy: the build reaches ${allow.length ? `only ${allow.map((a) => `${a.host}:${a.port}`).join(", ")}` : "nothing"} (guest proxy 10.0.2.100:3128 -> 127.0.0.1:${proxy.port})`);
     fs.writeFileSync(path.join(ready, "port.new"), String(proxy.port));
     fs.renameSync(path.join(ready, "port.new"), path.join(ready, "port"));
     await stopped();

@@ -278,14 +278,15 @@ args = json.loads(sys.argv[1])
 assert isinstance(args, list) and all(isinstance(a, str) for a in args), "GOLD_ANSIBLE_ARGS must be a JSON list of strings"
 sys.stdout.write("".join(a + "\0" for a in args))' "$GOLD_ANSIBLE_ARGS")
 
-# The play's network, as restricted as a QEMU build's: a namespace of its own with only
-# loopback, where 127.0.0.1:3128 leads to the build proxy's Unix socket (GOLD_BUILD_PROXY_SOCKET,
-# set by scripts/isolated-build.sh); without that socket the play reaches nothing at all.
-[ -z "${GOLD_BUILD_PROXY_SOCKET:-}" ] || play_args+=(--extra-vars '{"gold_build_proxy": "http://127.0.0.1:3128"}')
+# The play's network: a namespace of its own with only loopback, where 127.0.0.1:3128 leads to
+# the build proxy's Unix socket (GOLD_BUILD_PROXY_SOCKET, set by scripts/isolated-build.sh);
+# without that socket the play reaches nothing at all. The chroot's /proc is mounted anew in the
+# play's process namespace: no host process, and none of their network namespaces, is in sight.
+[ -z "${GOLD_BUILD_PROXY_SOCKET:-}" ] || play_args+=(--extra-vars '{"gold_build_proxy": "http://127.0.0.1:3128", "build_network_own_namespace": true}')
 
 say "provisioning with Ansible (chroot connection, network namespace)"
 SYSTEMD_OFFLINE=1 ANSIBLE_CONFIG="$here/ansible/ansible.cfg" ANSIBLE_HOST_KEY_CHECKING=False \
-    "$here/scripts/isolated-build.sh" --netns ansible-playbook -i "$root," -c community.general.chroot "${play_args[@]}" "$here/ansible/site.yml"
+    "$here/scripts/isolated-build.sh" --netns --proc "$(inside /proc)" ansible-playbook -i "$root," -c community.general.chroot "${play_args[@]}" "$here/ansible/site.yml"
 
 say "provisioning with shell script: scripts/cleanup.sh"
 chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin GOLD_STAGE="${GOLD_STAGE:-variant}" \

@@ -15,6 +15,8 @@ const FORBIDDEN: ReadonlyArray<readonly [why: string, network: string, prefix: n
     ["link-local (instance metadata)", "169.254.0.0", 16, "ipv4"],
     ["instance metadata (AWS IPv6)", "fd00:ec2::254", 128, "ipv6"],
     ["instance metadata (Alibaba Cloud)", "100.100.100.200", 32, "ipv4"],
+    // Azure's WireServer (the VM agent's endpoint: certificates, extensions, health reports).
+    ["Azure WireServer", "168.63.129.16", 32, "ipv4"],
     // The metadata service through a NAT64 gateway (RFC 6052's well-known prefix).
     ["link-local through NAT64 (instance metadata)", "64:ff9b::a9fe:0", 112, "ipv6"],
     ["unspecified", "0.0.0.0", 8, "ipv4"],
@@ -35,6 +37,15 @@ export function forbiddenAddress(address: string): string | undefined {
     const family = net.isIPv4(address) ? "ipv4" : net.isIPv6(address) ? "ipv6" : undefined;
     if (!family) return undefined;
     return rules.find(([, list]) => list.check(address, family))?.[0];
+}
+
+const loopback = new net.BlockList();
+loopback.addSubnet("127.0.0.0", 8, "ipv4");
+loopback.addAddress("::1", "ipv6");
+
+/** This machine's loopback (127.0.0.0/8, ::1, and their IPv4-mapped forms). */
+export function isLoopback(address: string): boolean {
+    return net.isIPv4(address) ? loopback.check(address, "ipv4") : net.isIPv6(address) && loopback.check(address, "ipv6");
 }
 
 /** What keeps a build from using this mirror URL through its proxy, or undefined. */

@@ -5,7 +5,8 @@
 import * as dns from "dns";
 import * as http from "http";
 import * as net from "net";
-import { forbiddenAddress } from "./addresses";
+import { pipeline } from "stream/promises";
+import { forbiddenAddress, isLoopback } from "./addresses";
 import type { AllowedHost } from "./allow-list";
 
 /** Marks the proxy's own refusals, so a guest tells them from a mirror's 403. */
@@ -56,6 +57,12 @@ function decider(opts: ProxyOptions) {
         }
         const bad = addresses.map((a) => [a, forbiddenAddress(a)] as const).find(([, why]) => why);
         if (bad || addresses.length === 0) return refuse(what, bad ? `${host} resolves to ${bad[0]}, a ${bad[1]} address` : `${host} has no address`);
+        // This machine's own services only when the config names this machine (127.0.0.1, ::1,
+        // localhost): a public mirror's name that resolves here is a DNS answer, not a choice.
+        const local = addresses.find(isLoopback);
+        if (local && !net.isIP(host) && host !== "localhost") {
+            return refuse(what, `${host} resolves to ${local}, this machine's loopback; a mirror on this machine is named by its address (127.0.0.1) or localhost`);
+        }
         if (!used.has(key)) {
             used.add(key);
             opts.log(`build-proxy: allowed ${key} (${allowed.get(key)!.from}) at ${addresses[0]}`);
@@ -88,17 +95,23 @@ function server(decide: ReturnType<typeof decider>["decide"]): http.Server {
         const port = Number(url.port || 80);
         const d = await decide(url.hostname, port, `${req.method} ${url.host}`);
         if ("refuse" in d) return fail(403, d.refuse, true);
-        const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !HOP.has(k)));
+        // The Host the mirror sees is the one that was checked: a guest's own Host header would
+        // reach any site behind the mirror's CDN (domain fronting).
+        const headers = { ...Object.fromEntries(Object.entries(req.headers).filter(([k]) => !HOP.has(k))), host: url.host };
         const up = http.request({ host: d.address, port, method: req.method, path: url.pathname + url.search, headers, setHost: false }, (r) => {
             const back = Object.fromEntries(Object.entries(r.headers).filter(([k]) => !HOP.has(k)));
             res.writeHead(r.statusCode ?? 502, back);
-            r.pipe(res);
+            // A mirror that breaks off mid-answer breaks off the guest's too (never a short file that looks whole).
+            pipeline(r, res).catch(() => res.destroy());
         });
         up.on("error", (e) => fail(502, `gold build proxy: ${url.host}: ${e.message}`));
+        res.on("close", () => up.destroy());
         req.pipe(up);
     });
     s.on("connect", async (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
         client.on("error", () => undefined);
+        let gone = false;
+        client.on("close", () => (gone = true));
         const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(req.url ?? "");
         const d = m ? await decide(m[1], Number(m[2]), `CONNECT ${req.url}`) : { refuse: "gold build proxy: CONNECT needs host:port" };
         if ("refuse" in d) {
@@ -106,6 +119,7 @@ function server(decide: ReturnType<typeof decider>["decide"]): http.Server {
             client.end(`HTTP/1.1 403 Forbidden\r\n${REFUSED_HEADER}: refused\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
             return;
         }
+        if (gone) return;
         const up = net.connect(Number(m![2]), d.address, () => {
             client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
             if (head.length) up.write(head);
@@ -113,6 +127,7 @@ function server(decide: ReturnType<typeof decider>["decide"]): http.Server {
             client.pipe(up);
         });
         up.on("error", () => client.destroy());
+        up.on("close", () => client.destroy());
         client.on("close", () => up.destroy());
     });
     return s;
@@ -126,10 +141,17 @@ const listen = (s: net.Server, ...at: [number, string] | [string]) =>
 
 /** Starts the proxy on 127.0.0.1 (a free port), and on a Unix socket when one is named (a network namespace's way out). */
 export async function startProxy(opts: ProxyOptions & { readonly socket?: string }): Promise<BuildProxy> {
+    // Linux cuts a socket path at 107 bytes, silently: the socket would land elsewhere.
+    if (opts.socket && Buffer.byteLength(opts.socket) > 107) throw new Error(`the proxy's socket path ${opts.socket} is longer than a Unix socket's 107 bytes`);
     const d = decider(opts);
     const servers = [server(d.decide), ...(opts.socket ? [server(d.decide)] : [])];
-    await listen(servers[0], 0, "127.0.0.1");
-    if (opts.socket) await listen(servers[1], opts.socket);
+    try {
+        await listen(servers[0], 0, "127.0.0.1");
+        if (opts.socket) await listen(servers[1], opts.socket);
+    } catch (e) {
+        await Promise.all(servers.filter((s) => s.listening).map((s) => new Promise((r) => s.close(r))));
+        throw e;
+    }
     return {
         port: (servers[0].address() as net.AddressInfo).port,
         refused: d.refused,
