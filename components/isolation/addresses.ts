@@ -32,11 +32,12 @@ const rules = FORBIDDEN.map(([why, network, prefix, family]) => {
     return [why, list] as const;
 });
 
+const familyOf = (address: string): Family | undefined => (net.isIPv4(address) ? "ipv4" : net.isIPv6(address) ? "ipv6" : undefined);
+
 /** Why no build may reach this IP address, or undefined when it may. */
 export function forbiddenAddress(address: string): string | undefined {
-    const family = net.isIPv4(address) ? "ipv4" : net.isIPv6(address) ? "ipv6" : undefined;
-    if (!family) return undefined;
-    return rules.find(([, list]) => list.check(address, family))?.[0];
+    const family = familyOf(address);
+    return family && rules.find(([, list]) => list.check(address, family))?.[0];
 }
 
 const loopback = new net.BlockList();
@@ -45,7 +46,8 @@ loopback.addAddress("::1", "ipv6");
 
 /** This machine's loopback (127.0.0.0/8, ::1, and their IPv4-mapped forms). */
 export function isLoopback(address: string): boolean {
-    return net.isIPv4(address) ? loopback.check(address, "ipv4") : net.isIPv6(address) && loopback.check(address, "ipv6");
+    const family = familyOf(address);
+    return family !== undefined && loopback.check(address, family);
 }
 
 /** What keeps a build from using this mirror URL through its proxy, or undefined. */

@@ -110,8 +110,6 @@ function server(decide: ReturnType<typeof decider>["decide"]): http.Server {
     });
     s.on("connect", async (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
         client.on("error", () => undefined);
-        let gone = false;
-        client.on("close", () => (gone = true));
         const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(req.url ?? "");
         const d = m ? await decide(m[1], Number(m[2]), `CONNECT ${req.url}`) : { refuse: "gold build proxy: CONNECT needs host:port" };
         if ("refuse" in d) {
@@ -119,7 +117,8 @@ function server(decide: ReturnType<typeof decider>["decide"]): http.Server {
             client.end(`HTTP/1.1 403 Forbidden\r\n${REFUSED_HEADER}: refused\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
             return;
         }
-        if (gone) return;
+        // The client left while the name was looked up: nothing to open a tunnel for.
+        if (client.destroyed) return;
         const up = net.connect(Number(m![2]), d.address, () => {
             client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
             if (head.length) up.write(head);
